@@ -1,0 +1,41 @@
+# The two commands of the README:
+#   make train [ARGS="--epochs=3 ..."]   set up .venv and run the main job (mnist.flags)
+#   make test                            set up .venv with the test extras and run the tests
+# Offline, data is read from ../shared/data (or $VAMP_TF_DATA_DIR); with a network, TFDS downloads it.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+FLAGFILE ?= mnist.flags
+PYTEST_ARGS ?=
+
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(VAMP_TF_DATA_DIR),)
+ifneq ($(wildcard $(SHARED_DATA)/mnist.npz),)
+export VAMP_TF_DATA_DIR := $(SHARED_DATA)
+endif
+endif
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: train test clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: setup.py | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.py | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+train: $(VENV)/.installed
+	$(PY) -m trainers.main --flagfile=$(FLAGFILE) $(ARGS)
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,34 @@
+"""Tests of vamp_tf.config."""
+
+import pytest
+
+from vamp_tf import config
+
+
+def test_defaults_are_the_papers_protocol():
+    t = config.TrainConfig()
+    assert (t.batch_size, t.learning_rate, t.warmup_epochs, t.early_stopping_patience, t.eval_samples) == (
+        100, 5e-4, 100, 50, 5000)
+    m = config.ModelConfig()
+    assert (m.latent_dim, m.hidden_units, m.num_components, m.prior) == (40, 300, 500, "vamp")
+
+
+def test_pseudo_input_defaults_depend_on_the_likelihood():
+    assert (config.ModelConfig().pseudo_mean, config.ModelConfig().pseudo_std) == (0.05, 0.01)
+    gray = config.ModelConfig(likelihood="discretized_logistic", input_shape=(28, 20, 1))
+    assert (gray.pseudo_mean, gray.pseudo_std) == (0.5, 0.02)
+
+
+def test_round_trip_and_differences():
+    c = config.Config(config.ModelConfig(latent_dim=10), config.TrainConfig(seed=3))
+    assert config.Config.from_dict(c.to_dict()) == c
+    other = config.Config(config.ModelConfig(latent_dim=20), config.TrainConfig(seed=3, epochs=5))
+    assert other.differences(c) == ["model.latent_dim: 10 -> 20"]  # epochs may change on resume
+
+
+@pytest.mark.parametrize("field,value", [
+    ("epochs", 0), ("batch_size", -1), ("learning_rate", 0.0), ("optimizer", "sgd"), ("eval_samples", 0),
+    ("strategy", "tpu"), ("early_stopping_patience", 0), ("warmup_epochs", -1), ("train_examples", -5)])
+def test_bad_train_config_raises_value_error_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        config.TrainConfig(**{field: value})

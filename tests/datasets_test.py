@@ -1,0 +1,173 @@
+"""Tests of vamp_tf.datasets on the real files in the shared data directory."""
+
+import os
+import shutil
+import socket
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vamp_tf import datasets
+from vamp_tf.datasets import tfds_source
+
+
+def _all(ds):
+    return np.concatenate([b.numpy() for b in ds])
+
+
+@pytest.mark.parametrize("name,sizes,shape", [
+    ("mnist", (50000, 10000, 10000), (28, 28, 1)),
+    ("binarized_mnist", (50000, 10000, 10000), (28, 28, 1)),
+    ("frey_faces", (1565, 200, 200), (28, 20, 1))])
+def test_split_sizes_shapes_dtypes_and_values(real_data_dir, name, sizes, shape):
+    for split, size in zip(datasets.SPLITS, sizes):
+        x = _all(datasets.load(name, split, batch_size=1000, data_dir=real_data_dir))
+        assert x.shape == (size,) + shape and x.dtype == np.float32, split
+        if name == "frey_faces":
+            np.testing.assert_allclose(x * 255, np.round(x * 255), atol=1e-3)  # the 256-level grid
+            assert 0 <= x.min() and x.max() <= 1 and len(np.unique(x)) > 200
+        else:
+            assert set(np.unique(x)) == {0.0, 1.0}, split
+
+
+def test_dynamic_mnist_fixes_test_binarization_and_rebinarizes_train(real_data_dir):
+    kw = dict(batch_size=500, data_dir=real_data_dir, num_examples=2000)
+    test_a = _all(datasets.load("mnist", "test", **kw))
+    test_b = _all(datasets.load("mnist", "test", **kw))
+    np.testing.assert_array_equal(test_a, test_b)
+    ep0 = _all(datasets.load("mnist", "train", seed=1, epoch=0, shuffle=False, **kw))
+    ep1 = _all(datasets.load("mnist", "train", seed=1, epoch=1, shuffle=False, **kw))
+    ep0_again = _all(datasets.load("mnist", "train", seed=1, epoch=0, shuffle=False, **kw))
+    np.testing.assert_array_equal(ep0, ep0_again)
+    assert np.mean(ep0 != ep1) > 0.01  # same images, new binarization
+    gray = datasets.split_images("mnist", "train", real_data_dir, num_examples=2000) / 255.0
+    np.testing.assert_allclose(ep0.mean(), gray.mean(), atol=2e-3)  # Bernoulli(pixel)
+
+
+def test_training_order_depends_on_seed_and_epoch_only(real_data_dir):
+    kw = dict(batch_size=100, data_dir=real_data_dir, num_examples=1000)
+    a = _all(datasets.load("binarized_mnist", "train", seed=2, epoch=3, **kw))
+    b = _all(datasets.load("binarized_mnist", "train", seed=2, epoch=3, **kw))
+    c = _all(datasets.load("binarized_mnist", "train", seed=2, epoch=4, **kw))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    np.testing.assert_array_equal(np.sort(a.reshape(1000, -1), axis=0), np.sort(c.reshape(1000, -1), axis=0))
+
+
+def test_frey_split_is_seeded(real_data_dir):
+    a = datasets.examples("frey_faces", "test", real_data_dir, split_seed=0)
+    b = datasets.examples("frey_faces", "test", real_data_dir, split_seed=0)
+    c = datasets.examples("frey_faces", "test", real_data_dir, split_seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    splits = [datasets.split_images("frey_faces", s, real_data_dir).reshape(-1, 560) for s in datasets.SPLITS]
+    assert len(np.unique(np.concatenate(splits), axis=0)) == len(np.unique(
+        datasets.load_arrays("frey_faces", real_data_dir)["all"].reshape(-1, 560), axis=0))
+
+
+def test_test_subsets_stride_through_class_sorted_files(real_data_dir):
+    x = datasets.split_images("binarized_mnist", "test", real_data_dir, num_examples=100)
+    full = datasets.split_images("binarized_mnist", "test", real_data_dir)
+    np.testing.assert_array_equal(x, full[np.arange(100) * 100])
+
+
+@pytest.fixture
+def copy_of(real_data_dir, tmp_path):
+    def make(*names):
+        for n in names:
+            shutil.copy(os.path.join(real_data_dir, n), tmp_path / n)
+        return str(tmp_path)
+    return make
+
+
+def test_truncated_file_gives_a_clear_error(copy_of, tmp_path):
+    d = copy_of("frey_rawface.mat")
+    path = os.path.join(d, "frey_rawface.mat")
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)
+    with pytest.raises(datasets.DataError, match="could not read .*frey_rawface.mat.*\n.*truncated"):
+        datasets.load_arrays("frey_faces", d)
+
+
+def test_checksum_mismatch_gives_a_clear_error(copy_of, tmp_path):
+    d = copy_of("binarized_mnist_train.npz", "binarized_mnist_valid.npz", "binarized_mnist_test.npz")
+    with np.load(os.path.join(d, "binarized_mnist_test.npz")) as f:
+        x = f["x"].copy()
+    x[0, 0] = 1 - x[0, 0]
+    np.savez_compressed(os.path.join(d, "binarized_mnist_test.npz"), x=x)
+    with pytest.raises(datasets.DataError, match="binarized_mnist_test.npz: content checksum mismatch"):
+        datasets.load_arrays("binarized_mnist", d)
+
+
+def test_idx_files_are_an_alternative_to_the_npz(real_data_dir):
+    idx_dir = os.path.join(real_data_dir, "mnist_idx")
+    a = datasets.load_arrays("mnist", idx_dir)
+    b = datasets.load_arrays("mnist", real_data_dir)
+    for split in datasets.SPLITS:
+        np.testing.assert_array_equal(a[split], b[split])
+
+
+def test_missing_files_without_network_name_what_where_and_how(tmp_path, monkeypatch):
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    tfds_dir = tmp_path / "tfds"
+    tfds_dir.mkdir()
+    with pytest.raises(datasets.DataError) as err:
+        datasets.load_arrays("frey_faces", str(tmp_path / "empty"), tfds_data_dir=str(tfds_dir))
+    message = str(err.value)
+    assert "looked for: {frey_rawface.mat}" in message
+    assert f"in: {tmp_path / 'empty'}" in message
+    assert "cannot resolve cs.nyu.edu" in message
+    assert "to get them: download https://cs.nyu.edu/~roweis/data/frey_rawface.mat" in message
+    assert list(tfds_dir.iterdir()) == []  # nothing half-written
+
+
+def test_failed_download_leaves_nothing_behind(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+    monkeypatch.setattr(tfds_source, "network_problem", lambda hosts: None)
+
+    def failing_prepare(self, *args, **kwargs):
+        os.makedirs(os.path.join(self.data_dir_root, "downloads", "partial.tmp.123"))
+        raise ConnectionError("connection reset")
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", failing_prepare)
+    tfds_dir = tmp_path / "tfds"
+    tfds_dir.mkdir()
+    (tfds_dir / "keep.txt").write_text("existing")
+    with pytest.raises(datasets.DataError, match="connection reset"):
+        datasets.load_arrays("binarized_mnist", str(tmp_path / "empty"), tfds_data_dir=str(tfds_dir))
+    assert sorted(p.name for p in tfds_dir.iterdir()) == ["keep.txt"]
+
+
+def test_frey_faces_tfds_builder_from_manual_dir(real_data_dir, tmp_path):
+    import tensorflow_datasets as tfds
+    builder = tfds.builder("frey_faces", data_dir=str(tmp_path))
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=real_data_dir))
+    # TFDS stores the frames in a hashed order; vamp_tf's TFDS source restores the file's.
+    from_tfds = tfds_source.read(datasets.info("frey_faces"), str(tmp_path), download=False)["all"]
+    np.testing.assert_array_equal(from_tfds, datasets.load_arrays("frey_faces", real_data_dir)["all"])
+    stored = tfds.as_numpy(builder.as_dataset(split="train", batch_size=-1))["image"][..., 0]
+    assert not np.array_equal(stored, from_tfds)
+
+
+def test_evaluation_binarization_does_not_depend_on_image_order(real_data_dir, monkeypatch):
+    from vamp_tf.datasets import pipeline
+    a = datasets.examples("mnist", "test", real_data_dir, num_examples=300)
+    original = pipeline.split_images
+    monkeypatch.setattr(pipeline, "split_images", lambda *args: original(*args)[::-1])
+    pipeline._fixed_binarization.cache_clear()
+    try:
+        b = datasets.examples("mnist", "test", real_data_dir, num_examples=300)
+    finally:
+        pipeline._fixed_binarization.cache_clear()
+    np.testing.assert_array_equal(a, b[::-1])
+
+
+def test_bad_names_raise_value_errors(real_data_dir):
+    with pytest.raises(ValueError, match="dataset='cifar'.*allowed: mnist, binarized_mnist, frey_faces"):
+        datasets.load("cifar", "train", 10)
+    with pytest.raises(ValueError, match="split='valid'"):
+        datasets.load("mnist", "valid", 10, data_dir=real_data_dir)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        datasets.load("mnist", "test", 0, data_dir=real_data_dir)

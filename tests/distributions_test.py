@@ -1,0 +1,89 @@
+"""Tests of vamp_tf.distributions against float64 numpy references."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.special import expit
+
+from vamp_tf import distributions
+
+
+def reference_log_prob(x, loc, log_scale, num_bins=256):
+    """log P(bin of x) in float64, edge bins taking the tails."""
+    x, loc, s = (np.asarray(v, np.float64) for v in (x, loc, np.exp(log_scale)))
+    k = np.clip(np.floor(x * num_bins), 0, num_bins - 1)
+    a, b = (k / num_bins - loc) / s, ((k + 1) / num_bins - loc) / s
+    a = np.where(k == 0, -np.inf, a)
+    b = np.where(k == num_bins - 1, np.inf, b)
+    # Difference of CDFs left of the mode, of survival functions right of it (no underflow).
+    return np.where(a < 0, np.log(expit(b) - expit(a)), np.log(expit(-a) - expit(-b)))
+
+
+def test_bin_probabilities_sum_to_one_for_random_and_extreme_parameters():
+    rng = np.random.default_rng(0)
+    loc = np.concatenate([rng.uniform(0, 1, 200), [1 / 512, 1 - 1 / 512, 0.0, 1.0, -3.0, 4.0]])
+    log_scale = np.concatenate([rng.uniform(-4.5, 0, 200), [-4.5, -4.5, -8.0, 3.0, -4.5, 0.0]])
+    dist = distributions.DiscretizedLogistic(loc.astype(np.float32), log_scale.astype(np.float32))
+    total = tf.reduce_sum(dist.bin_probabilities(), axis=-1).numpy()
+    np.testing.assert_allclose(total, 1.0, atol=1e-5)
+
+
+def test_log_prob_matches_numpy_reference():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, size=1000) / 255.0
+    loc = rng.uniform(1 / 512, 1 - 1 / 512, size=1000)
+    log_scale = rng.uniform(-4.5, 0, size=1000)
+    got = distributions.DiscretizedLogistic(loc.astype(np.float32), log_scale.astype(np.float32)).log_prob(
+        x.astype(np.float32)).numpy()
+    want = reference_log_prob(x, loc, log_scale)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("x", [0.0, 1.0])
+def test_log_prob_is_finite_at_the_ends_even_for_far_away_locations(x):
+    loc = np.array([1 / 512, 1 - 1 / 512, 0.5], np.float32)
+    dist = distributions.DiscretizedLogistic(loc, np.full(3, -4.5, np.float32))
+    lp = dist.log_prob(np.float32(x)).numpy()
+    assert np.all(np.isfinite(lp)), lp
+    grads = None
+    loc_var = tf.Variable(loc)
+    with tf.GradientTape() as tape:
+        lp = distributions.DiscretizedLogistic(loc_var, -4.5).log_prob(np.float32(x))
+    grads = tape.gradient(lp, loc_var).numpy()
+    assert np.all(np.isfinite(grads))
+
+
+def test_pixel_grid_and_bin_centres_fall_in_the_same_bin():
+    dist = distributions.DiscretizedLogistic(0.4, -2.0)
+    pixels = np.arange(256)
+    on_grid = dist.log_prob((pixels / 255.0).astype(np.float32)).numpy()
+    centres = dist.log_prob(((pixels + 0.5) / 256.0).astype(np.float32)).numpy()
+    np.testing.assert_allclose(on_grid, centres, rtol=1e-6)
+
+
+def test_samples_lie_on_the_grid_and_mean_matches_sample_average():
+    dist = distributions.DiscretizedLogistic(np.float32([0.2, 0.7, 0.999]), np.float32([-3.0, -1.0, -4.5]))
+    samples = dist.sample(20000, seed=(3, 4)).numpy()
+    np.testing.assert_allclose(samples * 255, np.round(samples * 255), atol=1e-4)
+    assert samples.min() >= 0 and samples.max() <= 1
+    np.testing.assert_allclose(samples.mean(0), dist.mean().numpy(), atol=4e-3)
+    values = np.arange(256) / 255.0
+    np.testing.assert_allclose(
+        dist.mean().numpy(), (dist.bin_probabilities().numpy() * values).sum(-1), atol=1e-5)
+
+
+def test_image_likelihoods_have_image_events():
+    logits = tf.zeros([2, 3, 28, 28, 1])
+    bern = distributions.bernoulli_likelihood(logits)
+    assert bern.batch_shape == [2, 3] and bern.event_shape == [28, 28, 1]
+    np.testing.assert_allclose(bern.log_prob(tf.ones([2, 1, 28, 28, 1])).numpy(), 784 * np.log(0.5), rtol=1e-5)
+    dl = distributions.discretized_logistic_likelihood(tf.fill([2, 28, 20, 1], 0.5), tf.zeros([2, 28, 20, 1]))
+    assert dl.batch_shape == [2] and dl.event_shape == [28, 20, 1]
+    assert dl.mean().shape == [2, 28, 20, 1]
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="likelihood='gaussian'"):
+        distributions.get_likelihood("gaussian")
+    with pytest.raises(ValueError, match="num_bins"):
+        distributions.DiscretizedLogistic(0.5, 0.0, num_bins=1)

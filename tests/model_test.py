@@ -1,0 +1,107 @@
+"""Tests of vamp_tf.model: ELBO terms, shapes, gradients, sampling, bad input."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from vamp_tf import config, model
+
+tfd = tfp.distributions
+
+SMALL = dict(latent_dim=3, hidden_units=8, num_components=4)
+SHAPES = {"bernoulli": (6, 5, 1), "discretized_logistic": (4, 3, 1)}
+
+
+def small_model(likelihood="bernoulli", kind="vae", prior="vamp", seed=0):
+    cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model=kind,
+                             prior=prior, **SMALL)
+    return model.build_model(cfg, seed=seed)
+
+
+ALL = [(lik, kind, prior) for lik in SHAPES for kind in config.MODELS for prior in config.PRIORS]
+
+
+@pytest.mark.parametrize("likelihood,kind,prior", ALL)
+def test_elbo_terms_are_finite_for_blank_and_full_images(likelihood, kind, prior):
+    net = small_model(likelihood, kind, prior)
+    shape = SHAPES[likelihood]
+    for value in (0.0, 1.0):
+        x = tf.fill((2,) + shape, value)
+        out = net(x, seed=[1, 2])
+        for name in ("reconstruction", "kl", "elbo", "log_prior", "log_posterior"):
+            assert out[name].shape == (2,), name
+            assert np.all(np.isfinite(out[name].numpy())), (name, value)
+        np.testing.assert_allclose(out["elbo"], out["reconstruction"] - out["kl"], rtol=1e-6)
+        if kind == "hvae":
+            np.testing.assert_allclose(out["kl"], out["kl_z1"] + out["kl_z2"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", config.MODELS)
+def test_gradients_reach_every_variable(kind):
+    net = small_model("discretized_logistic", kind, "vamp")
+    x = tf.random.uniform((4,) + SHAPES["discretized_logistic"], seed=1)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(net(x, seed=[3, 4])["elbo"])
+    grads = tape.gradient(loss, net.trainable_variables)
+    names = [v.path for v in net.trainable_variables]
+    assert any("pseudo_inputs" in n for n in names)
+    for name, g in zip(names, grads):
+        assert g is not None and np.any(g.numpy() != 0), name
+    assert len(set(names)) == len(names)  # the VampPrior shares the encoder, not a copy
+
+
+def test_monte_carlo_kl_matches_analytic_kl_on_average():
+    net = small_model("bernoulli", "vae", "standard")
+    x = tf.cast(tf.random.uniform((3,) + SHAPES["bernoulli"], seed=2) < 0.5, tf.float32)
+    noise = tf.random.stateless_normal([3, 20000, 3], seed=[5, 6])
+    terms = net.log_densities(x, noise, net.prior.distribution())
+    mc = (terms["log_posterior"] - terms["log_prior"]).numpy()
+    analytic = tfd.kl_divergence(net.posterior(x), net.prior.distribution()).numpy()
+    standard_error = mc.std(axis=1) / np.sqrt(mc.shape[1])
+    assert np.all(np.abs(mc.mean(axis=1) - analytic) < 5 * standard_error + 1e-4), (mc.mean(1), analytic)
+
+
+@pytest.mark.parametrize("kind", config.MODELS)
+def test_sample_and_reconstruct_shapes_and_seeding(kind):
+    net = small_model("discretized_logistic", kind, "vamp")
+    a, b, c = net.sample(5, seed=0), net.sample(5, seed=0), net.sample(5, seed=1)
+    assert a.shape == (5,) + SHAPES["discretized_logistic"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert np.all((a.numpy() >= 0) & (a.numpy() <= 1))
+    x = tf.random.uniform((2,) + SHAPES["discretized_logistic"], seed=3)
+    assert net.reconstruct(x).shape == x.shape
+    means = net.posterior_means(x)
+    assert set(means) == ({"z"} if kind == "vae" else {"z1", "z2"})
+
+
+def test_same_seed_same_weights():
+    a, b = small_model(seed=3), small_model(seed=3)
+    for va, vb in zip(a.trainable_variables, b.trainable_variables):
+        np.testing.assert_array_equal(va.numpy(), vb.numpy())
+    c = small_model(seed=4)
+    assert not np.allclose(a.trainable_variables[0].numpy(), c.trainable_variables[0].numpy())
+
+
+def test_bad_images_raise_value_errors_naming_the_problem():
+    net = small_model()
+    good = np.zeros((2,) + SHAPES["bernoulli"], np.float32)
+    with pytest.raises(ValueError, match="expected \\[batch, 6, 5, 1\\]"):
+        net(np.zeros((2, 30), np.float32))
+    bad = good.copy(); bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        net(bad)
+    bad = good.copy(); bad[0, 0, 0, 0] = 255.0
+    with pytest.raises(ValueError, match="pixels must be in \\[0, 1\\]"):
+        net.reconstruct(bad)
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("latent_dim", 0, "latent_dim=0"), ("num_components", 0, "num_components=0"),
+    ("hidden_units", -3, "hidden_units=-3"), ("prior", "gauss", "prior='gauss'"),
+    ("model", "vqvae", "model='vqvae'"), ("likelihood", "normal", "likelihood='normal'"),
+    ("input_shape", (28, 28), "input_shape"), ("pseudo_init", "zeros", "pseudo_init='zeros'")])
+def test_bad_model_config_raises_value_error(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        config.ModelConfig(**{field: value})

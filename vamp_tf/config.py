@@ -1,0 +1,174 @@
+"""Frozen, validated configuration for models and training runs.
+
+Every value a run depends on lives here; binaries build these objects from flags and
+library code receives them as plain arguments. Validation happens once, in
+`__post_init__`, and raises `ValueError` naming the argument and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Optional
+
+MODELS = ("vae", "hvae")
+PRIORS = ("standard", "mog", "vamp")
+LIKELIHOODS = ("bernoulli", "discretized_logistic")
+PSEUDO_INITS = ("random", "data")
+OPTIMIZERS = ("adam", "adam_normgrad")
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+# Default initialisation of the VampPrior's pseudo-inputs, N(mean, std), by likelihood
+# (binary images: mostly-off pixels; gray images: mid-gray).
+PSEUDO_INIT_DEFAULTS = {"bernoulli": (0.05, 0.01), "discretized_logistic": (0.5, 0.02)}
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not supported; allowed: {', '.join(allowed)}.")
+
+
+def _check_positive(name: str, value, allow_zero: bool = False) -> None:
+    low_ok = value >= 0 if allow_zero else value > 0
+    if isinstance(value, bool) or not low_ok:
+        bound = ">= 0" if allow_zero else ">= 1" if isinstance(value, int) else "> 0"
+        raise ValueError(f"{name}={value!r} is invalid; it must be {bound}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a VAE / HVAE.
+
+    input_shape: (height, width, channels) of the images.
+    likelihood: 'bernoulli' for binary images, 'discretized_logistic' for 256-level gray.
+    model: 'vae' (one stochastic layer) or 'hvae' (two, the paper's L = 2 model).
+    prior: 'standard' N(0, I), 'mog' learnable mixture of Gaussians, 'vamp' VampPrior.
+    latent_dim: size of z (for the HVAE, of both z1 and z2).
+    hidden_units: width of every gated dense layer.
+    num_components: K, the number of pseudo-inputs (vamp) or mixture components (mog).
+    pseudo_init: 'random' (N(pseudo_mean, pseudo_std)) or 'data' (K training images + noise).
+    """
+
+    input_shape: tuple[int, int, int] = (28, 28, 1)
+    likelihood: str = "bernoulli"
+    model: str = "vae"
+    prior: str = "vamp"
+    latent_dim: int = 40
+    hidden_units: int = 300
+    num_components: int = 500
+    pseudo_init: str = "random"
+    pseudo_mean: Optional[float] = None
+    pseudo_std: Optional[float] = None
+
+    def __post_init__(self):
+        shape = tuple(self.input_shape)
+        if len(shape) != 3 or any((not isinstance(d, int)) or d < 1 for d in shape):
+            raise ValueError(
+                f"input_shape={self.input_shape!r} is invalid; it must be (height, width, channels) "
+                "of positive integers.")
+        object.__setattr__(self, "input_shape", shape)
+        _check_choice("likelihood", self.likelihood, LIKELIHOODS)
+        _check_choice("model", self.model, MODELS)
+        _check_choice("prior", self.prior, PRIORS)
+        _check_choice("pseudo_init", self.pseudo_init, PSEUDO_INITS)
+        _check_positive("latent_dim", self.latent_dim)
+        _check_positive("hidden_units", self.hidden_units)
+        _check_positive("num_components", self.num_components)
+        mean, std = PSEUDO_INIT_DEFAULTS[self.likelihood]
+        if self.pseudo_mean is None:
+            object.__setattr__(self, "pseudo_mean", mean)
+        if self.pseudo_std is None:
+            object.__setattr__(self, "pseudo_std", std)
+        if not 0.0 <= self.pseudo_mean <= 1.0:
+            raise ValueError(f"pseudo_mean={self.pseudo_mean!r} is invalid; it must be in [0, 1].")
+        _check_positive("pseudo_std", self.pseudo_std, allow_zero=True)
+
+    @property
+    def input_dim(self) -> int:
+        h, w, c = self.input_shape
+        return h * w * c
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The training protocol (defaults: the paper's) and the evaluation at the end.
+
+    epochs: maximum number of epochs; early stopping may end the run sooner.
+    warmup_epochs: KL warm-up; beta = min(1, epoch / warmup_epochs) for epochs 1, 2, ...
+    early_stopping_patience: epochs without a better validation -ELBO (beta = 1) before
+      stopping, counted only after the warm-up.
+    optimizer: 'adam', or 'adam_normgrad' (Adam on gradients L2-normalised per variable,
+      as the paper's reference implementation trains).
+    eval_samples: importance samples per test image for the log-likelihood (paper: 5000).
+    train_examples / test_examples: optional caps for smoke runs (0 = use all).
+    eval_every: validate every this many epochs.
+    """
+
+    dataset: str = "mnist"
+    data_dir: Optional[str] = None
+    split_seed: int = 0
+    epochs: int = 2000
+    warmup_epochs: int = 100
+    early_stopping_patience: int = 50
+    batch_size: int = 100
+    learning_rate: float = 5e-4
+    optimizer: str = "adam"
+    seed: int = 0
+    eval_samples: int = 5000
+    eval_batch_size: int = 100
+    train_examples: int = 0
+    test_examples: int = 0
+    eval_every: int = 1
+    strategy: str = "default"
+
+    def __post_init__(self):
+        _check_positive("epochs", self.epochs)
+        _check_positive("warmup_epochs", self.warmup_epochs, allow_zero=True)
+        _check_positive("early_stopping_patience", self.early_stopping_patience)
+        _check_positive("batch_size", self.batch_size)
+        _check_positive("learning_rate", self.learning_rate)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_positive("seed", self.seed, allow_zero=True)
+        _check_positive("split_seed", self.split_seed, allow_zero=True)
+        _check_positive("eval_samples", self.eval_samples)
+        _check_positive("eval_batch_size", self.eval_batch_size)
+        _check_positive("train_examples", self.train_examples, allow_zero=True)
+        _check_positive("test_examples", self.test_examples, allow_zero=True)
+        _check_positive("eval_every", self.eval_every)
+        _check_choice("strategy", self.strategy, STRATEGIES)
+
+
+# Fields that may change between the runs that share one workdir: they decide how long
+# to train, where the data is read from, how to evaluate or where to run, not what is
+# learned epoch by epoch. Anything else differing means a different experiment.
+RESUMABLE_FIELDS = frozenset(
+    {"epochs", "data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy",
+     "eval_every"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: ModelConfig
+    train: TrainConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": dataclasses.asdict(self.model), "train": dataclasses.asdict(self.train)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Config":
+        model = dict(d["model"])
+        model["input_shape"] = tuple(model["input_shape"])
+        return cls(model=ModelConfig(**model), train=TrainConfig(**d["train"]))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def differences(self, other: "Config", ignore=RESUMABLE_FIELDS) -> list[str]:
+        """Names ('train.seed', ...) of the fields that differ, except those in `ignore`."""
+        out = []
+        for section in ("model", "train"):
+            a, b = self.to_dict()[section], other.to_dict()[section]
+            for key in sorted(set(a) | set(b)):
+                if key not in ignore and a.get(key) != b.get(key):
+                    out.append(f"{section}.{key}: {b.get(key)!r} -> {a.get(key)!r}")
+        return out

@@ -1,0 +1,10 @@
+"""Datasets of the VampPrior experiments as tf.data pipelines (see pipeline.load).
+
+Importing this package registers the Frey Faces TFDS builder, so that
+`tfds.load("frey_faces")` works.
+"""
+
+from vamp_tf.datasets import frey_faces  # noqa: F401  (registers the TFDS builder)
+from vamp_tf.datasets.catalog import DATASETS, SPLITS, DatasetInfo, info
+from vamp_tf.datasets.errors import DataError
+from vamp_tf.datasets.pipeline import ENV_DATA_DIR, examples, load, load_arrays, split_images

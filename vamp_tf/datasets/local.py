@@ -1,0 +1,135 @@
+"""Reading the datasets' canonical files from a local directory, with content checks.
+
+Every array read is checked against the sha256 of its canonical contents (see
+catalog.DATASETS[...].digests), so a truncated, corrupted or different file gives a
+DataError naming the file and how to replace it, never silently different data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zipfile
+from typing import Optional
+
+import numpy as np
+
+from vamp_tf.datasets.catalog import DatasetInfo
+from vamp_tf.datasets.errors import DataError
+
+# Where files may sit inside a data directory (the shared layout keeps the IDX files in
+# mnist_idx/).
+SUBDIRECTORIES = ("", "mnist_idx", "mnist", "binarized_mnist", "frey_faces")
+
+
+def find_file(data_dir: str, filename: str) -> Optional[str]:
+    for sub in SUBDIRECTORIES:
+        path = os.path.join(data_dir, sub, filename)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _unreadable(path: str, info: DatasetInfo, reason: str) -> DataError:
+    return DataError(
+        f"could not read {path}: {reason}\n"
+        f"  it is truncated, corrupted or not the canonical file of {info.name}.\n"
+        f"  to fix: replace it with a fresh copy from {info.urls[0]}, or delete it to let TFDS download {info.name}.")
+
+
+def _check_digest(array: np.ndarray, expected: str, path: str, info: DatasetInfo) -> np.ndarray:
+    got = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+    if got != expected:
+        raise _unreadable(path, info, f"content checksum mismatch (sha256 {got[:12]}..., expected {expected[:12]}...)")
+    return array
+
+
+def _read_npz(path: str, keys, info: DatasetInfo) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise _unreadable(path, info, f"missing arrays {missing} (has {f.files})")
+            return {k: f[k] for k in keys}
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise _unreadable(path, info, f"{type(e).__name__}: {e}") from e
+
+
+def _read_idx_images(path: str, info: DatasetInfo) -> np.ndarray:
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as e:
+        raise _unreadable(path, info, f"{type(e).__name__}: {e}") from e
+    if len(data) < 16 or int.from_bytes(data[:4], "big") != 2051:
+        raise _unreadable(path, info, "not an IDX3 image file (bad magic number)")
+    n, rows, cols = (int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
+    if len(data) != 16 + n * rows * cols:
+        raise _unreadable(path, info, f"header says {n}x{rows}x{cols} images but the payload has {len(data) - 16} bytes")
+    return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, rows, cols)
+
+
+def _read_amat(path: str, info: DatasetInfo) -> np.ndarray:
+    try:
+        with open(path, "rb") as f:
+            values = np.array(f.read().split(), dtype=np.uint8)
+    except (OSError, ValueError) as e:
+        raise _unreadable(path, info, f"{type(e).__name__}: {e}") from e
+    if values.size % 784:
+        raise _unreadable(path, info, f"{values.size} values is not a whole number of 784-pixel rows")
+    return values.reshape(-1, 784)
+
+
+def _read_mat(path: str, key: str, info: DatasetInfo) -> np.ndarray:
+    import scipy.io  # pylint: disable=import-outside-toplevel
+    try:
+        return scipy.io.loadmat(path)[key]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise _unreadable(path, info, f"{type(e).__name__}: {e}") from e
+
+
+def _mnist(paths, info):
+    if paths[0].endswith(".npz"):
+        arrays = _read_npz(paths[0], ("x_train", "x_test"), info)
+        x_train, x_test = arrays["x_train"], arrays["x_test"]
+        where = (paths[0], paths[0])
+    else:
+        x_train, x_test = (_read_idx_images(p, info) for p in paths)
+        where = paths
+    x_train = _check_digest(x_train, info.digests["x_train"], where[0], info)
+    x_test = _check_digest(x_test, info.digests["x_test"], where[1], info)
+    return {"train": x_train[:50000], "validation": x_train[50000:], "test": x_test}
+
+
+def _binarized_mnist(paths, info):
+    out = {}
+    for split, path in zip(("train", "validation", "test"), paths):
+        x = _read_npz(path, ("x",), info)["x"] if path.endswith(".npz") else _read_amat(path, info)
+        x = _check_digest(np.ascontiguousarray(x, dtype=np.uint8).reshape(-1, 784), info.digests[split], path, info)
+        out[split] = x.reshape(-1, 28, 28)
+    return out
+
+
+def _frey_faces(paths, info):
+    ff = _check_digest(_read_mat(paths[0], "ff", info), info.digests["ff"], paths[0], info)
+    return {"all": ff.T.reshape(-1, 28, 20)}
+
+
+_READERS = {"mnist": _mnist, "binarized_mnist": _binarized_mnist, "frey_faces": _frey_faces}
+
+
+def read(info: DatasetInfo, data_dir: str) -> Optional[dict]:
+    """Arrays of uint8 images [N, height, width] by split ('all' for Frey Faces, which is
+    split later with a seed), or None if the directory holds no complete set of files."""
+    for alternative in info.local_files:
+        paths = [find_file(data_dir, name) for name in alternative]
+        if all(paths):
+            return _READERS[info.name](paths, info)
+    return None
+
+
+def looked_for(info: DatasetInfo) -> str:
+    return " or ".join("{" + ", ".join(alt) + "}" for alt in info.local_files)

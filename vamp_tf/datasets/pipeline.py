@@ -1,0 +1,168 @@
+"""tf.data input pipelines of float32 images in [0, 1], shape [batch, height, width, 1].
+
+Sources, in order: a local data directory of canonical files (`data_dir`, default the
+environment variable VAMP_TF_DATA_DIR), then tensorflow-datasets. Images are held in
+memory (MNIST is 55 MB as uint8) and batches are gathered by index, so an epoch's
+pipeline is ready in milliseconds and every random choice is a function of the seeds:
+
+- the shuffle order of an epoch depends on (seed, epoch);
+- dynamic binarization of training images uses stateless draws keyed by (seed, epoch,
+  batch index), so a resumed run sees exactly the data an uninterrupted one would;
+- validation and test images of dynamically binarized datasets are binarized once, each
+  with a seed made from a fixed constant and the image's own bytes, so every run scores the
+  same binary images whichever source (files or TFDS, whose order differs) they came from;
+- Frey Faces is split 1565 / 200 / 200 by a shuffle seeded with `split_seed`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from vamp_tf.datasets import catalog, local, tfds_source
+from vamp_tf.datasets.errors import DataError
+
+ENV_DATA_DIR = "VAMP_TF_DATA_DIR"
+EVAL_BINARIZATION_SEED = 777  # fixed forever: changing it changes every reported number
+
+
+def resolve_data_dir(data_dir: Optional[str]) -> Optional[str]:
+    return data_dir or os.environ.get(ENV_DATA_DIR) or None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_arrays(name: str, data_dir: Optional[str], tfds_data_dir: Optional[str], download: bool) -> dict:
+    info = catalog.info(name)
+    if data_dir:
+        arrays = local.read(info, data_dir)
+        if arrays is not None:
+            logging.info("%s: read canonical files from %s", name, data_dir)
+            return arrays
+    try:
+        arrays = tfds_source.read(info, tfds_data_dir, download)
+        logging.info("%s: read through TFDS", name)
+        return arrays
+    except DataError as e:
+        reason = str(e)
+    where = data_dir if data_dir else f"(no data directory: --data_dir and ${ENV_DATA_DIR} are unset)"
+    raise DataError(
+        f"dataset {name!r} not found.\n"
+        f"  looked for: {local.looked_for(info)}\n"
+        f"  in: {where}\n"
+        f"  TFDS: {reason}\n"
+        f"  to get them: download {'; '.join(info.urls)} into a directory and pass --data_dir "
+        f"(or set {ENV_DATA_DIR}), or run once with a network so TFDS downloads {info.tfds_name}.")
+
+
+def load_arrays(name: str, data_dir: Optional[str] = None, tfds_data_dir: Optional[str] = None,
+                download: bool = True) -> dict:
+    """uint8 images [N, height, width] by split, as stored (see module docstring)."""
+    return _load_arrays(name, resolve_data_dir(data_dir), tfds_data_dir, download)
+
+
+def _stride_subset(images: np.ndarray, num_examples: int) -> np.ndarray:
+    """num_examples images evenly spaced through the split (test files can be sorted by class)."""
+    if not num_examples or num_examples >= len(images):
+        return images
+    return images[(np.arange(num_examples) * len(images)) // num_examples]
+
+
+def split_images(name: str, split: str, data_dir: Optional[str] = None, split_seed: int = 0,
+                 num_examples: int = 0, tfds_data_dir: Optional[str] = None, download: bool = True) -> np.ndarray:
+    """The uint8 images [N, height, width, 1] of one split (before any binarization)."""
+    info = catalog.info(name)
+    catalog.check_split(split)
+    arrays = load_arrays(name, data_dir, tfds_data_dir, download)
+    if "all" in arrays:  # Frey Faces: a seeded split of all images
+        order = np.random.default_rng(split_seed).permutation(len(arrays["all"]))
+        sizes = info.split_sizes
+        start = {"train": 0, "validation": sizes["train"], "test": sizes["train"] + sizes["validation"]}[split]
+        images = arrays["all"][np.sort(order[start:start + sizes[split]])]
+    else:
+        images = arrays[split]
+    return _stride_subset(images, num_examples)[..., np.newaxis]
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_binarization(name, split, data_dir, split_seed, num_examples, tfds_data_dir, download):
+    gray = split_images(name, split, data_dir, split_seed, num_examples, tfds_data_dir, download)
+    out = np.empty_like(gray)
+    for i, image in enumerate(gray):
+        key = int.from_bytes(hashlib.sha256(image.tobytes()).digest()[:8], "little")
+        uniform = np.random.default_rng([EVAL_BINARIZATION_SEED, key]).random(image.shape, dtype=np.float32)
+        out[i] = uniform < image / np.float32(255.0)
+    return out
+
+
+def _mix(*values: int) -> int:
+    """A 63-bit seed from several integers (numpy SeedSequence mixing)."""
+    return int(np.random.SeedSequence([int(v) for v in values]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def examples(name: str, split: str, data_dir: Optional[str] = None, split_seed: int = 0,
+             num_examples: int = 0, tfds_data_dir: Optional[str] = None, download: bool = True) -> np.ndarray:
+    """The float32 images [N, height, width, 1] in [0, 1] of a split as the model sees them,
+    except that training images of dynamically binarized datasets stay gray (they are
+    binarized per epoch by `load`)."""
+    info = catalog.info(name)
+    args = (name, split, resolve_data_dir(data_dir), split_seed, num_examples, tfds_data_dir, download)
+    if info.binarization == "dynamic" and split != "train":
+        return _fixed_binarization(*args).astype(np.float32)
+    images = split_images(*args)
+    return images.astype(np.float32) if info.binarization == "static" else images / np.float32(255.0)
+
+
+def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
+         data_dir: Optional[str] = None, shuffle: Optional[bool] = None, num_examples: int = 0,
+         split_seed: int = 0, drop_remainder: bool = False, tfds_data_dir: Optional[str] = None,
+         download: bool = True) -> tf.data.Dataset:
+    """A tf.data.Dataset of float32 image batches [batch, height, width, 1] in [0, 1].
+
+    name: 'mnist' (dynamic binarization), 'binarized_mnist' (static) or 'frey_faces'.
+    split: 'train', 'validation' or 'test'.
+    seed, epoch: decide the shuffle order and the dynamic binarization of this epoch.
+    shuffle: default True for 'train', False otherwise (evaluation order is fixed).
+    num_examples: use only this many images, evenly spaced through the split (0 = all).
+    split_seed: the seed of the Frey Faces split.
+    Raises DataError if the data cannot be found or read, ValueError for unknown names.
+    """
+    info = catalog.info(name)
+    catalog.check_split(split)
+    if isinstance(batch_size, bool) or int(batch_size) < 1:
+        raise ValueError(f"batch_size={batch_size!r} is invalid; it must be >= 1.")
+    shuffle = (split == "train") if shuffle is None else shuffle
+    dynamic = info.binarization == "dynamic" and split == "train"
+    args = (name, split, resolve_data_dir(data_dir), split_seed, num_examples, tfds_data_dir, download)
+    if dynamic:
+        stored = split_images(*args)                     # uint8 gray, binarized per batch below
+    elif info.binarization == "dynamic":
+        stored = _fixed_binarization(*args)              # uint8 {0, 1}
+    else:
+        stored = split_images(*args)                     # uint8 {0, 1} or 0..255
+    scale = 1.0 if info.binarization == "static" or (info.binarization == "dynamic" and not dynamic) else 255.0
+    images = tf.constant(stored)
+    n = len(stored)
+    if drop_remainder and n < batch_size:
+        raise ValueError(f"{name}/{split} has {n} images, fewer than batch_size={batch_size}; "
+                         "lower --batch_size or raise --train_examples.")
+    epoch_seed = _mix(seed, epoch)
+    indices = tf.data.Dataset.range(n)
+    if shuffle:
+        indices = indices.shuffle(n, seed=epoch_seed, reshuffle_each_iteration=False)
+    batches = indices.batch(batch_size, drop_remainder=drop_remainder).enumerate()
+    binarize_key = tf.constant([epoch_seed & 0x7FFFFFFF, (epoch_seed >> 31) & 0x7FFFFFFF], tf.int64)
+
+    def gather(batch_index, idx):
+        x = tf.cast(tf.gather(images, idx), tf.float32) / scale
+        if dynamic:
+            key = tf.stack([binarize_key[0], binarize_key[1] + batch_index])
+            x = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=key) < x, tf.float32)
+        return x
+
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)

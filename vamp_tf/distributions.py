@@ -1,0 +1,180 @@
+"""Image likelihoods as TensorFlow Probability distributions.
+
+- `DiscretizedLogistic`: a logistic density integrated over the 256 bins of [0, 1],
+  the likelihood the VampPrior paper (Tomczak & Welling, AISTATS 2018) uses for gray
+  images. Unlike the reference code, the edge bins take the tails, so the bin
+  probabilities sum to one.
+- `bernoulli_likelihood`, `discretized_logistic_likelihood`: per-image distributions
+  (`tfd.Independent` over height, width, channels).
+- `LIKELIHOODS` / `get_likelihood(name)`: the one place where a likelihood name is
+  turned into parameter names, constraints and a distribution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from vamp_tf import networks
+
+tfd = tfp.distributions
+
+
+class DiscretizedLogistic(tfd.Distribution):
+    """A logistic distribution discretized onto `num_bins` equal bins of [0, 1].
+
+    Bin k (k = 0, ..., num_bins - 1) covers [k / num_bins, (k + 1) / num_bins); the first
+    bin extends to -inf and the last to +inf, so the bin probabilities sum to one. A
+    value x in [0, 1] falls in bin min(floor(x * num_bins), num_bins - 1): both the
+    pixel grid p / 255 and the bin centres map to bin p. Samples are returned on the
+    grid k / (num_bins - 1), i.e. p / 255 for 256 bins.
+
+    log_prob uses the exact, numerically stable identity
+      sigmoid(b) - sigmoid(a) = sigmoid(b) * sigmoid(-a) * (1 - exp(a - b)),
+    so no difference of two nearly equal probabilities is ever formed.
+
+    Args:
+      loc: float tensor, the logistic's location on the [0, 1] scale.
+      log_scale: float tensor broadcastable with loc, the log of the logistic's scale.
+      num_bins: number of bins (>= 2); 256 for 8-bit images.
+
+    batch_shape = broadcast(loc.shape, log_scale.shape); event_shape = [].
+    """
+
+    def __init__(self, loc, log_scale, num_bins: int = 256, validate_args: bool = False,
+                 allow_nan_stats: bool = True, name: str = "DiscretizedLogistic"):
+        parameters = dict(locals())
+        if int(num_bins) < 2:
+            raise ValueError(f"num_bins={num_bins!r} is invalid; it must be >= 2.")
+        with tf.name_scope(name) as name:
+            self._loc = tf.convert_to_tensor(loc, dtype_hint=tf.float32, name="loc")
+            self._log_scale = tf.convert_to_tensor(log_scale, dtype=self._loc.dtype, name="log_scale")
+            self._num_bins = int(num_bins)
+            super().__init__(
+                dtype=self._loc.dtype,
+                reparameterization_type=tfd.NOT_REPARAMETERIZED,
+                validate_args=validate_args,
+                allow_nan_stats=allow_nan_stats,
+                parameters=parameters,
+                name=name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(loc=tfp.util.ParameterProperties(),
+                    log_scale=tfp.util.ParameterProperties())
+
+    @property
+    def loc(self):
+        return self._loc
+
+    @property
+    def log_scale(self):
+        return self._log_scale
+
+    @property
+    def num_bins(self) -> int:
+        return self._num_bins
+
+    def _event_shape(self):
+        return tf.TensorShape([])
+
+    def _event_shape_tensor(self):
+        return tf.constant([], dtype=tf.int32)
+
+    def _bin_index(self, x):
+        k = tf.floor(x * self._num_bins)
+        return tf.clip_by_value(k, 0.0, self._num_bins - 1.0)
+
+    def _log_prob(self, x):
+        x = tf.convert_to_tensor(x, dtype=self.dtype)
+        if self.validate_args:
+            x = tf.debugging.assert_all_finite(x, "DiscretizedLogistic: x must be finite.")
+        k = self._bin_index(x)
+        inv_scale = tf.exp(-self._log_scale)
+        a = (k / self._num_bins - self._loc) * inv_scale          # lower edge, standardised
+        b = ((k + 1.0) / self._num_bins - self._loc) * inv_scale  # upper edge, standardised
+        first, last = k <= 0.0, k >= self._num_bins - 1.0
+        log_cdf_upper = tf.where(last, tf.zeros_like(b), -tf.nn.softplus(-b))  # log sigmoid(b)
+        log_sf_lower = tf.where(first, tf.zeros_like(a), -tf.nn.softplus(a))   # log sigmoid(-a)
+        width = inv_scale / self._num_bins                                     # b - a > 0
+        log_width_term = tf.where(first | last, tf.zeros_like(a),
+                                  tf.math.log(-tf.math.expm1(-width)))
+        return log_cdf_upper + log_sf_lower + log_width_term
+
+    def _sample_n(self, n, seed=None):
+        seed = tfp.random.sanitize_seed(seed, salt="DiscretizedLogistic")
+        shape = tf.concat([[n], self._batch_shape_tensor()], axis=0)
+        u = tf.random.stateless_uniform(shape, seed=seed, minval=np.finfo(np.float32).tiny,
+                                        maxval=1.0, dtype=self.dtype)
+        y = self._loc + tf.exp(self._log_scale) * (tf.math.log(u) - tf.math.log1p(-u))
+        return self._bin_index(y) / (self._num_bins - 1.0)
+
+    def _mean(self):
+        # E[value] = sum_{j=1}^{K-1} P(bin >= j) / (K - 1), P(bin >= j) = sigmoid((loc - j/K) / s).
+        edges = tf.range(1, self._num_bins, dtype=self.dtype) / self._num_bins
+        z = (self._loc[..., tf.newaxis] - edges) * tf.exp(-self._log_scale)[..., tf.newaxis]
+        return tf.reduce_sum(tf.sigmoid(z), axis=-1) / (self._num_bins - 1.0)
+
+    def bin_probabilities(self):
+        """P(bin k) for every bin: [*batch_shape, num_bins] (sums to one)."""
+        values = tf.range(self._num_bins, dtype=self.dtype) / (self._num_bins - 1.0)
+        values = tf.reshape(values, [self._num_bins] + [1] * len(self.batch_shape))
+        return tf.experimental.numpy.moveaxis(tf.exp(self.log_prob(values)), 0, -1)
+
+
+def bernoulli_likelihood(logits) -> tfd.Distribution:
+    """p(x | z) for binary images.
+
+    logits: [..., height, width, channels]. Returns a distribution with
+    batch_shape [...] and event_shape [height, width, channels].
+    """
+    return tfd.Independent(tfd.Bernoulli(logits=logits, dtype=tf.float32),
+                           reinterpreted_batch_ndims=3, name="BernoulliImage")
+
+
+def discretized_logistic_likelihood(loc, log_scale) -> tfd.Distribution:
+    """p(x | z) for 256-level gray images in [0, 1].
+
+    loc, log_scale: [..., height, width, channels]. Returns a distribution with
+    batch_shape [...] and event_shape [height, width, channels].
+    """
+    return tfd.Independent(DiscretizedLogistic(loc, log_scale),
+                           reinterpreted_batch_ndims=3, name="DiscretizedLogisticImage")
+
+
+def _constrain_discretized_logistic(params):
+    return {"loc": tf.clip_by_value(tf.sigmoid(params["loc"]), *networks.LOGISTIC_LOC_RANGE),
+            "log_scale": tf.clip_by_value(params["log_scale"], *networks.LOG_SCALE_RANGE)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Likelihood:
+    """How a decoder parameterises an image likelihood.
+
+    param_names: the per-pixel parameters the decoder outputs.
+    constrain: raw decoder outputs {name: tensor} -> valid parameters.
+    make: valid parameters (keyword arguments) -> tfd.Distribution over images.
+    """
+
+    name: str
+    param_names: tuple[str, ...]
+    constrain: Callable
+    make: Callable
+
+
+LIKELIHOODS = {
+    "bernoulli": Likelihood("bernoulli", ("logits",), lambda p: p, bernoulli_likelihood),
+    "discretized_logistic": Likelihood("discretized_logistic", ("loc", "log_scale"),
+                                       _constrain_discretized_logistic,
+                                       discretized_logistic_likelihood),
+}
+
+
+def get_likelihood(name: str) -> Likelihood:
+    if name not in LIKELIHOODS:
+        raise ValueError(f"likelihood={name!r} is not supported; allowed: {', '.join(LIKELIHOODS)}.")
+    return LIKELIHOODS[name]

@@ -1,0 +1,295 @@
+"""VAE and two-level HVAE with standard, mixture or VampPrior priors.
+
+Tomczak & Welling, "VAE with a VampPrior", AISTATS 2018: the one-layer VAE (section 2)
+and the hierarchical model of section 3.2 (q(z2|x) q(z1|x,z2), p(z2) p(z1|z2) p(x|z1,z2),
+with the prior on z2).
+
+Both models share one contract, `log_densities(x, noise, prior)`, which returns the
+per-image, per-sample terms log p(x|z), log p(z), log q(z|x) for S samples; the ELBO is
+its S = 1 case and the importance-sampled log-likelihood (vamp_tf.evaluation) its
+S = 5000 case. Randomness is an input: `noise` is standard normal, [batch, S, noise_dim].
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from vamp_tf import distributions, networks, priors
+from vamp_tf.config import ModelConfig
+
+tfd = tfp.distributions
+
+
+def _diagonal_gaussian(mean, log_variance):
+    return tfd.MultivariateNormalDiag(loc=mean, scale_diag=tf.exp(0.5 * log_variance))
+
+
+def _reparameterize(q, noise):
+    """z = loc + scale * noise for a diagonal Gaussian q (gradients flow to loc and scale)."""
+    return q.loc + q.scale.diag * noise
+
+
+class LatentVariableModel(keras.Model):
+    """Shared machinery; subclasses define `noise_dim`, `log_densities`, `posterior_means`,
+    `reconstruct` and `generate`. Nothing is stored on the model inside `call`.
+    """
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.likelihood = distributions.get_likelihood(config.likelihood)
+
+    # --- inputs ---------------------------------------------------------------------
+    def check_images(self, x):
+        """Validates images: shape [batch, *input_shape] always; finite and in [0, 1]
+        when executing eagerly (a traced graph cannot raise on values)."""
+        x = tf.convert_to_tensor(x, dtype=tf.float32)
+        expected = tuple(self.config.input_shape)
+        if x.shape.rank != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"x has shape {tuple(x.shape)}; expected [batch, {', '.join(map(str, expected))}] "
+                "(batch of height x width x channels images in [0, 1]).")
+        if tf.executing_eagerly():
+            values = x.numpy()
+            if not np.all(np.isfinite(values)):
+                raise ValueError("x contains NaN or infinite pixels; pixels must be finite, in [0, 1].")
+            if values.size and (values.min() < 0.0 or values.max() > 1.0):
+                raise ValueError(
+                    f"x has pixels in [{values.min():g}, {values.max():g}]; pixels must be in [0, 1] "
+                    "(divide 8-bit images by 255).")
+        return x
+
+    # --- the contract ---------------------------------------------------------------
+    @property
+    def noise_dim(self) -> int:
+        raise NotImplementedError
+
+    def log_densities(self, x, noise, prior: tfd.Distribution) -> dict:
+        """Per-image, per-sample log-densities.
+
+        x: [batch, height, width, channels] in [0, 1]; noise: [batch, S, noise_dim] N(0, 1);
+        prior: p(z) (pass `self.prior.distribution()`; build it once for many calls).
+        Returns {'reconstruction': log p(x|z), 'log_prior': log p(z),
+        'log_posterior': log q(z|x), ...}, each [batch, S].
+        """
+        raise NotImplementedError
+
+    def posterior_means(self, x) -> dict:
+        """{'z' or 'z1', 'z2': posterior mean [batch, latent_dim]}, for active units."""
+        raise NotImplementedError
+
+    def generate(self, uniform, normal) -> tfd.Distribution:
+        """p(x | z) at z drawn from the prior with the given noise.
+
+        uniform: [N] in [0, 1), picks the mixture component; normal: [N, noise_dim].
+        """
+        raise NotImplementedError
+
+    def reconstruct(self, x):
+        """Mean of p(x | z) at the posterior mean(s): [batch, height, width, channels]."""
+        raise NotImplementedError
+
+    # --- derived --------------------------------------------------------------------
+    def call(self, x, noise=None, seed=None, training=False):
+        """One-sample ELBO terms, per image.
+
+        x: [batch, height, width, channels] in [0, 1].
+        noise: [batch, noise_dim] N(0, 1), or None to draw it from `seed` (a shape [2]
+          int tensor for tf.random.stateless_normal; None: a random seed).
+        Returns {'reconstruction': log p(x|z), 'kl': log q(z|x) - log p(z),
+        'elbo': reconstruction - kl, ...}, each [batch]. Warm-up (beta) is applied by the
+        loss (vamp_tf.objectives), not here.
+        """
+        x = self.check_images(x)
+        if noise is None:
+            if seed is None:
+                seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
+            noise = tf.random.stateless_normal([tf.shape(x)[0], self.noise_dim], seed=seed)
+        terms = self.log_densities(x, noise[:, tf.newaxis, :], self.prior.distribution())
+        out = {name: value[:, 0] for name, value in terms.items()}
+        out["kl"] = out["log_posterior"] - out["log_prior"]
+        out["elbo"] = out["reconstruction"] - out["kl"]
+        return out
+
+    def sample(self, num_samples: int, seed=0):
+        """Images generated from the prior: the mean of p(x | z), z ~ p(z).
+
+        seed: an int or a shape [2] int tensor. Returns [num_samples, height, width, channels].
+        """
+        seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0x5eed, tf.int32)]) \
+            if np.ndim(seed) == 0 else tf.convert_to_tensor(seed, tf.int32)
+        uniform = tf.random.stateless_uniform([num_samples], seed=seed)
+        normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=seed[::-1] + 1)
+        return self.generate(uniform, normal).mean()
+
+    def decode(self, params) -> tfd.Distribution:
+        """The likelihood p(x | z) from decoder outputs {param: [..., H, W, C]}."""
+        return self.likelihood.make(**params)
+
+    def build(self, input_shape=None):
+        # Sub-layers create their weights on first use; there is nothing else to build.
+        self.built = True
+
+    def build_weights(self):
+        """Creates every variable (a call on one blank image); returns self."""
+        self(tf.zeros((1,) + tuple(self.config.input_shape)), noise=tf.zeros([1, self.noise_dim]))
+        return self
+
+
+class VAE(LatentVariableModel):
+    """The one-layer VAE: q(z|x) = N(mu(x), diag sigma^2(x)), p(x|z), and a prior p(z).
+
+    Args:
+      config: ModelConfig.
+      prior_seed: seed of the prior's initialisation (pseudo-inputs, mixture means).
+      pseudo_input_examples: [K, *input_shape] training images for pseudo_init='data'.
+    """
+
+    def __init__(self, config: ModelConfig, prior_seed: int = 0,
+                 pseudo_input_examples: Optional[np.ndarray] = None, **kwargs):
+        super().__init__(config, **kwargs)
+        self.encoder = networks.Encoder(config.latent_dim, config.hidden_units, name="encoder")
+        self.decoder = networks.Decoder(config.input_shape, config.hidden_units,
+                                        self.likelihood.param_names, self.likelihood.constrain,
+                                        name="decoder")
+        self.prior = priors.make_prior(config, self.encoder, seed=prior_seed,
+                                       pseudo_input_examples=pseudo_input_examples)
+
+    @property
+    def noise_dim(self):
+        return self.config.latent_dim
+
+    def posterior(self, x) -> tfd.Distribution:
+        """q(z | x): batch_shape [batch], event_shape [latent_dim]."""
+        return _diagonal_gaussian(*self.encoder(x))
+
+    def log_densities(self, x, noise, prior):
+        mean, log_variance = self.encoder(x)
+        q = _diagonal_gaussian(mean[:, tf.newaxis], log_variance[:, tf.newaxis])  # batch [B, 1]
+        z = _reparameterize(q, noise)                                               # [B, S, L]
+        likelihood = self._decode_samples(z)
+        return {"reconstruction": likelihood.log_prob(x[:, tf.newaxis]),
+                "log_prior": prior.log_prob(z),
+                "log_posterior": q.log_prob(z)}
+
+    def _decode_samples(self, z):
+        """p(x | z) for z [B, S, L]: batch_shape [B, S]."""
+        shape = tf.shape(z)
+        params = self.decoder(tf.reshape(z, [-1, shape[-1]]))
+        return self.decode({k: tf.reshape(v, tf.concat([shape[:2], tf.shape(v)[1:]], 0))
+                            for k, v in params.items()})
+
+    def posterior_means(self, x):
+        return {"z": self.encoder(x)[0]}
+
+    def generate(self, uniform, normal):
+        z = priors.sample_with_noise(*priors.mixture_parameters(self.prior.distribution()),
+                                     uniform, normal)
+        return self.decode(self.decoder(z))
+
+    def reconstruct(self, x):
+        x = self.check_images(x)
+        return self.decode(self.decoder(self.encoder(x)[0])).mean()
+
+
+class HVAE(LatentVariableModel):
+    """The two-level hierarchical VAE (paper, section 3.2), prior on z2.
+
+    q(z2 | x) q(z1 | x, z2) and p(z2) p(z1 | z2) p(x | z1, z2); z1 and z2 both have
+    config.latent_dim units. noise_dim = 2 * latent_dim: noise[..., :L] drives z2 and
+    noise[..., L:] drives z1.
+    """
+
+    def __init__(self, config: ModelConfig, prior_seed: int = 0,
+                 pseudo_input_examples: Optional[np.ndarray] = None, **kwargs):
+        super().__init__(config, **kwargs)
+        hidden, latent = config.hidden_units, config.latent_dim
+        self.encoder = networks.Encoder(latent, hidden, name="encoder")  # q(z2 | x)
+        self.q_z1_body = networks.PairMLP(hidden, name="q_z1_body")    # (x, z2) -> h
+        self.q_z1_head = networks.GaussianHead(latent, name="q_z1_head")
+        self.p_z1_body = networks.GatedMLP([hidden, hidden], name="p_z1_body")
+        self.p_z1_head = networks.GaussianHead(latent, name="p_z1_head")
+        self.p_x_body = networks.PairMLP(hidden, name="p_x_body")      # (z1, z2) -> h
+        self.p_x_head = networks.LikelihoodHead(config.input_shape, self.likelihood.param_names,
+                                                self.likelihood.constrain, name="p_x_head")
+        self.prior = priors.make_prior(config, self.encoder, seed=prior_seed,
+                                       pseudo_input_examples=pseudo_input_examples)
+
+    @property
+    def noise_dim(self):
+        return 2 * self.config.latent_dim
+
+    def _q_z1(self, x_features, z2):
+        return _diagonal_gaussian(*self.q_z1_head(self.q_z1_body.joint_features(x_features, z2)))
+
+    def _p_z1(self, z2):
+        return _diagonal_gaussian(*self.p_z1_head(self.p_z1_body(z2)))
+
+    def _p_x_params(self, z1, z2):
+        return self.p_x_head(self.p_x_body(z1, z2))
+
+    def log_densities(self, x, noise, prior):
+        latent = self.config.latent_dim
+        batch, num_samples = tf.shape(noise)[0], tf.shape(noise)[1]
+        q_z2 = _diagonal_gaussian(*[t[:, tf.newaxis] for t in self.encoder(x)])
+        z2 = _reparameterize(q_z2, noise[..., :latent])                       # [B, S, L]
+        flat_z2 = tf.reshape(z2, [-1, latent])
+        x_features = self.q_z1_body.first_features(tf.reshape(x, [batch, -1]))  # once per image
+        x_features = tf.repeat(x_features, num_samples, axis=0)               # [B*S, H]
+        q_z1 = self._q_z1(x_features, flat_z2)
+        z1 = _reparameterize(q_z1, tf.reshape(noise[..., latent:], [-1, latent]))  # [B*S, L]
+        params = self._p_x_params(z1, flat_z2)
+        params = {k: tf.reshape(v, tf.concat([[batch, num_samples], tf.shape(v)[1:]], 0))
+                  for k, v in params.items()}
+        to_bs = lambda t: tf.reshape(t, [batch, num_samples])
+        log_q_z1, log_p_z1 = to_bs(q_z1.log_prob(z1)), to_bs(self._p_z1(flat_z2).log_prob(z1))
+        log_q_z2, log_p_z2 = q_z2.log_prob(z2), prior.log_prob(z2)
+        return {"reconstruction": self.decode(params).log_prob(x[:, tf.newaxis]),
+                "log_prior": log_p_z1 + log_p_z2,
+                "log_posterior": log_q_z1 + log_q_z2,
+                "kl_z1": log_q_z1 - log_p_z1,
+                "kl_z2": log_q_z2 - log_p_z2}
+
+    def posterior_means(self, x):
+        z2 = self.encoder(x)[0]
+        x_features = self.q_z1_body.first_features(tf.reshape(x, [tf.shape(x)[0], -1]))
+        return {"z1": self._q_z1(x_features, z2).loc, "z2": z2}
+
+    def generate(self, uniform, normal):
+        latent = self.config.latent_dim
+        z2 = priors.sample_with_noise(*priors.mixture_parameters(self.prior.distribution()),
+                                      uniform, normal[:, :latent])
+        p_z1 = self._p_z1(z2)
+        z1 = _reparameterize(p_z1, normal[:, latent:])
+        return self.decode(self._p_x_params(z1, z2))
+
+    def decode_latents(self, z1, z2) -> tfd.Distribution:
+        """p(x | z1, z2) for z1, z2 [N, latent_dim]."""
+        return self.decode(self._p_x_params(z1, z2))
+
+    def reconstruct(self, x):
+        x = self.check_images(x)
+        means = self.posterior_means(x)
+        return self.decode_latents(means["z1"], means["z2"]).mean()
+
+
+MODELS = {"vae": VAE, "hvae": HVAE}
+
+
+def build_model(config: ModelConfig, seed: int = 0,
+                pseudo_input_examples: Optional[np.ndarray] = None) -> LatentVariableModel:
+    """The model a ModelConfig describes, with all weights created.
+
+    seed: initialises every weight (sets Keras' global seed, then builds).
+    pseudo_input_examples: [K, *input_shape] training images, for pseudo_init='data'.
+    """
+    keras.utils.set_random_seed(seed)
+    model = MODELS[config.model](config, prior_seed=seed,
+                                 pseudo_input_examples=pseudo_input_examples,
+                                 name=config.model)
+    return model.build_weights()

@@ -1,0 +1,177 @@
+"""Gated MLP networks of the VampPrior paper (Tomczak & Welling, AISTATS 2018, section 4).
+
+Keras 3 layers; tensors in, tensors out. Turning outputs into distributions is the job
+of `vamp_tf.distributions` and `vamp_tf.model`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import keras
+import tensorflow as tf
+
+# Clamps of the reference implementation (Hardtanh): they keep the variances of the
+# Gaussian posteriors and the scales of the discretized logistic in a trainable range.
+LOG_VARIANCE_RANGE = (-6.0, 2.0)
+LOG_SCALE_RANGE = (-4.5, 0.0)
+LOGISTIC_LOC_RANGE = (1.0 / 512.0, 1.0 - 1.0 / 512.0)
+
+
+def _dense(units: int, name: str) -> keras.layers.Dense:
+    return keras.layers.Dense(units, kernel_initializer="he_normal", name=name)
+
+
+class GatedDense(keras.layers.Layer):
+    """Gated dense layer: h(x) * sigmoid(g(x)) (Dauphin et al., 2017).
+
+    h and g are computed by one [in, 2 * units] matmul, which is the same function as
+    two separate dense layers and faster.
+
+    Args:
+      units: output width.
+      activation: optional activation applied to h.
+
+    Call: x [..., in] float32 -> [..., units] float32.
+    """
+
+    def __init__(self, units: int, activation: Optional[Callable] = None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+        self.linear = _dense(2 * units, name="linear")
+
+    def call(self, x):
+        h, g = tf.split(self.linear(x), 2, axis=-1)
+        return self.activation(h) * tf.sigmoid(g)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+class GatedMLP(keras.layers.Layer):
+    """A stack of GatedDense layers. x [..., in] -> [..., units[-1]]."""
+
+    def __init__(self, units: Sequence[int], **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = [GatedDense(u, name=f"gated_{i}") for i, u in enumerate(units)]
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+class GaussianHead(keras.layers.Layer):
+    """Mean and clamped log-variance of a diagonal Gaussian.
+
+    Call: h [..., in] -> (mean [..., latent_dim], log_variance [..., latent_dim]), the
+    log-variance clamped to LOG_VARIANCE_RANGE.
+    """
+
+    def __init__(self, latent_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.linear = _dense(2 * latent_dim, name="linear")
+
+    def call(self, h):
+        mean, log_variance = tf.split(self.linear(h), 2, axis=-1)
+        return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
+
+
+class Encoder(keras.layers.Layer):
+    """q(z | x): images -> Gaussian posterior parameters.
+
+    Args:
+      latent_dim: size of z.
+      hidden_units: width of the two gated layers.
+
+    Call: x [batch, height, width, channels] float32 in [0, 1]
+      -> (mean [batch, latent_dim], log_variance [batch, latent_dim]).
+    """
+
+    def __init__(self, latent_dim: int, hidden_units: int = 300, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.body = GatedMLP([hidden_units, hidden_units], name="body")
+        self.head = GaussianHead(latent_dim, name="head")
+
+    def call(self, x):
+        x = tf.reshape(x, [tf.shape(x)[0], -1])
+        return self.head(self.body(x))
+
+
+class LikelihoodHead(keras.layers.Layer):
+    """Maps features to the (constrained) parameters of an image likelihood.
+
+    Args:
+      output_shape: (height, width, channels) of the images.
+      param_names: names of the per-pixel parameters, e.g. ('logits',) or
+        ('loc', 'log_scale').
+      constrain: maps the dict of raw parameters to the dict of constrained ones.
+
+    Call: h [batch, in] -> {name: [batch, height, width, channels]}.
+    """
+
+    def __init__(self, output_shape, param_names, constrain, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(output_shape)
+        self.param_names = tuple(param_names)
+        self.constrain = constrain
+        size = 1
+        for d in self.image_shape:
+            size *= d
+        self.linear = _dense(size * len(self.param_names), name="linear")
+
+    def call(self, h):
+        raw = self.linear(h)
+        pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
+        shape = tf.concat([tf.shape(h)[:-1], self.image_shape], axis=0)
+        params = {n: tf.reshape(p, shape) for n, p in zip(self.param_names, pieces)}
+        return self.constrain(params)
+
+
+class Decoder(keras.layers.Layer):
+    """p(x | z): latents -> per-pixel likelihood parameters.
+
+    Args:
+      output_shape: (height, width, channels) of the images.
+      hidden_units: width of the two gated layers.
+      param_names, constrain: the likelihood's parameters, see LikelihoodHead.
+
+    Call: z [batch, latent_dim] -> {param name: [batch, height, width, channels]}.
+    """
+
+    def __init__(self, output_shape, hidden_units, param_names, constrain, **kwargs):
+        super().__init__(**kwargs)
+        self.body = GatedMLP([hidden_units, hidden_units], name="body")
+        self.head = LikelihoodHead(output_shape, param_names, constrain, name="head")
+
+    def call(self, z):
+        return self.head(self.body(z))
+
+
+class PairMLP(keras.layers.Layer):
+    """Two inputs, each through its own GatedDense, concatenated, then one GatedDense.
+
+    The HVAE's q(z1 | x, z2) and p(x | z1, z2) bodies. `first_features` can be computed
+    once and reused when `a` is shared by many `b` (one image, many z2 samples).
+
+    Call: (a [batch, da], b [batch, db]) -> [batch, hidden_units].
+    """
+
+    def __init__(self, hidden_units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.first = GatedDense(hidden_units, name="first")
+        self.second = GatedDense(hidden_units, name="second")
+        self.joint = GatedDense(hidden_units, name="joint")
+
+    def first_features(self, a):
+        return self.first(a)
+
+    def joint_features(self, first_features, b):
+        return self.joint(tf.concat([first_features, self.second(b)], axis=-1))
+
+    def call(self, a, b):
+        return self.joint_features(self.first_features(a), b)
