@@ -17,6 +17,8 @@ INSTALL_REQUIRES = [
     "absl-py==2.5.1",
     # tensorflow-datasets needs it to prepare any dataset but does not install it.
     "importlib_resources==7.1.0",
+    # tf.summary (TensorBoard logs of every run); TensorFlow 2.21 no longer installs it.
+    "tensorboard==2.21.0",
 ]
 
 setuptools.setup(

@@ -105,3 +105,15 @@ def test_bad_images_raise_value_errors_naming_the_problem():
 def test_bad_model_config_raises_value_error(field, value, match):
     with pytest.raises(ValueError, match=match):
         config.ModelConfig(**{field: value})
+
+
+@pytest.mark.parametrize("kind", config.MODELS)
+def test_checkpoint_saves_and_restores_every_variable(kind, tmp_path):
+    net = small_model("bernoulli", kind, "vamp", seed=1)
+    path = tf.train.Checkpoint(model=net).save(str(tmp_path / "ckpt"))
+    saved = {name for name, _ in tf.train.list_variables(path) if name.startswith("model/")}
+    assert len(saved) == len(net.variables)
+    other = small_model("bernoulli", kind, "vamp", seed=2)
+    tf.train.Checkpoint(model=other).restore(path).assert_consumed()
+    for a, b in zip(net.variables, other.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -100,6 +100,8 @@ class TrainConfig:
     optimizer: 'adam', or 'adam_normgrad' (Adam on gradients L2-normalised per variable,
       as the paper's reference implementation trains).
     eval_samples: importance samples per test image for the log-likelihood (paper: 5000).
+    eval_batch_size: test images per importance-sampling step (memory is bounded by
+      eval_batch_size x 500 samples, whatever eval_samples is).
     train_examples / test_examples: optional caps for smoke runs (0 = use all).
     eval_every: validate every this many epochs.
     """
@@ -115,7 +117,7 @@ class TrainConfig:
     optimizer: str = "adam"
     seed: int = 0
     eval_samples: int = 5000
-    eval_batch_size: int = 100
+    eval_batch_size: int = 20
     train_examples: int = 0
     test_examples: int = 0
     eval_every: int = 1

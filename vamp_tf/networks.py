@@ -51,15 +51,21 @@ class GatedDense(keras.layers.Layer):
 
 
 class GatedMLP(keras.layers.Layer):
-    """A stack of GatedDense layers. x [..., in] -> [..., units[-1]]."""
+    """A stack of GatedDense layers. x [..., in] -> [..., units[-1]].
+
+    The blocks are attributes (gated_0, gated_1, ...), not a list: tf.train.Checkpoint
+    does not see inside Keras 3's tracked lists, and would silently skip their weights.
+    """
 
     def __init__(self, units: Sequence[int], **kwargs):
         super().__init__(**kwargs)
-        self.blocks = [GatedDense(u, name=f"gated_{i}") for i, u in enumerate(units)]
+        self.num_blocks = len(units)
+        for i, u in enumerate(units):
+            setattr(self, f"gated_{i}", GatedDense(u, name=f"gated_{i}"))
 
     def call(self, x):
-        for block in self.blocks:
-            x = block(x)
+        for i in range(self.num_blocks):
+            x = getattr(self, f"gated_{i}")(x)
         return x
 
 

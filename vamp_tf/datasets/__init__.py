@@ -7,4 +7,4 @@ Importing this package registers the Frey Faces TFDS builder, so that
 from vamp_tf.datasets import frey_faces  # noqa: F401  (registers the TFDS builder)
 from vamp_tf.datasets.catalog import DATASETS, SPLITS, DatasetInfo, info
 from vamp_tf.datasets.errors import DataError
-from vamp_tf.datasets.pipeline import ENV_DATA_DIR, examples, load, load_arrays, split_images
+from vamp_tf.datasets.pipeline import ENV_DATA_DIR, PREFETCH_BATCHES, examples, load, load_arrays, mix_seeds, split_images

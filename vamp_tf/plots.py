@@ -1,0 +1,106 @@
+"""Figures of a run: samples, reconstructions, pseudo-inputs, log-likelihood histogram,
+learning curves. Each function takes arrays and a path and writes one PNG (Agg backend,
+no display needed)."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def image_grid(images: np.ndarray, columns: Optional[int] = None, pad: int = 1) -> np.ndarray:
+    """[N, H, W, 1] or [N, H, W] in [0, 1] -> one [rows * (H + pad), columns * (W + pad)] image."""
+    images = np.asarray(images, np.float32)
+    if images.ndim == 4:
+        images = images[..., 0]
+    n, h, w = images.shape
+    columns = columns or int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / columns))
+    grid = np.ones((rows * (h + pad) + pad, columns * (w + pad) + pad), np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = image
+    return grid
+
+
+def _save(fig, path: str) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _show_grid(images, path, title, columns=None):
+    grid = image_grid(images, columns)
+    fig, ax = plt.subplots(figsize=(min(12, grid.shape[1] / 20 + 1), min(12, grid.shape[0] / 20 + 1)))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def samples(images: np.ndarray, path: str, title: str = "Samples") -> str:
+    """Generated images [N, H, W, 1] in [0, 1]."""
+    return _show_grid(images, path, title)
+
+
+def pseudo_inputs(images: np.ndarray, path: str, title: str = "Pseudo-inputs") -> str:
+    """The VampPrior's pseudo-inputs [K, H, W, 1] in [0, 1]."""
+    return _show_grid(images, path, title)
+
+
+def reconstructions(originals: np.ndarray, reconstructed: np.ndarray, path: str,
+                    title: str = "Test images (odd columns) and reconstructions (even columns)") -> str:
+    """Pairs side by side: originals and reconstructions, each [N, H, W, 1]."""
+    n = len(originals)
+    pairs = np.stack([originals, reconstructed], axis=1).reshape((2 * n,) + originals.shape[1:])
+    columns = 2 * int(math.ceil(math.sqrt(n)))
+    return _show_grid(pairs, path, title, columns=columns)
+
+
+def log_likelihood_histogram(per_image: np.ndarray, path: str, title: str = "Test log-likelihood") -> str:
+    """Histogram of per-image log-likelihoods (nats), mean marked."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(per_image, bins=60, color="tab:blue", alpha=0.8)
+    mean = float(np.mean(per_image))
+    ax.axvline(mean, color="k", linestyle="--", label=f"mean {mean:.2f}")
+    ax.set_xlabel("log p(x) [nats]")
+    ax.set_ylabel("test images")
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def learning_curves(history: Sequence[dict], path: str) -> str:
+    """Train/validation -ELBO, reconstruction (-log p(x|z)) and KL per epoch.
+
+    history: one dict per epoch with 'epoch', 'train_neg_elbo', 'train_reconstruction',
+    'train_kl' and, on validated epochs, 'validation_neg_elbo', 'validation_reconstruction',
+    'validation_kl' (reconstruction stored as log p(x|z), plotted negated).
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    panels = [("neg_elbo", "-ELBO [nats]", 1.0), ("reconstruction", "RE = -log p(x|z) [nats]", -1.0),
+              ("kl", "KL [nats]", 1.0)]
+    for ax, (key, label, sign) in zip(axes, panels):
+        for split, style in (("train", "-"), ("validation", "--")):
+            points = [(h["epoch"], sign * h[f"{split}_{key}"]) for h in history if f"{split}_{key}" in h]
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, style, label=split)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if key == "neg_elbo" and len(history) > 5:  # the first epochs dwarf the rest
+            values = [sign * h[f"train_{key}"] for h in history[len(history) // 10:]]
+            low, high = min(values), max(values)
+            ax.set_ylim(low - 0.1 * (high - low + 1), high + 0.5 * (high - low + 1))
+    fig.suptitle("Learning curves")
+    return _save(fig, path)
