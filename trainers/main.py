@@ -59,6 +59,9 @@ _TRAIN_EXAMPLES = flags.DEFINE_integer("train_examples", 0, "Use only this many 
 _TEST_EXAMPLES = flags.DEFINE_integer("test_examples", 0,
                                       "Use only this many validation and test images, evenly spaced (0: all).")
 _EVAL_EVERY = flags.DEFINE_integer("eval_every", _DEFAULTS_TRAIN.eval_every, "Validate every N epochs.")
+_INTRA_OP_THREADS = flags.DEFINE_integer(
+    "intra_op_threads", 0, "Threads per TensorFlow op (0: TensorFlow's default, all cores). Set 1 to run "
+    "several trainings side by side. A runtime setting: not part of the run's config.")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                               "default: one device; mirrored: all local GPUs (or logical CPUs); "
                               "multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG.")
@@ -87,7 +90,13 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])} (flags need --name=value).")
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from vamp_tf import datasets, train_lib  # pylint: disable=import-outside-toplevel
-    tf.get_logger().setLevel("WARNING")  # TF's own INFO lines (checkpoint sharding...) are noise here
+    import logging as std_logging  # pylint: disable=import-outside-toplevel
+    # TF's own INFO lines (checkpoint sharding...) are noise here; vamp_tf logs on its own logger.
+    tf.get_logger().setLevel("WARNING")
+    if _INTRA_OP_THREADS.value:
+        tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP_THREADS.value)
+        tf.config.threading.set_inter_op_parallelism_threads(max(2, _INTRA_OP_THREADS.value))
+    std_logging.getLogger("absl").setLevel("WARNING")
     try:
         config = config_from_flags()
         results = train_lib.train_and_evaluate(config, _WORKDIR.value, overwrite=_OVERWRITE.value)

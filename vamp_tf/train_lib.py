@@ -232,7 +232,7 @@ class _LoopState:
         self.best_validation = tf.Variable(np.inf, dtype=tf.float64, trainable=False)
         self.best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.epochs_without_improvement = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.finished = tf.Variable(False, trainable=False)
+        self.stopped_early = tf.Variable(False, trainable=False)  # final; the epoch limit is not
         self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
 
     def trackables(self) -> dict:
@@ -293,8 +293,8 @@ def _test_images(config: Config):
     return datasets.examples(t.dataset, "test", t.data_dir, t.split_seed, t.test_examples)
 
 
-def _history_entry(epoch, beta, train_means, validation, seconds):
-    entry = {"epoch": epoch, "beta": beta, "seconds": seconds,
+def _history_entry(epoch, beta, train_means, validation, seconds, commit):
+    entry = {"epoch": epoch, "beta": beta, "seconds": seconds, "commit": commit,
              "train_neg_elbo": -train_means["elbo"], "train_reconstruction": train_means["reconstruction"],
              "train_kl": train_means["kl"], "train_loss": train_means["loss"]}
     if validation is not None:
@@ -355,9 +355,10 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
              strategy.num_replicas_in_sync)
     summary = tf.summary.create_file_writer(paths.tensorboard) if is_chief else tf.summary.create_noop_writer()
     show_progress = is_chief and sys.stderr.isatty()
+    commit = files.git_commit()  # of the code that trains these epochs
 
     with _StopRequest() as stop:
-        while not bool(state.finished.numpy()) and int(state.epoch.numpy()) < t.epochs:
+        while not bool(state.stopped_early.numpy()) and int(state.epoch.numpy()) < t.epochs:
             epoch = int(state.epoch.numpy()) + 1  # 1-based
             beta = objectives.warmup_beta(epoch, t.warmup_epochs)
             beta_t = tf.constant(beta, tf.float32)
@@ -403,19 +404,18 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
                     state.epochs_without_improvement.assign_add(t.eval_every)
             seconds = time.time() - started
             state.train_seconds.assign_add(seconds)
-            entry = _history_entry(epoch, beta, train_means, validation, seconds)
+            entry = _history_entry(epoch, beta, train_means, validation, seconds, commit)
             history.append(entry)
             stopped_early = int(state.epochs_without_improvement.numpy()) >= t.early_stopping_patience
             state.epoch.assign(epoch)
             state.step_in_epoch.assign(0)
             state.epoch_sums.assign(tf.zeros_like(state.epoch_sums))
-            if stopped_early or epoch >= t.epochs:
-                state.finished.assign(True)
+            state.stopped_early.assign(stopped_early)
             if is_chief:
                 files.write_json(paths.history, history)
                 with summary.as_default(step=epoch):
                     for key, value in entry.items():
-                        if key != "epoch":
+                        if key not in ("epoch", "commit"):
                             tf.summary.scalar(key, value)
             save(write_manager)
             log.info("epoch %d/%d beta %.2f  train -ELBO %.2f (RE %.2f, KL %.2f)%s  %.1fs%s", epoch, t.epochs, beta,
@@ -423,9 +423,6 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
                      f"  valid -ELBO {entry['validation_neg_elbo']:.2f} (best {state.best_validation.numpy():.2f}"
                      f" @ {int(state.best_epoch.numpy())})" if validation else "", seconds,
                      "  early stop" if stopped_early else "")
-    if not bool(state.finished.numpy()):  # epochs already reached by an earlier run
-        state.finished.assign(True)
-        save(write_manager)
     if not is_chief:
         return {}
     return _evaluate_and_report(config, paths, trainer.model, best, best_manager, state, history)
@@ -469,7 +466,7 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
         "config": config.to_dict(),
         "metrics": metrics,
         "epochs_run": epochs_run,
-        "stopped_early": epochs_run < t.epochs,
+        "stopped_early": bool(state.stopped_early.numpy()),
         "train_seconds": float(state.train_seconds.numpy()),
         "evaluation_seconds": evaluation_seconds,
         "num_test_images": int(len(test_images)),
