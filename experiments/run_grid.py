@@ -36,6 +36,7 @@ _ONLY = flags.DEFINE_list("only", [], "Run only these flagfile names (without .f
 _ROOT = flags.DEFINE_string("root", os.path.join(REPO, "runs"), "Each run goes to ROOT/NAME.")
 _MAX_EPOCHS = flags.DEFINE_integer("max_epochs", 2000, "Budget: at most this many epochs per run.")
 _PARALLEL = flags.DEFINE_integer("parallel", 1, "Runs at a time.")
+_THREADS = flags.DEFINE_integer("threads", 0, "intra_op_threads per run (0: cores / parallel).")
 _EXTRA = flags.DEFINE_list("extra", [], "More trainer flags for every run, e.g. --extra=--eval_samples=1000.")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the commands only.")
 
@@ -59,7 +60,7 @@ def command(name, root, max_epochs, threads, extra):
 def main(argv):
     del argv
     names = _ONLY.value or list(dict.fromkeys(n for s in _SET.value for n in SETS[s]))
-    threads = max(1, (os.cpu_count() or 1) // max(1, _PARALLEL.value))
+    threads = _THREADS.value or max(1, (os.cpu_count() or 1) // max(1, _PARALLEL.value))
     queue = [(n, command(n, _ROOT.value, _MAX_EPOCHS.value, threads, _EXTRA.value)) for n in names]
     if _DRY_RUN.value:
         for _, cmd in queue:
