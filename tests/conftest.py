@@ -24,3 +24,34 @@ def real_data_dir():
     if not os.path.exists(os.path.join(path, "mnist.npz")):
         pytest.fail(f"real data not found in {path}: set VAMP_TF_DATA_DIR to the shared data directory")
     return path
+
+
+SMALL_RUNS = {  # name: (dataset, model, prior) -- tiny models, one short epoch on real data
+    "mnist_vamp": ("mnist", "vae", "vamp"),
+    "mnist_standard": ("mnist", "vae", "standard"),
+    "frey_vamp": ("frey_faces", "vae", "vamp"),
+    "frey_standard": ("frey_faces", "vae", "standard"),
+    "frey_hvae_vamp": ("frey_faces", "hvae", "vamp"),
+}
+
+
+@pytest.fixture(scope="session")
+def small_runs(real_data_dir, tmp_path_factory):
+    """{name: workdir} of small trained runs (1 epoch, 500 images), for export tests."""
+    from vamp_tf import config, datasets, train_lib
+    root = tmp_path_factory.mktemp("small_runs")
+    out = {}
+    for name, (dataset, kind, prior) in SMALL_RUNS.items():
+        info = datasets.info(dataset)
+        cfg = config.Config(
+            config.ModelConfig(input_shape=info.image_shape, likelihood=info.likelihood, model=kind, prior=prior,
+                               latent_dim=4, hidden_units=16, num_components=5),
+            config.TrainConfig(dataset=dataset, data_dir=path_or_default(real_data_dir), epochs=1,
+                               train_examples=500, test_examples=50, eval_samples=100, seed=1))
+        out[name] = str(root / name)
+        train_lib.train_and_evaluate(cfg, out[name])
+    return out
+
+
+def path_or_default(path):
+    return path or data_dir()

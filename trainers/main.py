@@ -91,12 +91,13 @@ def main(argv):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from vamp_tf import datasets, train_lib  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
-    # TF's own INFO lines (checkpoint sharding...) are noise here; vamp_tf logs on its own logger.
-    tf.get_logger().setLevel("WARNING")
+    # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
+    # vamp_tf logs on its own logger, kept at INFO.
+    logging.set_verbosity(logging.WARNING)
+    std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
     if _INTRA_OP_THREADS.value:
         tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP_THREADS.value)
         tf.config.threading.set_inter_op_parallelism_threads(max(2, _INTRA_OP_THREADS.value))
-    std_logging.getLogger("absl").setLevel("WARNING")
     try:
         config = config_from_flags()
         results = train_lib.train_and_evaluate(config, _WORKDIR.value, overwrite=_OVERWRITE.value)

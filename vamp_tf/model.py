@@ -83,12 +83,28 @@ class LatentVariableModel(keras.Model):
         """{'z' or 'z1', 'z2': posterior mean [batch, latent_dim]}, for active units."""
         raise NotImplementedError
 
-    def generate(self, uniform, normal) -> tfd.Distribution:
+    @property
+    def latent_width(self) -> int:
+        """Width of the z that `decode` takes (HVAE: [z1, z2] concatenated)."""
+        raise NotImplementedError
+
+    def decode(self, z) -> tfd.Distribution:
+        """p(x | z) for z [N, latent_width]: batch_shape [N], event_shape [H, W, C]."""
+        raise NotImplementedError
+
+    def generate(self, uniform, normal, prior_parameters=None) -> tfd.Distribution:
         """p(x | z) at z drawn from the prior with the given noise.
 
         uniform: [N] in [0, 1), picks the mixture component; normal: [N, noise_dim].
+        prior_parameters: (cumulative weights, loc, scale) of the prior, as returned by
+          priors.mixture_parameters; None computes them from the current weights (an
+          exported sampler passes them frozen, so pseudo-inputs are not re-encoded).
         """
         raise NotImplementedError
+
+    def prior_parameters(self):
+        """(cumulative weights [K], loc [K, L], scale [K, L]) of the current prior."""
+        return priors.mixture_parameters(self.prior.distribution())
 
     def reconstruct(self, x):
         """Mean of p(x | z) at the posterior mean(s): [batch, height, width, channels]."""
@@ -127,7 +143,7 @@ class LatentVariableModel(keras.Model):
         normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=seed[::-1] + 1)
         return self.generate(uniform, normal).mean()
 
-    def decode(self, params) -> tfd.Distribution:
+    def _likelihood(self, params) -> tfd.Distribution:
         """The likelihood p(x | z) from decoder outputs {param: [..., H, W, C]}."""
         return self.likelihood.make(**params)
 
@@ -181,20 +197,26 @@ class VAE(LatentVariableModel):
         """p(x | z) for z [B, S, L]: batch_shape [B, S]."""
         shape = tf.shape(z)
         params = self.decoder(tf.reshape(z, [-1, shape[-1]]))
-        return self.decode({k: tf.reshape(v, tf.concat([shape[:2], tf.shape(v)[1:]], 0))
-                            for k, v in params.items()})
+        return self._likelihood({k: tf.reshape(v, tf.concat([shape[:2], tf.shape(v)[1:]], 0))
+                                 for k, v in params.items()})
 
     def posterior_means(self, x):
         return {"z": self.encoder(x)[0]}
 
-    def generate(self, uniform, normal):
-        z = priors.sample_with_noise(*priors.mixture_parameters(self.prior.distribution()),
-                                     uniform, normal)
-        return self.decode(self.decoder(z))
+    @property
+    def latent_width(self):
+        return self.config.latent_dim
+
+    def decode(self, z):
+        return self._likelihood(self.decoder(z))
+
+    def generate(self, uniform, normal, prior_parameters=None):
+        z = priors.sample_with_noise(*(prior_parameters or self.prior_parameters()), uniform, normal)
+        return self.decode(z)
 
     def reconstruct(self, x):
         x = self.check_images(x)
-        return self.decode(self.decoder(self.encoder(x)[0])).mean()
+        return self.decode(self.encoder(x)[0]).mean()
 
 
 class HVAE(LatentVariableModel):
@@ -202,7 +224,7 @@ class HVAE(LatentVariableModel):
 
     q(z2 | x) q(z1 | x, z2) and p(z2) p(z1 | z2) p(x | z1, z2); z1 and z2 both have
     config.latent_dim units. noise_dim = 2 * latent_dim: noise[..., :L] drives z2 and
-    noise[..., L:] drives z1.
+    noise[..., L:] drives z1. `decode` takes z = [z1, z2] (width 2 * latent_dim).
     """
 
     def __init__(self, config: ModelConfig, prior_seed: int = 0,
@@ -249,7 +271,7 @@ class HVAE(LatentVariableModel):
         to_bs = lambda t: tf.reshape(t, [batch, num_samples])
         log_q_z1, log_p_z1 = to_bs(q_z1.log_prob(z1)), to_bs(self._p_z1(flat_z2).log_prob(z1))
         log_q_z2, log_p_z2 = q_z2.log_prob(z2), prior.log_prob(z2)
-        return {"reconstruction": self.decode(params).log_prob(x[:, tf.newaxis]),
+        return {"reconstruction": self._likelihood(params).log_prob(x[:, tf.newaxis]),
                 "log_prior": log_p_z1 + log_p_z2,
                 "log_posterior": log_q_z1 + log_q_z2,
                 "kl_z1": log_q_z1 - log_p_z1,
@@ -260,22 +282,25 @@ class HVAE(LatentVariableModel):
         x_features = self.q_z1_body.first_features(tf.reshape(x, [tf.shape(x)[0], -1]))
         return {"z1": self._q_z1(x_features, z2).loc, "z2": z2}
 
-    def generate(self, uniform, normal):
-        latent = self.config.latent_dim
-        z2 = priors.sample_with_noise(*priors.mixture_parameters(self.prior.distribution()),
-                                      uniform, normal[:, :latent])
-        p_z1 = self._p_z1(z2)
-        z1 = _reparameterize(p_z1, normal[:, latent:])
-        return self.decode(self._p_x_params(z1, z2))
+    @property
+    def latent_width(self):
+        return 2 * self.config.latent_dim
 
-    def decode_latents(self, z1, z2) -> tfd.Distribution:
-        """p(x | z1, z2) for z1, z2 [N, latent_dim]."""
-        return self.decode(self._p_x_params(z1, z2))
+    def decode(self, z):
+        z1, z2 = tf.split(z, 2, axis=-1)
+        return self._likelihood(self._p_x_params(z1, z2))
+
+    def generate(self, uniform, normal, prior_parameters=None):
+        latent = self.config.latent_dim
+        z2 = priors.sample_with_noise(*(prior_parameters or self.prior_parameters()), uniform,
+                                      normal[:, :latent])
+        z1 = _reparameterize(self._p_z1(z2), normal[:, latent:])
+        return self.decode(tf.concat([z1, z2], axis=-1))
 
     def reconstruct(self, x):
         x = self.check_images(x)
         means = self.posterior_means(x)
-        return self.decode_latents(means["z1"], means["z2"]).mean()
+        return self.decode(tf.concat([means["z1"], means["z2"]], axis=-1)).mean()
 
 
 MODELS = {"vae": VAE, "hvae": HVAE}

@@ -1,0 +1,165 @@
+"""Exporting trained models for generation: a tf.Module, its SavedModel, TFLite bytes.
+
+`GenerativeModule(model)` exposes, with fixed input signatures:
+  decode(z: [N, latent_width])                     -> {'mean': [N, H, W, C]}
+  sample(uniform: [N], normal: [N, noise_dim])    -> {'images': [N, H, W, C]}
+  encode(x: [N, H, W, C])                          -> {'mean', 'log_variance': [N, latent_dim]}
+'mean'/'images' are E[x | z]: Bernoulli probabilities for binary data, the discretized
+logistic mean for gray data. All randomness of `sample` is an input (uniform picks the
+prior component, normal drives z = mu_k + sigma_k * normal, and z1 | z2 for the HVAE), so
+the same inputs give the same images on every runtime. The prior's components (for the
+VampPrior: the encoded pseudo-inputs) are computed once at export and frozen as constants.
+
+The SavedModel's functions check that inputs are finite (InvalidArgumentError naming the
+input). TFLite has no such op; its functions are the unchecked twins, and
+export/sample.py checks inputs in numpy instead.
+
+Export libraries return artifacts; export/main.py writes them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from vamp_tf import files
+from vamp_tf.config import Config
+from vamp_tf.model import LatentVariableModel, build_model
+
+
+class ExportError(ValueError):
+    """A run cannot be exported (no checkpoint, bad workdir)."""
+
+
+def _finite(tensor, name):
+    return tf.debugging.assert_all_finite(tensor, f"{name} must be finite (no NaN or inf)")
+
+
+class GenerativeModule(tf.Module):
+    """The exported functions of a trained model (see the module docstring)."""
+
+    def __init__(self, model: LatentVariableModel):
+        super().__init__(name="vamp_tf_export")
+        self.model = model  # tracks the weights
+        config = model.config
+        self.image_shape = tuple(config.input_shape)
+        self.latent_width, self.noise_dim, self.latent_dim = model.latent_width, model.noise_dim, config.latent_dim
+        self._prior = tuple(tf.constant(t.numpy()) for t in model.prior_parameters())
+
+        image = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="x")
+        latent = tf.TensorSpec([None, self.latent_width], tf.float32, name="z")
+        uniform = tf.TensorSpec([None], tf.float32, name="uniform")
+        normal = tf.TensorSpec([None, self.noise_dim], tf.float32, name="normal")
+
+        self.decode = tf.function(self._decode_checked, input_signature=[latent])
+        self.sample = tf.function(self._sample_checked, input_signature=[uniform, normal])
+        self.encode = tf.function(self._encode_checked, input_signature=[image])
+        self.decode_unchecked = tf.function(self._decode, input_signature=[latent])
+        self.sample_unchecked = tf.function(self._sample, input_signature=[uniform, normal])
+
+    def _decode_checked(self, z):
+        return self._decode(_finite(z, "z"))
+
+    def _sample_checked(self, uniform, normal):
+        return self._sample(_finite(uniform, "uniform"), _finite(normal, "normal"))
+
+    def _encode_checked(self, x):
+        return self._encode(_finite(x, "x"))
+
+    def _decode(self, z):
+        return {"mean": self.model.decode(z).mean()}
+
+    def _sample(self, uniform, normal):
+        return {"images": self.model.generate(uniform, normal, prior_parameters=self._prior).mean()}
+
+    def _encode(self, x):
+        mean, log_variance = self.model.encoder(x)  # q(z | x); for the HVAE q(z2 | x)
+        return {"mean": mean, "log_variance": log_variance}
+
+    def signatures(self) -> dict:
+        return {"decode": self.decode.get_concrete_function(), "sample": self.sample.get_concrete_function(),
+                "encode": self.encode.get_concrete_function()}
+
+
+def restore_model(workdir: str, which: str = "best") -> tuple[LatentVariableModel, Config, str]:
+    """The model of a training run, with the weights of its best (or latest) checkpoint.
+
+    Returns (model, config, checkpoint path). Raises ExportError if the workdir holds no
+    run or no checkpoint.
+    """
+    stored = files.read_json(os.path.join(workdir, "config.json"))
+    if stored is None:
+        raise ExportError(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
+    config = Config.from_dict(stored)
+    directory = os.path.join(workdir, "checkpoints", which)
+    path = tf.train.latest_checkpoint(directory)
+    if path is None and which == "best":
+        directory = os.path.join(workdir, "checkpoints", "latest")
+        path = tf.train.latest_checkpoint(directory)
+    if path is None:
+        raise ExportError(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}: train the run first "
+                          f"(python -m trainers.main ... --workdir={workdir}).")
+    model = build_model(config.model, seed=config.train.seed)
+    tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
+    return model, config, path
+
+
+def save_saved_model(module: GenerativeModule, directory: str) -> str:
+    """Writes the SavedModel with signatures 'decode', 'sample', 'encode'."""
+    tf.saved_model.save(module, directory, signatures=module.signatures())
+    return directory
+
+
+def tflite_bytes(module: GenerativeModule, function: str, quantize: bool = False) -> bytes:
+    """TFLite flatbuffer of 'decode' or 'sample' (float32; dynamic-range int8 weights if
+    quantize).
+
+    The weights are frozen into constants first: converting the SavedModel (or the concrete
+    function) directly left the Keras 3 variables as uninitialised resources in the
+    flatbuffer (6 kB decoders whose every output was NaN).
+    """
+    from tensorflow.python.framework import convert_to_constants  # pylint: disable=import-outside-toplevel
+    fn = {"decode": module.decode_unchecked, "sample": module.sample_unchecked}[function]
+    output_name = {"decode": "mean", "sample": "images"}[function]
+    frozen = convert_to_constants.convert_variables_to_constants_v2(fn.get_concrete_function())
+
+    @tf.function(input_signature=fn.input_signature)
+    def named(*args):  # freezing flattens the outputs; name them again
+        return {output_name: frozen(*args)[0]}
+
+    with tempfile.TemporaryDirectory() as tmp:  # a variable-free SavedModel keeps the signature's names
+        tf.saved_model.save(tf.Module(), tmp, signatures={function: named.get_concrete_function()})
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[function])
+        if quantize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        return converter.convert()
+
+
+def tflite_run(model_bytes_or_path, inputs: dict, signature: Optional[str] = None) -> dict:
+    """Runs a TFLite model with the LiteRT interpreter on numpy inputs (any batch size)."""
+    from ai_edge_litert.interpreter import Interpreter  # pylint: disable=import-outside-toplevel
+    if isinstance(model_bytes_or_path, (bytes, bytearray)):
+        interpreter = Interpreter(model_content=bytes(model_bytes_or_path))
+    else:
+        interpreter = Interpreter(model_path=str(model_bytes_or_path))
+    signature = signature or next(iter(interpreter.get_signature_list()))
+    runner = interpreter.get_signature_runner(signature)  # resizes to the inputs' batch itself
+    return runner(**{k: np.asarray(v, np.float32) for k, v in inputs.items()})
+
+
+def describe(module: GenerativeModule, config: Config, checkpoint: str) -> dict:
+    """The metadata written to export.json."""
+    return {
+        "dataset": config.train.dataset, "model": config.model.model, "prior": config.model.prior,
+        "likelihood": config.model.likelihood, "num_components": config.model.num_components,
+        "latent_dim": module.latent_dim, "latent_width": module.latent_width, "noise_dim": module.noise_dim,
+        "image_shape": list(module.image_shape), "source_checkpoint": checkpoint,
+        "inputs": {"decode": {"z": [None, module.latent_width]},
+                   "sample": {"uniform": [None], "normal": [None, module.noise_dim]},
+                   "encode": {"x": [None, *module.image_shape]}},
+        "outputs": {"decode": "mean", "sample": "images", "encode": ["mean", "log_variance"]},
+    }

@@ -1,0 +1,79 @@
+r"""Exports a trained run for generation: SavedModel, TFLite decoder and sampler.
+
+    python -m export.main --workdir=runs/mnist_vamp_l40 --export_dir=exported/mnist_vamp
+    python -m export.main --workdir=RUN --export_dir=OUT --quantize
+
+Writes OUT/saved_model/ (signatures decode, sample, encode), OUT/decoder.tflite,
+OUT/sampler.tflite (and OUT/*_int8.tflite with --quantize) and OUT/export.json (shapes,
+dataset, prior, sizes in bytes, source checkpoint, TFLite-vs-SavedModel differences).
+Generate images from them with export/sample.py.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "The training run's --workdir.", required=True)
+_EXPORT_DIR = flags.DEFINE_string("export_dir", None, "Where to write the artifacts.", required=True)
+_CHECKPOINT = flags.DEFINE_enum("checkpoint", "best", ["best", "latest"],
+                                "Which weights: best validation (default) or the latest epoch.")
+_QUANTIZE = flags.DEFINE_bool("quantize", False, "Also write dynamic-range int8 TFLite models.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from export import export_lib  # pylint: disable=import-outside-toplevel
+    from vamp_tf import files  # pylint: disable=import-outside-toplevel
+    import logging as std_logging  # pylint: disable=import-outside-toplevel
+    # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
+    # vamp_tf logs on its own logger, kept at INFO.
+    logging.set_verbosity(logging.WARNING)
+    std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
+    try:
+        model, config, checkpoint = export_lib.restore_model(_WORKDIR.value, _CHECKPOINT.value)
+    except export_lib.ExportError as e:
+        logging.error("%s", e)
+        raise SystemExit(2)
+    module = export_lib.GenerativeModule(model)
+    out = _EXPORT_DIR.value
+    os.makedirs(out, exist_ok=True)
+    export_lib.save_saved_model(module, os.path.join(out, "saved_model"))
+    meta = export_lib.describe(module, config, checkpoint)
+    meta["files"] = {"saved_model": "saved_model"}
+    meta["sizes_bytes"] = {}
+    meta["max_abs_difference_vs_saved_model"] = {}
+    rng = np.random.default_rng(0)
+    check = {"decode": {"z": rng.standard_normal((16, module.latent_width)).astype(np.float32)},
+             "sample": {"uniform": rng.random(16).astype(np.float32),
+                        "normal": rng.standard_normal((16, module.noise_dim)).astype(np.float32)}}
+    names = {"decode": "decoder", "sample": "sampler"}
+    for function in ("decode", "sample"):
+        reference = list(getattr(module, function)(**check[function]).values())[0].numpy()
+        for quantize in ([False, True] if _QUANTIZE.value else [False]):
+            name = names[function] + ("_int8" if quantize else "") + ".tflite"
+            data = export_lib.tflite_bytes(module, function, quantize=quantize)
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(data)
+            got = list(export_lib.tflite_run(data, check[function]).values())[0]
+            error = float(np.max(np.abs(got - reference)))
+            if not quantize and not error < 1e-4:
+                raise SystemExit(f"{name} disagrees with the SavedModel by {error} (expected < 1e-4); not exported.")
+            meta["files"][name[:-7]] = name
+            meta["sizes_bytes"][name] = len(data)
+            meta["max_abs_difference_vs_saved_model"][name] = error
+    files.write_json(os.path.join(out, "export.json"), meta)
+    print(f"exported {config.model.model}/{config.model.prior} ({config.train.dataset}) from {checkpoint} to {out}: "
+          + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in meta["sizes_bytes"].items()))
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,103 @@
+"""Generating images from exported models with numpy (and LiteRT or TensorFlow), no vamp_tf.
+
+A .tflite sampler runs in the LiteRT interpreter (ai_edge_litert) with numpy only; a
+SavedModel directory is loaded with tf.saved_model.load. The noise (a uniform per image
+for the prior component, a standard normal matrix for z) is drawn here with numpy, so both
+runtimes give the same images for the same seed. Shapes come from export.json beside the
+model. Used by export/sample.py.
+"""
+
+import json
+import os
+import struct
+import zlib
+
+import numpy as np
+
+
+class SampleError(ValueError):
+    pass
+
+
+def read_metadata(model_path: str) -> dict:
+    directory = os.path.dirname(os.path.abspath(model_path.rstrip("/")))
+    path = os.path.join(directory, "export.json")
+    if not os.path.exists(path):
+        raise SampleError(f"no export.json beside {model_path}: pass a file written by python -m export.main.")
+    with open(path) as f:
+        return json.load(f)
+
+
+def noise(metadata: dict, num_samples: int, seed: int):
+    """(uniform [N], normal [N, noise_dim]) float32, from numpy's PCG64 seeded with `seed`."""
+    if num_samples < 1:
+        raise SampleError(f"num_samples={num_samples} must be >= 1.")
+    rng = np.random.default_rng(seed)
+    uniform = rng.random(num_samples, dtype=np.float32)
+    normal = rng.standard_normal((num_samples, metadata["noise_dim"]), dtype=np.float32)
+    return uniform, normal
+
+
+def check_inputs(metadata: dict, uniform: np.ndarray, normal: np.ndarray) -> None:
+    """What the TFLite model cannot check itself: widths, ranges, finiteness."""
+    if normal.ndim != 2 or normal.shape[1] != metadata["noise_dim"]:
+        raise SampleError(f"normal has shape {normal.shape}; the model needs [N, {metadata['noise_dim']}].")
+    if uniform.shape != (normal.shape[0],):
+        raise SampleError(f"uniform has shape {uniform.shape}; the model needs [{normal.shape[0]}].")
+    if not (np.all(np.isfinite(normal)) and np.all(np.isfinite(uniform))):
+        raise SampleError("the noise contains NaN or inf; it must be finite.")
+    if np.any(uniform < 0) or np.any(uniform >= 1):
+        raise SampleError("uniform must lie in [0, 1).")
+
+
+def sample_tflite(path: str, uniform, normal) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter  # pylint: disable=import-outside-toplevel
+    runner = Interpreter(model_path=path).get_signature_runner("sample")
+    return runner(uniform=uniform, normal=normal)["images"]
+
+
+def sample_saved_model(path: str, uniform, normal) -> np.ndarray:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    fn = tf.saved_model.load(path).signatures["sample"]
+    return fn(uniform=tf.constant(uniform), normal=tf.constant(normal))["images"].numpy()
+
+
+def generate(model_path: str, num_samples: int, seed: int) -> np.ndarray:
+    """Images [N, H, W, C] in [0, 1] from a sampler.tflite or a saved_model directory."""
+    metadata = read_metadata(model_path)
+    uniform, normal = noise(metadata, num_samples, seed)
+    check_inputs(metadata, uniform, normal)
+    if os.path.isdir(model_path):
+        return sample_saved_model(model_path, uniform, normal)
+    if model_path.endswith(".tflite"):
+        return sample_tflite(model_path, uniform, normal)
+    raise SampleError(f"{model_path} is neither a .tflite file nor a SavedModel directory.")
+
+
+def grid(images: np.ndarray, pad: int = 1) -> np.ndarray:
+    """[N, H, W, C] in [0, 1] -> uint8 [rows * (H + pad) + pad, cols * (W + pad) + pad]."""
+    n, h, w = images.shape[:3]
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = \
+            np.clip(np.round(images[i, ..., 0] * 255), 0, 255).astype(np.uint8)
+    return out
+
+
+def write_png(path: str, gray: np.ndarray, scale: int = 3) -> str:
+    """A grayscale PNG from uint8 [H, W], enlarged `scale` times (zlib + struct only)."""
+    gray = np.repeat(np.repeat(gray, scale, axis=0), scale, axis=1)
+    height, width = gray.shape
+    raw = b"".join(b"\x00" + gray[i].tobytes() for i in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(png)
+    return path

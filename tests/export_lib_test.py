@@ -1,0 +1,95 @@
+"""Tests of export.export_lib: Keras -> SavedModel -> TFLite round trips, bad input."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from export import export_lib
+from vamp_tf import config, priors
+
+
+def noise(rng, n, module):
+    return (rng.random(n).astype(np.float32), rng.standard_normal((n, module.noise_dim)).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def exported(small_runs, tmp_path_factory):
+    """{name: (keras model, module, loaded SavedModel, {function: tflite bytes})}."""
+    out = {}
+    for name, workdir in small_runs.items():
+        keras_model, cfg, _ = export_lib.restore_model(workdir)
+        module = export_lib.GenerativeModule(keras_model)
+        directory = str(tmp_path_factory.mktemp(name) / "saved_model")
+        export_lib.save_saved_model(module, directory)
+        tflite = {f: export_lib.tflite_bytes(module, f) for f in ("decode", "sample")}
+        out[name] = (keras_model, module, tf.saved_model.load(directory), tflite)
+    return out
+
+
+@pytest.mark.parametrize("name", ["mnist_vamp", "mnist_standard", "frey_vamp", "frey_standard", "frey_hvae_vamp"])
+def test_keras_saved_model_and_tflite_agree(exported, name):
+    keras_model, module, loaded, tflite = exported[name]
+    rng = np.random.default_rng(0)
+    for batch in (1, 64):
+        z = rng.standard_normal((batch, module.latent_width)).astype(np.float32)
+        uniform, normal = noise(rng, batch, module)
+        want_decode = keras_model.decode(z).mean().numpy()
+        want_sample = keras_model.generate(uniform, normal).mean().numpy()
+        got_decode = loaded.signatures["decode"](z=tf.constant(z))["mean"].numpy()
+        got_sample = loaded.signatures["sample"](uniform=tf.constant(uniform), normal=tf.constant(normal))["images"].numpy()
+        assert got_decode.shape == (batch,) + module.image_shape
+        np.testing.assert_allclose(got_decode, want_decode, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(got_sample, want_sample, atol=1e-6, rtol=0)
+        lite_decode = export_lib.tflite_run(tflite["decode"], {"z": z})["mean"]
+        lite_sample = export_lib.tflite_run(tflite["sample"], {"uniform": uniform, "normal": normal})["images"]
+        assert not np.any(np.isnan(lite_decode)) and not np.any(np.isnan(lite_sample))
+        np.testing.assert_allclose(lite_decode, got_decode, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(lite_sample, got_sample, atol=1e-5, rtol=0)
+
+
+def test_saved_model_encode_matches_the_encoder(exported):
+    keras_model, module, loaded, _ = exported["frey_vamp"]
+    x = np.random.default_rng(1).random((3,) + module.image_shape).astype(np.float32)
+    out = loaded.signatures["encode"](x=tf.constant(x))
+    mean, log_variance = keras_model.encoder(x)
+    np.testing.assert_allclose(out["mean"], mean, atol=1e-6)
+    np.testing.assert_allclose(out["log_variance"], log_variance, atol=1e-6)
+
+
+def test_vamp_sampler_uses_the_pseudo_input_components(exported):
+    keras_model, module, _, _ = exported["mnist_vamp"]
+    cdf, loc, scale = (t.numpy() for t in keras_model.prior_parameters())
+    assert cdf.shape == (5,) and loc.shape == (5, 4)
+    z = np.asarray(priors.sample_with_noise(cdf, loc, scale, np.float32([0.1, 0.9]), np.zeros((2, 4), np.float32)))
+    np.testing.assert_allclose(z, loc[[0, 4]], atol=1e-6)
+
+
+def test_quantized_tflite_is_smaller_and_close(exported):
+    _, module, loaded, tflite = exported["mnist_vamp"]
+    quantized = export_lib.tflite_bytes(module, "decode", quantize=True)
+    assert len(quantized) < len(tflite["decode"])
+    z = np.random.default_rng(2).standard_normal((8, module.latent_width)).astype(np.float32)
+    got = export_lib.tflite_run(quantized, {"z": z})["mean"]
+    want = loaded.signatures["decode"](z=tf.constant(z))["mean"].numpy()
+    assert np.max(np.abs(got - want)) < 0.2
+
+
+def test_bad_inputs_name_the_problem(exported, tmp_path):
+    _, module, loaded, _ = exported["mnist_vamp"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="z must be finite"):
+        loaded.signatures["decode"](z=tf.constant(np.full((1, module.latent_width), np.nan, np.float32)))
+    with pytest.raises((ValueError, TypeError), match="shape|incompatible|Binding"):
+        module.decode(tf.zeros([2, module.latent_width + 1]))
+    with pytest.raises(export_lib.ExportError, match="no config.json"):
+        export_lib.restore_model(str(tmp_path))
+
+
+def test_export_from_a_run_without_checkpoint_fails_clearly(real_data_dir, tmp_path):
+    from vamp_tf import train_lib
+    cfg = config.Config(config.ModelConfig(latent_dim=2, hidden_units=4, num_components=2),
+                        config.TrainConfig(data_dir=real_data_dir))
+    train_lib.prepare_workdir(cfg, str(tmp_path))
+    with pytest.raises(export_lib.ExportError, match="no checkpoint in .*train the run first"):
+        export_lib.restore_model(str(tmp_path))

@@ -1,0 +1,85 @@
+"""Tests of export/sample_lib.py (and the export.main binary that writes its inputs), run as
+users run them: the sampling process never imports vamp_tf."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from export import sample_lib as sample
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Makes `import vamp_tf` fail, then runs export.sample's command line.
+BLOCK_AND_RUN = """
+import sys
+sys.modules["vamp_tf"] = None
+import numpy as np
+from export import sample_lib as sample
+try:
+    import vamp_tf
+    raise SystemExit("vamp_tf was importable")
+except ImportError:
+    pass
+for model, out in zip(sys.argv[1::2], sys.argv[2::2]):
+    images = sample.generate(model, 64, 0)
+    np.save(out + ".npy", images)
+    sample.write_png(out, sample.grid(images))
+assert "vamp_tf" not in [m.split(".")[0] for m in sys.modules if sys.modules[m] is not None]
+"""
+
+
+@pytest.fixture(scope="module")
+def export_dir(small_runs, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("exported") / "frey_vamp")
+    subprocess.run([sys.executable, "-m", "export.main", f"--workdir={small_runs['frey_vamp']}",
+                    f"--export_dir={out}", "--quantize"], cwd=REPO, check=True, capture_output=True, timeout=300)
+    return out
+
+
+def test_export_main_writes_every_artifact(export_dir):
+    meta = json.load(open(os.path.join(export_dir, "export.json")))
+    for name in ("decoder.tflite", "sampler.tflite", "decoder_int8.tflite", "sampler_int8.tflite"):
+        assert os.path.getsize(os.path.join(export_dir, name)) == meta["sizes_bytes"][name]
+    assert os.path.isdir(os.path.join(export_dir, "saved_model"))
+    assert meta["image_shape"] == [28, 20, 1] and meta["prior"] == "vamp" and meta["noise_dim"] == 4
+    assert meta["max_abs_difference_vs_saved_model"]["sampler.tflite"] < 1e-5
+    assert meta["source_checkpoint"].endswith(os.path.join("checkpoints", "best", "ckpt-1"))
+
+
+def test_both_runtimes_generate_the_same_images_without_vamp_tf(export_dir, tmp_path):
+    tflite_png, saved_png = str(tmp_path / "tflite.png"), str(tmp_path / "saved.png")
+    subprocess.run([sys.executable, "-c", BLOCK_AND_RUN, os.path.join(export_dir, "sampler.tflite"), tflite_png,
+                    os.path.join(export_dir, "saved_model"), saved_png], cwd=REPO, check=True, timeout=300,
+                   capture_output=True)
+    a, b = np.load(tflite_png + ".npy"), np.load(saved_png + ".npy")
+    assert a.shape == (64, 28, 20, 1)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert 0 <= a.min() and a.max() <= 1
+    import matplotlib.image
+    png = matplotlib.image.imread(tflite_png)
+    assert png.shape == (3 * (8 * 29 + 1), 3 * (8 * 21 + 1))
+
+
+def test_bad_inputs_and_files_name_the_problem(export_dir, tmp_path):
+    meta = sample.read_metadata(os.path.join(export_dir, "sampler.tflite"))
+    uniform, normal = sample.noise(meta, 3, 0)
+    with pytest.raises(sample.SampleError, match="needs \\[N, 4\\]"):
+        sample.check_inputs(meta, uniform, normal[:, :3])
+    normal[0, 0] = np.inf
+    with pytest.raises(sample.SampleError, match="NaN or inf"):
+        sample.check_inputs(meta, uniform, normal)
+    with pytest.raises(sample.SampleError, match="num_samples=0"):
+        sample.noise(meta, 0, 0)
+    with pytest.raises(sample.SampleError, match="no export.json"):
+        sample.generate(str(tmp_path / "sampler.tflite"), 2, 0)
+
+
+def test_same_seed_same_noise_other_seed_other_noise(export_dir):
+    meta = sample.read_metadata(os.path.join(export_dir, "sampler.tflite"))
+    a, b, c = sample.noise(meta, 5, 1), sample.noise(meta, 5, 1), sample.noise(meta, 5, 2)
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])

@@ -1,0 +1,70 @@
+"""Tests of trainers/main.py: every flagfile parses to a valid config; bad flags fail clearly."""
+
+import glob
+import os
+
+import pytest
+from absl import flags
+
+from trainers import main
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAGFILES = sorted(glob.glob(os.path.join(REPO, "*.flags")) + glob.glob(os.path.join(REPO, "experiments", "*.flags")))
+
+
+@pytest.fixture
+def parse():
+    def _parse(*args):
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS(["trainer", *args])
+        return main.config_from_flags()
+    yield _parse
+    flags.FLAGS.unparse_flags()
+
+
+def test_there_are_flagfiles_for_every_table_cell():
+    names = {os.path.basename(p)[:-6] for p in FLAGFILES}
+    assert {"mnist", "freyfaces", "binarized_mnist"} <= names
+    for prior in ("standard", "vamp"):
+        for latent in (10, 40, 100):
+            assert {f"mnist_{prior}_l{latent}", f"frey_{prior}_l{latent}"} <= names
+        assert {f"frey_{prior}_l40_h600", f"binarized_mnist_{prior}", f"mnist_hvae_{prior}"} <= names
+    assert {"frey_vamp_l40_k1000", "frey_vamp_l40_k100"} <= names
+
+
+@pytest.mark.parametrize("path", FLAGFILES, ids=os.path.basename)
+def test_each_flagfile_gives_a_valid_config(parse, path):
+    cfg = parse(f"--flagfile={path}")
+    assert cfg.train.batch_size == 100 and cfg.train.learning_rate == 5e-4 and cfg.train.eval_samples == 5000
+    assert cfg.train.warmup_epochs == 100 and cfg.train.early_stopping_patience == 50
+    name = os.path.basename(path)
+    if "frey" in name:
+        assert cfg.model.likelihood == "discretized_logistic" and cfg.model.input_shape == (28, 20, 1)
+    else:
+        assert cfg.model.likelihood == "bernoulli" and cfg.model.input_shape == (28, 28, 1)
+    assert cfg.model.prior == ("standard" if "standard" in name else "vamp")
+    assert cfg.model.model == ("hvae" if "hvae" in name else "vae")
+
+
+def test_mnist_flags_is_the_papers_model(parse):
+    cfg = parse(f"--flagfile={os.path.join(REPO, 'mnist.flags')}")
+    m = cfg.model
+    assert (cfg.train.dataset, m.prior, m.num_components, m.latent_dim, m.hidden_units) == ("mnist", "vamp", 500, 40, 300)
+
+
+def test_command_line_flags_override_the_flagfile(parse):
+    cfg = parse(f"--flagfile={os.path.join(REPO, 'mnist.flags')}", "--epochs=3", "--latent_dim=10")
+    assert cfg.train.epochs == 3 and cfg.model.latent_dim == 10
+
+
+@pytest.mark.parametrize("bad,match", [("--latent_dim=-1", "latent_dim=-1"), ("--epochs=0", "epochs=0"),
+                                       ("--num_components=0", "num_components=0"),
+                                       ("--batch_size=-5", "batch_size=-5")])
+def test_bad_values_raise_value_errors_naming_the_flag(parse, bad, match):
+    with pytest.raises(ValueError, match=match):
+        parse("--workdir=/tmp/x", bad)
+
+
+def test_unknown_enum_values_are_rejected_with_the_allowed_ones(parse):
+    with pytest.raises(flags.IllegalFlagValueError, match="standard, mog, vamp|one of"):
+        parse("--workdir=/tmp/x", "--prior=flow")
