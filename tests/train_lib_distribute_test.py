@@ -1,0 +1,102 @@
+"""tf.distribute: mirrored replicas and multi-worker runs equal single-device training."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vamp_tf import config, train_lib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+MIRRORED_STEP = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from vamp_tf import config, train_lib
+optimizer, data_dir = sys.argv[1], sys.argv[2]
+cfg = config.Config(config.ModelConfig(latent_dim=6, hidden_units=32, num_components=8),
+                    config.TrainConfig(data_dir=data_dir, train_examples=200, optimizer=optimizer, seed=5))
+out = {}
+for name in ("default", "mirrored"):
+    strategy = train_lib.make_strategy(name)
+    trainer = train_lib.Trainer(cfg, strategy)
+    batch = next(iter(trainer.epoch_dataset(0)))  # the same global batch and noise for both
+    sums = trainer.train_step(batch, tf.constant(0.5)).numpy()
+    out[name] = {"replicas": strategy.num_replicas_in_sync, "sums": sums.tolist(),
+                 "weights": [v.numpy().tolist() for v in trainer.model.trainable_variables]}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adam_normgrad"])
+def test_mirrored_step_on_two_cpus_equals_the_default_step(real_data_dir, optimizer):
+    proc = subprocess.run([sys.executable, "-c", MIRRORED_STEP, optimizer, real_data_dir], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (out["default"]["replicas"], out["mirrored"]["replicas"]) == (1, 2)
+    np.testing.assert_allclose(out["mirrored"]["sums"], out["default"]["sums"], rtol=1e-5)
+    for a, b in zip(out["mirrored"]["weights"], out["default"]["weights"]):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SMALL = ["--flagfile=" + os.path.join(REPO, "mnist.flags"), "--train_examples=400", "--test_examples=100",
+         "--eval_samples=50", "--latent_dim=8", "--hidden_units=32", "--num_components=10", "--seed=2"]
+
+
+def _run_two_workers(workdir, epochs, data_dir, tmp_path):
+    ports = [_free_port(), _free_port()]
+    procs, logs = [], []
+    for index in range(2):
+        env = dict(os.environ, VAMP_TF_DATA_DIR=data_dir, TF_CONFIG=json.dumps(
+            {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": index}}))
+        log = open(tmp_path / f"worker{index}_{epochs}.log", "w+")
+        logs.append(log)
+        procs.append(subprocess.Popen([sys.executable, "-m", "trainers.main", *SMALL, "--strategy=multi_worker",
+                                       f"--epochs={epochs}", f"--workdir={workdir}"],
+                                      cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        codes = [p.wait(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for log in logs:
+        log.seek(0)
+    assert codes == [0, 0], "\n".join(log.read()[-2000:] for log in logs)
+
+
+def _single(workdir, epochs, data_dir):
+    subprocess.run([sys.executable, "-m", "trainers.main", *SMALL, f"--epochs={epochs}", f"--workdir={workdir}"],
+                   cwd=REPO, env=dict(os.environ, VAMP_TF_DATA_DIR=data_dir), check=True, capture_output=True,
+                   timeout=300)
+    return json.load(open(os.path.join(workdir, "results.json")))
+
+
+def test_multi_worker_checkpoints_resume_across_strategies(real_data_dir, tmp_path):
+    mixed = str(tmp_path / "mixed")
+    _run_two_workers(mixed, 2, real_data_dir, tmp_path)
+    checkpoints = os.listdir(os.path.join(mixed, "checkpoints"))
+    assert sorted(checkpoints) == ["best", "latest"]  # the non-chief's copies were removed
+    _single(mixed, 3, real_data_dir)                   # a single process resumes the 2-worker run
+    _run_two_workers(mixed, 4, real_data_dir, tmp_path)  # and 2 workers resume the single-process run
+    straight = _single(str(tmp_path / "straight"), 4, real_data_dir)
+    resumed = json.load(open(os.path.join(mixed, "results.json")))
+    assert resumed["epochs_run"] == 4
+    history = json.load(open(os.path.join(mixed, "history.json")))
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    for key in ("test_log_likelihood", "test_elbo", "best_validation_neg_elbo"):
+        np.testing.assert_allclose(resumed["metrics"][key], straight["metrics"][key], rtol=1e-5, err_msg=key)
