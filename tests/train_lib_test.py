@@ -152,3 +152,17 @@ def test_latest_checkpoint_holds_model_optimizer_and_loop_state(smoke_run):
     assert reader.get_tensor("optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE") == 40  # 2 x 20 steps
     for state in ("epoch", "step_in_epoch", "best_validation", "epochs_without_improvement", "stopped_early"):
         assert reader.has_tensor(f"{state}/.ATTRIBUTES/VARIABLE_VALUE"), state
+
+
+def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(real_data_dir, tmp_path):
+    cfg = config.Config(config.ModelConfig(model="hvae"),
+                        config.TrainConfig(dataset="mnist", data_dir=real_data_dir, epochs=3, train_examples=2000,
+                                           test_examples=200, eval_samples=100, seed=1))
+    results = train_lib.train_and_evaluate(cfg, str(tmp_path / "hvae"))
+    history = json.load(open(os.path.join(str(tmp_path / "hvae"), "history.json")))
+    values = [h["validation_neg_elbo"] for h in history]
+    assert values[2] < values[1] < values[0], values
+    assert {"kl_z1", "kl_z2"} <= {k[len("validation_"):] for k in history[-1] if k.startswith("validation_")}
+    m = results["metrics"]
+    assert set(m["active_units"]) == {"z1", "z2"} and np.isfinite(m["test_kl_z1"]) and np.isfinite(m["test_kl_z2"])
+    assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0
