@@ -55,11 +55,11 @@ class GenerativeModule(tf.Module):
         uniform = tf.TensorSpec([None], tf.float32, name="uniform")
         normal = tf.TensorSpec([None, self.noise_dim], tf.float32, name="normal")
 
-        self.decode = tf.function(self._decode_checked, input_signature=[latent])
-        self.sample = tf.function(self._sample_checked, input_signature=[uniform, normal])
-        self.encode = tf.function(self._encode_checked, input_signature=[image])
-        self.decode_unchecked = tf.function(self._decode, input_signature=[latent])
-        self.sample_unchecked = tf.function(self._sample, input_signature=[uniform, normal])
+        self.decode = tf.function(self._decode_checked, autograph=False, input_signature=[latent])
+        self.sample = tf.function(self._sample_checked, autograph=False, input_signature=[uniform, normal])
+        self.encode = tf.function(self._encode_checked, autograph=False, input_signature=[image])
+        self.decode_unchecked = tf.function(self._decode, autograph=False, input_signature=[latent])
+        self.sample_unchecked = tf.function(self._sample, autograph=False, input_signature=[uniform, normal])
 
     def _decode_checked(self, z):
         return self._decode(_finite(z, "z"))
@@ -127,7 +127,7 @@ def tflite_bytes(module: GenerativeModule, function: str, quantize: bool = False
     output_name = {"decode": "mean", "sample": "images"}[function]
     frozen = convert_to_constants.convert_variables_to_constants_v2(fn.get_concrete_function())
 
-    @tf.function(input_signature=fn.input_signature)
+    @tf.function(autograph=False, input_signature=fn.input_signature)
     def named(*args):  # freezing flattens the outputs; name them again
         return {output_name: frozen(*args)[0]}
 

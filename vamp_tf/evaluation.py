@@ -68,7 +68,7 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
             tf.stack([tf.constant(seed, tf.int64), index_and_block[0]]), index_and_block[1])
         return tf.random.stateless_normal([NOISE_BLOCK, noise_dim], seed=key)
 
-    @tf.function(input_signature=[_image_spec(model), tf.TensorSpec([None], tf.int64)])
+    @tf.function(autograph=False, input_signature=[_image_spec(model), tf.TensorSpec([None], tf.int64)])
     def estimate(x, indices):
         batch = tf.shape(x)[0]
 
@@ -117,7 +117,7 @@ class ElboTerms:
         self.model, self.batch_size = model, batch_size
         noise_dim = model.noise_dim
 
-        @tf.function(input_signature=[_image_spec(model), tf.TensorSpec([], tf.int64)])
+        @tf.function(autograph=False, input_signature=[_image_spec(model), tf.TensorSpec([], tf.int64)])
         def terms(x, offset):
             key = tf.stack([tf.constant(seed, tf.int64), offset])
             return model(x, noise=tf.random.stateless_normal([tf.shape(x)[0], noise_dim], seed=key))
@@ -151,7 +151,7 @@ def active_units(model, images, threshold: float = 0.01, batch_size: int = 1000)
     Returns {layer: {'count': int, 'variances': float64 [latent_dim]}}.
     """
     spec = _image_spec(model)
-    means_fn = tf.function(model.posterior_means, input_signature=[spec])
+    means_fn = tf.function(model.posterior_means, autograph=False, input_signature=[spec])
     collected = {}
     for batch in _batches(images, batch_size):
         for layer, means in means_fn(model.check_images(batch)).items():

@@ -11,6 +11,10 @@ the reparameterisation noise, generated in the input pipeline), so a run that is
 (Ctrl-C / SIGTERM save a checkpoint mid-epoch; a kill loses at most the current epoch)
 and rerun with the same command ends exactly where an uninterrupted run would.
 
+Every tf.function here and in vamp_tf.evaluation / export is built with autograph=False:
+none needs AutoGraph (loops are tf.while_loop / map_fn), and AutoGraph re-reads source files
+when it traces, so a long run whose code was edited on disk traced the wrong function.
+
 Layout of a workdir:
   config.json, history.json (one entry per epoch), results.json (at the end),
   checkpoints/latest (model, optimizer, loop state), checkpoints/best (model weights),
@@ -213,7 +217,7 @@ class Trainer:
             terms = dict(terms, loss=per_example)
             return tf.stack([tf.reduce_sum(terms[name]) for name in TRAIN_TERMS])
 
-        @tf.function
+        @tf.function(autograph=False)
         def train_step(batch, beta):
             images, noise = batch
             sums = strategy.run(replica_step, args=(images, noise, beta))
