@@ -87,3 +87,15 @@ def test_bad_arguments_are_named():
         distributions.get_likelihood("gaussian")
     with pytest.raises(ValueError, match="num_bins"):
         distributions.DiscretizedLogistic(0.5, 0.0, num_bins=1)
+
+
+def test_fast_bernoulli_equals_tfps_for_binary_and_fractional_pixels():
+    import tensorflow_probability as tfp
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 8, size=(4, 5, 28, 28, 1)).astype(np.float32)
+    for x in (rng.random((4, 1, 28, 28, 1)) < 0.3, rng.random((4, 1, 28, 28, 1))):
+        x = x.astype(np.float32)
+        want = tfp.distributions.Independent(tfp.distributions.Bernoulli(logits=logits, dtype=tf.float32), 3).log_prob(x)
+        got = distributions.bernoulli_likelihood(logits).log_prob(x)
+        assert got.shape == (4, 5)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)

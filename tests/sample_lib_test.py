@@ -47,7 +47,7 @@ def test_export_main_writes_every_artifact(export_dir):
     assert os.path.isdir(os.path.join(export_dir, "saved_model"))
     assert meta["image_shape"] == [28, 20, 1] and meta["prior"] == "vamp" and meta["noise_dim"] == 4
     assert meta["max_abs_difference_vs_saved_model"]["sampler.tflite"] < 1e-5
-    assert meta["source_checkpoint"].endswith(os.path.join("checkpoints", "best", "ckpt-1"))
+    assert meta["source_checkpoint"].endswith(os.path.join("checkpoints", "best", "ckpt-1"))  # epoch 1
 
 
 def test_both_runtimes_generate_the_same_images_without_vamp_tf(export_dir, tmp_path):

@@ -166,3 +166,11 @@ def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(real_dat
     m = results["metrics"]
     assert set(m["active_units"]) == {"z1", "z2"} and np.isfinite(m["test_kl_z1"]) and np.isfinite(m["test_kl_z2"])
     assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0
+
+
+def test_checkpoints_are_numbered_by_step_and_epoch_across_resumes(smoke_run, real_data_dir, tmp_path):
+    workdir = str(tmp_path / "numbers")
+    train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=1), workdir)
+    train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=2), workdir)  # a new process would restart counters
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "best")).endswith("ckpt-2")  # epoch 2
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "latest")).endswith("ckpt-40")  # step 40

@@ -337,8 +337,11 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
     best_write = best_manager if is_chief else tf.train.CheckpointManager(
         best, os.path.join(paths.workdir, "checkpoints", f"worker_{task_id}_best"), 1)
 
-    def save(manager):
-        manager.save()
+    def save(manager, number):
+        # Explicit numbers (global step for latest, epoch for best): the best checkpoint's own
+        # save counter restarts at 1 in every resumed process, and a reused name could
+        # overwrite, then delete, the checkpoint already on disk.
+        manager.save(checkpoint_number=number)
         if not is_chief:  # non-chief workers join the collective save, then drop their copy
             shutil.rmtree(manager.directory, ignore_errors=True)
 
@@ -384,7 +387,7 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
                     state.step_in_epoch.assign(done)
                     state.epoch_sums.assign(sums)
                     state.train_seconds.assign_add(time.time() - started)
-                    save(write_manager)
+                    save(write_manager, int(trainer.optimizer.iterations.numpy()))
                     raise TrainingInterrupted(
                         f"{stop.requested}: stopped at epoch {epoch}, step {done}/{steps_per_epoch}; checkpoint saved "
                         f"in {paths.latest}. Rerun the same command to continue from there.")
@@ -401,7 +404,7 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
                     state.best_validation.assign(value)
                     state.best_epoch.assign(epoch)
                     state.epochs_without_improvement.assign(0)
-                    save(best_write)
+                    save(best_write, epoch)
                 elif epoch <= t.warmup_epochs:
                     state.epochs_without_improvement.assign(0)
                 else:
@@ -421,7 +424,7 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
                     for key, value in entry.items():
                         if key not in ("epoch", "commit"):
                             tf.summary.scalar(key, value)
-            save(write_manager)
+            save(write_manager, int(trainer.optimizer.iterations.numpy()))
             log.info("epoch %d/%d beta %.2f  train -ELBO %.2f (RE %.2f, KL %.2f)%s  %.1fs%s", epoch, t.epochs, beta,
                      entry["train_neg_elbo"], -entry["train_reconstruction"], entry["train_kl"],
                      f"  valid -ELBO {entry['validation_neg_elbo']:.2f} (best {state.best_validation.numpy():.2f}"

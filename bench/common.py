@@ -1,0 +1,77 @@
+"""Shared benchmark helpers: FLOP counts from model shapes, the machine's matmul rate,
+peak memory, and writing results into bench/README.md between markers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import resource
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from vamp_tf import files
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
+
+
+def dense_macs(model_config, rows: dict) -> int:
+    """Multiply-accumulates of every dense layer of a VAE/HVAE for the given row counts.
+
+    rows: {'encoder': n, 'decoder': n, 'prior_pairs': n} where prior_pairs is the number
+    of (z, component) pairs of a mixture prior (0 for the standard prior).
+    GatedDense(in -> h) is one [in, 2h] matmul.
+    """
+    d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
+    params = 1 if model_config.likelihood == "bernoulli" else 2
+    encoder = d * 2 * h + h * 2 * h + h * 2 * latent                       # q(z | x) / q(z2 | x)
+    if model_config.model == "vae":
+        decoder = latent * 2 * h + h * 2 * h + h * d * params
+    else:  # HVAE: q(z1 | x, z2) and p(z1 | z2) and p(x | z1, z2), per sample
+        q_z1 = d * 2 * h + latent * 2 * h + 2 * h * 2 * h + h * 2 * latent
+        p_z1 = latent * 2 * h + h * 2 * h + h * 2 * latent
+        p_x = 2 * latent * 2 * h + 2 * h * 2 * h + h * d * params
+        decoder = q_z1 + p_z1 + p_x
+    return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """This machine's float32 matmul rate (GFLOP/s) on n x n matrices, with TensorFlow."""
+    a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
+    fn = tf.function(tf.matmul, autograph=False)
+    fn(a, b).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn(a, b).numpy()
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"TF {tf.__version__}, {'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}")
+
+
+def write_section(name: str, command: str, rows: list[tuple[str, str]]) -> None:
+    """Replaces (or appends) the section `name` of bench/README.md with a table of rows."""
+    body = [f"<!-- {name}:begin -->", f"### {name}", "",
+            f"`{command}`", "",
+            f"commit {files.git_commit()}, {time.strftime('%Y-%m-%d %H:%M %Z')}, {machine()}", "",
+            "| measure | value |", "| --- | --- |"]
+    body += [f"| {k} | {v} |" for k, v in rows]
+    body += [f"<!-- {name}:end -->"]
+    text = open(README).read() if os.path.exists(README) else "# Benchmarks\n"
+    pattern = re.compile(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->", re.S)
+    section = "\n".join(body)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
+    with open(README, "w") as f:
+        f.write(text)
+
+
+def np_float(x) -> float:
+    return float(np.asarray(x))
