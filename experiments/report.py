@@ -1,0 +1,232 @@
+r"""Writes RESULTS.md (and the README's results table) from the runs' results.json files.
+
+    python -m experiments.report --runs=runs [--results=RESULTS.md] [--readme=README.md]
+
+Reads ROOT/NAME/results.json for every experiment flagfile NAME, lays the numbers out like
+the seed study's tables, beside the seed study's and the paper's, with the epochs run and
+why training stopped, the wall time and the commit. Only finished runs (results.json
+written after the test evaluation) give numbers; a run still training is listed as such.
+Copies a few representative figures into docs/figures/. Nothing in RESULTS.md is typed by
+hand: the reference numbers below are quotations of the seed report and of the paper.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+
+from absl import app, flags
+
+from vamp_tf import files
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_RUNS = flags.DEFINE_string("runs", os.path.join(REPO, "runs"), "Directory holding one workdir per experiment.")
+_RESULTS = flags.DEFINE_string("results", os.path.join(REPO, "RESULTS.md"), "Markdown file to write.")
+_README = flags.DEFINE_string("readme", os.path.join(REPO, "README.md"), "README whose results block to update.")
+_FIGURES = flags.DEFINE_string("figures", os.path.join(REPO, "docs", "figures"), "Where to copy figures.")
+
+# Seed report (reproduction study, one-layer VAE, K = 500 unless stated).
+SEED = {
+    "mnist_standard_l10": 93.92, "mnist_vamp_l10": 92.30, "mnist_standard_l40": 89.70, "mnist_vamp_l40": 89.02,
+    "mnist_standard_l100": 90.04, "mnist_vamp_l100": 90.78,
+    "frey_standard_l10": 4.569, "frey_vamp_l10": 4.555, "frey_standard_l40": 4.620, "frey_vamp_l40": 4.532,
+    "frey_standard_l100": 4.562, "frey_vamp_l100": 4.537,
+    "frey_standard_l40_h600": 4.620, "frey_vamp_l40_h600": 4.536,
+    "frey_standard_l40_k1000": 4.617, "frey_vamp_l40_k1000": 4.532,
+    "frey_standard_l40_k100": 4.617, "frey_vamp_l40_k100": 4.528,
+}
+# The paper (Tomczak & Welling 2018, Table 2), negative test log-likelihood in nats.
+PAPER = {"mnist_standard_l40": 84.5, "mnist_vamp_l40": 82.4, "binarized_mnist_standard": 88.6,
+         "binarized_mnist_vamp": 85.57, "mnist_hvae_vamp": 81.2}
+# The standard prior has no K: its K-variant cells are the latent-40 standard run.
+ALIASES = {"frey_standard_l40_k1000": "frey_standard_l40", "frey_standard_l40_k100": "frey_standard_l40"}
+REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/
+    "mnist_vamp_l40": ("samples", "pseudo_inputs", "reconstructions", "learning_curves", "log_likelihood_histogram"),
+    "mnist_standard_l40": ("samples",),
+    "frey_vamp_l40": ("samples", "pseudo_inputs"),
+    "frey_vampdata_l40": ("samples", "pseudo_inputs"),
+}
+
+
+class Run:
+    """What report needs of one workdir: finished results, or the progress of training."""
+
+    def __init__(self, root: str, name: str):
+        self.name = name
+        self.workdir = os.path.join(root, ALIASES.get(name, name))
+        self.results = files.read_json(os.path.join(self.workdir, "results.json"))
+        history = files.read_json(os.path.join(self.workdir, "history.json")) or []
+        self.history = history
+        config = files.read_json(os.path.join(self.workdir, "config.json"))
+        self.max_epochs = config["train"]["epochs"] if config else None
+        if self.results and self.results["epochs_run"] != (history[-1]["epoch"] if history else None):
+            self.results = None  # trained further since it was evaluated: not finished
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.results and self.results.get("complete"))
+
+    def metric(self, key: str):
+        return self.results["metrics"].get(key) if self.finished else None
+
+    def nll(self):
+        ll = self.metric("test_log_likelihood")
+        return None if ll is None else -ll
+
+    def epochs(self) -> str:
+        if self.finished:
+            r = self.results
+            why = "early stop" if r["stopped_early"] else "budget"
+            return f"{r['epochs_run']} ({why})"
+        if self.history:
+            return f"training: {self.history[-1]['epoch']}/{self.max_epochs}"
+        return "not run"
+
+    def commits(self) -> str:
+        commits = sorted({h.get("commit") or "?" for h in self.history})
+        return ", ".join(c[:10] for c in commits)
+
+
+def _fmt(value, digits):
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _cell(run: Run, digits: int, bits: bool) -> str:
+    value = run.metric("bits_per_dim") if bits else run.nll()
+    return _fmt(value, digits) if run.finished else f"({run.epochs()})" if run.history else "—"
+
+
+def _table(runs, rows, bits: bool, title: str, with_paper: bool, labels=("standard", "VampPrior")) -> list[str]:
+    digits = 3 if bits else 2
+    unit = "bits/dim" if bits else "nats, -log p(x)"
+    a, b = labels
+    head = [f"| setting | {a}: ours | {a}: seed | {b}: ours | {b}: seed |"
+            + (" paper (std / vamp) |" if with_paper else "") + f" epochs ({a} / {b}) |",
+            "| --- | --- | --- | --- | --- |" + (" --- |" if with_paper else "") + " --- |"]
+    lines = [f"### {title} ({unit}, lower is better)", ""] + head
+    for label, std, vamp in rows:
+        s, v = runs[std], runs[vamp]
+        paper = f" {_fmt(PAPER.get(std), 2)} / {_fmt(PAPER.get(vamp), 2)} |" if with_paper else ""
+        lines.append(f"| {label} | {_cell(s, digits, bits)} | {_fmt(SEED.get(std), digits)} | {_cell(v, digits, bits)} | "
+                     f"{_fmt(SEED.get(vamp), digits)} |{paper} {s.epochs()} / {v.epochs()} |")
+    return lines + [""]
+
+
+def _details(runs) -> list[str]:
+    lines = ["### Every run", "",
+             "| run | -log p(x) [nats] | bits/dim | test ELBO | RE | KL | active units | epochs | best epoch | "
+             "train time | eval time | commits |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, run in sorted(runs.items()):
+        if name in ALIASES:
+            continue
+        if not run.finished:
+            lines.append(f"| {name} | — | — | — | — | — | — | {run.epochs()} | — | — | — | {run.commits()} |")
+            continue
+        r, m = run.results, run.results["metrics"]
+        lines.append(
+            f"| {name} | {-m['test_log_likelihood']:.2f} | {_fmt(m.get('bits_per_dim'), 3)} | {m['test_elbo']:.2f} | "
+            f"{-m['test_reconstruction']:.2f} | {m['test_kl']:.2f} | "
+            f"{', '.join(f'{k} {v}' for k, v in sorted(m['active_units'].items()))} | {run.epochs()} | "
+            f"{m['best_epoch']} | {r['train_seconds'] / 3600:.2f} h | {r['evaluation_seconds'] / 60:.1f} min | "
+            f"{run.commits()} |")
+    return lines + [""]
+
+
+def _copy_figures(runs, figures_dir) -> dict:
+    copied = {}
+    for name, kinds in REPRESENTATIVE.items():
+        run = runs.get(name)
+        if not run or not run.finished:
+            continue
+        for kind in kinds:
+            source = os.path.join(run.workdir, run.results["figures"].get(kind, ""))
+            if os.path.isfile(source):
+                target = os.path.join(figures_dir, name, f"{kind}.png")
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(source, target)
+                copied[(name, kind)] = os.path.relpath(target, REPO)
+    return copied
+
+
+def build(root: str, figures_dir: str):
+    names = sorted({os.path.basename(p)[:-6] for p in os.listdir(os.path.join(REPO, "experiments")) if p.endswith(".flags")}
+                   | set(ALIASES))
+    runs = {n: Run(root, n) for n in names}
+    figures = _copy_figures(runs, figures_dir)
+    budget_note = ("Epochs: 'early stop' means the paper's protocol ended the run (50 epochs without a better "
+                   "validation -ELBO after the 100-epoch warm-up); 'budget' means it was cut by this machine's "
+                   "epoch budget before converging (the paper trains up to 2000 epochs), so the number "
+                   "understates what the configuration reaches.")
+    sections = ["# Results", "",
+                f"Generated by `python -m experiments.report` on {datetime.date.today().isoformat()} from the "
+                f"`results.json` of every run under `{root}`; nothing here is typed by hand. Test "
+                "log-likelihoods are importance-sampled with S = 5000 on the full test sets (10,000 MNIST images, "
+                "200 Frey Faces images) with the best-validation weights. 'seed' is the seed reproduction study, "
+                "'paper' Tomczak & Welling (2018), Table 2.", "", budget_note, ""]
+    sections += _table(runs, [(f"latent {l}", f"mnist_standard_l{l}", f"mnist_vamp_l{l}") for l in (10, 40, 100)],
+                       False, "Table 1: MNIST, dynamic binarization, one-layer VAE, K = 500", True)
+    sections += _table(runs, [(f"latent {l}", f"frey_standard_l{l}", f"frey_vamp_l{l}") for l in (10, 40, 100)],
+                       True, "Table 2: Frey Faces, one-layer VAE, hidden 300, K = 500", False)
+    sections += _table(runs, [("hidden 600, K 500", "frey_standard_l40_h600", "frey_vamp_l40_h600"),
+                              ("hidden 300, K 1000", "frey_standard_l40_k1000", "frey_vamp_l40_k1000"),
+                              ("hidden 300, K 100", "frey_standard_l40_k100", "frey_vamp_l40_k100")],
+                       True, "Table 3: Frey Faces, latent 40 (standard prior: the latent-40 run)", False)
+    sections += _table(runs, [("static MNIST, VAE", "binarized_mnist_standard", "binarized_mnist_vamp"),
+                              ("dynamic MNIST, HVAE", "mnist_hvae_standard", "mnist_hvae_vamp"),
+                              ("static MNIST, HVAE", "binarized_mnist_hvae_standard", "binarized_mnist_hvae_vamp")],
+                       False, "Table 4: the paper's other MNIST models", True)
+    sections += _table(runs, [("Frey Faces, HVAE", "frey_hvae_standard", "frey_hvae_vamp")], True,
+                       "Table 5: HVAE on Frey Faces", False)
+    sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vampdata_l40")], True,
+                       "Table 6: pseudo-input initialisation, not in the seed study", False,
+                       labels=("random init", "data init"))
+    sections += _details(runs)
+    if figures:
+        sections += ["### Figures", ""]
+        for (name, kind), path in sorted(figures.items()):
+            sections.append(f"- {name}, {kind.replace('_', ' ')}: [{os.path.basename(path)}]({path})")
+        sections.append("")
+    return runs, figures, "\n".join(sections)
+
+
+def readme_block(runs, figures) -> str:
+    lines = ["Test log-likelihood (importance-sampled, S = 5000, full test sets) from this repository's runs; "
+             "every table and run in [RESULTS.md](RESULTS.md).", "",
+             "| model | standard prior | VampPrior | seed study (std / vamp) | paper (std / vamp) |",
+             "| --- | --- | --- | --- | --- |"]
+    for label, std, vamp, bits in (("MNIST (dynamic), VAE, latent 40 [nats]", "mnist_standard_l40", "mnist_vamp_l40", False),
+                                   ("Frey Faces, VAE, latent 40 [bits/dim]", "frey_standard_l40", "frey_vamp_l40", True)):
+        digits = 3 if bits else 2
+        s, v = runs[std], runs[vamp]
+        lines.append(f"| {label} | {_cell(s, digits, bits)} | {_cell(v, digits, bits)} | "
+                     f"{_fmt(SEED.get(std), digits)} / {_fmt(SEED.get(vamp), digits)} | "
+                     f"{_fmt(PAPER.get(std), 2) if not bits else '—'} / {_fmt(PAPER.get(vamp), 2) if not bits else '—'} |")
+    lines.append("")
+    for kind in ("samples", "pseudo_inputs"):
+        for name in ("mnist_vamp_l40", "frey_vamp_l40"):
+            if (name, kind) in figures:
+                lines.append(f"![{name} {kind}]({figures[(name, kind)]})")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    runs, figures, text = build(_RUNS.value, _FIGURES.value)
+    with open(_RESULTS.value, "w") as f:
+        f.write(text + "\n")
+    readme = open(_README.value).read()
+    block = readme_block(runs, figures)
+    readme = re.sub(r"(<!-- results:begin[^>]*-->\n).*?(\n<!-- results:end -->)",
+                    lambda m: m.group(1) + block + m.group(2), readme, flags=re.S)
+    with open(_README.value, "w") as f:
+        f.write(readme)
+    finished = sum(r.finished for n, r in runs.items() if n not in ALIASES)
+    print(f"wrote {_RESULTS.value} ({finished} finished runs) and the results block of {_README.value}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,57 @@
+"""Tests of experiments/report.py and experiments/run_grid.py on synthetic run directories."""
+
+import json
+import os
+
+from experiments import report, run_grid
+
+
+def _run(root, name, epochs_done, finished, ll=-90.0, bits=None, stopped_early=False, max_epochs=500):
+    d = os.path.join(root, name)
+    os.makedirs(d)
+    history = [{"epoch": e, "commit": "abc123"} for e in range(1, epochs_done + 1)]
+    json.dump(history, open(os.path.join(d, "history.json"), "w"))
+    json.dump({"train": {"epochs": max_epochs}}, open(os.path.join(d, "config.json"), "w"))
+    if finished:
+        metrics = {"test_log_likelihood": ll, "test_elbo": ll - 2, "test_reconstruction": ll + 20, "test_kl": 22.0,
+                   "active_units": {"z": 30}, "best_epoch": epochs_done}
+        if bits is not None:
+            metrics["bits_per_dim"] = bits
+        json.dump({"complete": True, "epochs_run": epochs_done, "stopped_early": stopped_early, "metrics": metrics,
+                   "train_seconds": 3600.0, "evaluation_seconds": 60.0, "figures": {}},
+                  open(os.path.join(d, "results.json"), "w"))
+
+
+def test_only_finished_runs_give_numbers(tmp_path):
+    root = str(tmp_path)
+    _run(root, "mnist_vamp_l40", 500, True, ll=-85.25)
+    _run(root, "mnist_standard_l40", 120, False)
+    _run(root, "frey_vamp_l40", 804, True, ll=-1767.6, bits=4.5539, stopped_early=True)
+    _run(root, "frey_standard_l40", 700, True, ll=-1800.0, bits=4.6321, stopped_early=True)
+    os.makedirs(os.path.join(root, "mnist_vamp_l10"))
+    runs, _, text = report.build(root, str(tmp_path / "figures"))
+    assert "| latent 40 | (training: 120/500) | 89.70 | 85.25 | 89.02 | 84.50 / 82.40 | training: 120/500 / 500 (budget) |" in text
+    assert "| latent 40 | 4.632 | 4.620 | 4.554 | 4.532 | 700 (early stop) / 804 (early stop) |" in text
+    # The standard prior has no K: its K rows show the latent-40 standard run.
+    assert "| hidden 300, K 1000 | 4.632 | 4.617 | — | 4.532 | 700 (early stop) / not run |" in text
+    block = report.readme_block(runs, {})
+    assert "| MNIST (dynamic), VAE, latent 40 [nats] | (training: 120/500) | 85.25 |" in block
+
+
+def test_a_run_trained_further_than_its_results_is_not_finished(tmp_path):
+    root = str(tmp_path)
+    _run(root, "mnist_vamp_l40", 300, True)
+    history = json.load(open(os.path.join(root, "mnist_vamp_l40", "history.json")))
+    history.append({"epoch": 301, "commit": "def456"})
+    json.dump(history, open(os.path.join(root, "mnist_vamp_l40", "history.json"), "w"))
+    run = report.Run(root, "mnist_vamp_l40")
+    assert not run.finished and run.nll() is None and run.epochs() == "training: 301/500"
+    assert run.commits() == "abc123, def456"
+
+
+def test_grid_commands_cap_epochs_and_split_the_cores():
+    cmd = run_grid.command("frey_vamp_l40", "/r", 300, 1, ["--eval_samples=100"])
+    assert cmd[1:3] == ["-m", "trainers.main"]
+    assert "--workdir=/r/frey_vamp_l40" in cmd and "--epochs=300" in cmd and "--intra_op_threads=1" in cmd
+    assert cmd[-1] == "--eval_samples=100"
+    assert set(run_grid.SETS["all"]) >= set(run_grid.SETS["seed_frey"]) | set(run_grid.SETS["hvae"])
