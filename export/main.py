@@ -26,7 +26,6 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np  # pylint: disable=import-outside-toplevel
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from export import export_lib  # pylint: disable=import-outside-toplevel
     from vamp_tf import files  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
@@ -38,7 +37,7 @@ def main(argv):
         model, config, checkpoint = export_lib.restore_model(_WORKDIR.value, _CHECKPOINT.value)
     except export_lib.ExportError as e:
         logging.error("%s", e)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     module = export_lib.GenerativeModule(model)
     out = _EXPORT_DIR.value
     os.makedirs(out, exist_ok=True)

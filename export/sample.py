@@ -24,7 +24,7 @@ def main(argv):
     try:
         images = sample_lib.generate(_MODEL.value, _NUM_SAMPLES.value, _SEED.value)
     except sample_lib.SampleError as e:
-        raise SystemExit(f"error: {e}")
+        raise SystemExit(f"error: {e}") from None
     sample_lib.write_png(_OUT.value, sample_lib.grid(images))
     print(f"wrote {len(images)} samples to {_OUT.value}")
 

@@ -6,7 +6,6 @@ import socket
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from vamp_tf import datasets
 from vamp_tf.datasets import tfds_source

@@ -1,6 +1,5 @@
 """Tests of export.export_lib: Keras -> SavedModel -> TFLite round trips, bad input."""
 
-import os
 
 import numpy as np
 import pytest

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from vamp_tf import config, train_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -18,3 +18,7 @@ from vamp_tf.model import HVAE, VAE, build_model
 from vamp_tf.priors import MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
 
 __version__ = "0.1.0"
+
+__all__ = ["config", "datasets", "distributions", "networks", "priors", "model", "Config", "ModelConfig",
+           "TrainConfig", "DiscretizedLogistic", "HVAE", "VAE", "build_model", "MixtureOfGaussiansPrior",
+           "StandardNormalPrior", "VampPrior"]

@@ -18,7 +18,7 @@ importance-sampling estimate with the encoder as proposal (Burda et al., 2016):
 from __future__ import annotations
 
 import math
-from typing import Iterable, Optional, Union
+from typing import Iterable, Union
 
 import numpy as np
 import tensorflow as tf
