@@ -32,6 +32,7 @@ SMALL_RUNS = {  # name: (dataset, model, prior) -- tiny models, one short epoch 
     "frey_vamp": ("frey_faces", "vae", "vamp"),
     "frey_standard": ("frey_faces", "vae", "standard"),
     "frey_hvae_vamp": ("frey_faces", "hvae", "vamp"),
+    "mnist_mog": ("mnist", "vae", "mog"),
 }
 
 

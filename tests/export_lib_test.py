@@ -27,7 +27,8 @@ def exported(small_runs, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", ["mnist_vamp", "mnist_standard", "frey_vamp", "frey_standard", "frey_hvae_vamp"])
+@pytest.mark.parametrize("name", ["mnist_vamp", "mnist_standard", "frey_vamp", "frey_standard", "frey_hvae_vamp",
+                                  "mnist_mog"])
 def test_keras_saved_model_and_tflite_agree(exported, name):
     keras_model, module, loaded, tflite = exported[name]
     rng = np.random.default_rng(0)

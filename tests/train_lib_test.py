@@ -174,3 +174,13 @@ def test_checkpoints_are_numbered_by_step_and_epoch_across_resumes(smoke_run, re
     train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=2), workdir)  # a new process would restart counters
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "best")).endswith("ckpt-2")  # epoch 2
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "latest")).endswith("ckpt-40")  # step 40
+
+
+def test_pseudo_inputs_initialised_from_training_images(real_data_dir):
+    cfg = config.Config(config.ModelConfig(pseudo_init="data", num_components=20, latent_dim=4, hidden_units=8),
+                        config.TrainConfig(data_dir=real_data_dir, train_examples=1000, seed=3))
+    u = train_lib.Trainer(cfg).model.prior.pseudo_inputs_variable.numpy()
+    train = datasets.examples("mnist", "train", real_data_dir, num_examples=1000).reshape(1000, -1)
+    distance = np.abs(u[:, None, :] - train[None]).max(-1).min(-1)  # to the nearest training image
+    assert np.all(distance < 0.06), distance  # image + N(0, 0.01) noise
+    assert len(np.unique(np.argmin(np.abs(u[:, None, :] - train[None]).max(-1), -1))) == 20  # 20 distinct images
