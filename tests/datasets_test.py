@@ -123,6 +123,12 @@ def test_missing_files_without_network_name_what_where_and_how(tmp_path, monkeyp
     assert list(tfds_dir.iterdir()) == []  # nothing half-written
 
 
+def test_a_missing_data_directory_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: (_ for _ in ()).throw(socket.gaierror(-2, "no DNS")))
+    with pytest.raises(datasets.DataError, match="in: .*nowhere \\(which does not exist\\)"):
+        datasets.load_arrays("mnist", str(tmp_path / "nowhere"), tfds_data_dir=str(tmp_path / "tfds"))
+
+
 def test_failed_download_leaves_nothing_behind(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
     monkeypatch.setattr(tfds_source, "network_problem", lambda hosts: None)

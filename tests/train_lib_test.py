@@ -184,3 +184,11 @@ def test_pseudo_inputs_initialised_from_training_images(real_data_dir):
     distance = np.abs(u[:, None, :] - train[None]).max(-1).min(-1)  # to the nearest training image
     assert np.all(distance < 0.06), distance  # image + N(0, 0.01) noise
     assert len(np.unique(np.argmin(np.abs(u[:, None, :] - train[None]).max(-1), -1))) == 20  # 20 distinct images
+
+
+def test_a_workdir_that_is_a_file_is_refused(real_data_dir, tmp_path):
+    path = tmp_path / "notadir"
+    path.write_text("keep me")
+    with pytest.raises(train_lib.WorkdirConflict, match="is a file; pass a directory"):
+        train_lib.prepare_workdir(smoke_config(real_data_dir), str(path))
+    assert path.read_text() == "keep me"

@@ -117,6 +117,8 @@ def prepare_workdir(config: Config, workdir: str, overwrite: bool = False) -> Ru
     differ. Otherwise WorkdirConflict. overwrite=True deletes the run's files first.
     """
     paths = RunPaths(os.path.abspath(workdir))
+    if os.path.exists(paths.workdir) and not os.path.isdir(paths.workdir):
+        raise WorkdirConflict(f"--workdir={workdir} is a file; pass a directory (it is created if missing).")
     stored = files.read_json(paths.config)
     if stored is not None:
         differences = config.differences(Config.from_dict(stored))

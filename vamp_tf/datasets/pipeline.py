@@ -51,7 +51,12 @@ def _load_arrays(name: str, data_dir: Optional[str], tfds_data_dir: Optional[str
         return arrays
     except DataError as e:
         reason = str(e)
-    where = data_dir if data_dir else f"(no data directory: --data_dir and ${ENV_DATA_DIR} are unset)"
+    if not data_dir:
+        where = f"(no data directory: --data_dir and ${ENV_DATA_DIR} are unset)"
+    elif not os.path.isdir(data_dir):
+        where = f"{data_dir} (which does not exist)"
+    else:
+        where = data_dir
     raise DataError(
         f"dataset {name!r} not found.\n"
         f"  looked for: {local.looked_for(info)}\n"
