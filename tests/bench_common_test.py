@@ -1,0 +1,28 @@
+"""Tests of bench/common.py: the FLOP count behind "achieved GFLOP/s", and README sections."""
+
+import os
+
+from bench import common
+from vamp_tf import config
+
+
+def test_flops_of_the_papers_model_match_a_hand_count():
+    m = config.ModelConfig()  # MNIST, K = 500, latent 40, hidden 300
+    encoder = 784 * 600 + 300 * 600 + 300 * 80      # gated layers are [in, 2h] matmuls; head [h, 2L]
+    decoder = 40 * 600 + 300 * 600 + 300 * 784
+    step = common.dense_macs(m, {"encoder": 100 + 500, "decoder": 100, "prior_pairs": 100 * 500})
+    assert step == 600 * encoder + 100 * decoder + 100 * 500 * 80
+    assert round(3 * 2 * step / 100 / 1e6, 1) == 27.2  # MFLOP per training example (fwd + bwd)
+
+
+def test_write_section_replaces_its_own_section_only(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n\nintro\n")
+    monkeypatch.setattr(common, "README", str(readme))
+    common.write_section("a", "cmd a", [("x", "1")])
+    common.write_section("b", "cmd b", [("y", "2")])
+    common.write_section("a", "cmd a", [("x", "3")])
+    text = readme.read_text()
+    assert text.count("<!-- a:begin -->") == 1 and "| x | 3 |" in text and "| x | 1 |" not in text
+    assert "| y | 2 |" in text and text.startswith("# Benchmarks\n\nintro")
+    assert os.path.exists(readme)
