@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 
+import numpy as np
 from absl import app, flags
 
 from vamp_tf import files
@@ -64,6 +65,16 @@ class Run:
         self.max_epochs = config["train"]["epochs"] if config else None
         if self.results and self.results["epochs_run"] != (history[-1]["epoch"] if history else None):
             self.results = None  # trained further since it was evaluated: not finished
+        per_image = os.path.join(self.workdir, "test_log_likelihoods.npy")
+        self.per_image = np.load(per_image) if self.finished and os.path.exists(per_image) else None
+
+    def standard_error(self, bits: bool = False):
+        """Standard error of the mean test -log p(x) (of bits/dim if bits), over test images."""
+        if self.per_image is None or len(self.per_image) < 2:
+            return None
+        se = float(np.std(self.per_image, ddof=1) / np.sqrt(len(self.per_image)))
+        return se / (self.results["config"]["model"]["input_shape"][0] * self.results["config"]["model"]["input_shape"][1]
+                     * self.results["config"]["model"]["input_shape"][2] * np.log(2)) if bits else se
 
     @property
     def finished(self) -> bool:
@@ -99,25 +110,39 @@ def _cell(run: Run, digits: int, bits: bool) -> str:
     return _fmt(value, digits) if run.finished else f"({run.epochs()})" if run.history else "—"
 
 
+def _paired_difference(a: Run, b: Run, bits: bool) -> str:
+    """mean over test images of (b's - a's) -log p(x), with its paired standard error."""
+    if a.per_image is None or b.per_image is None or len(a.per_image) != len(b.per_image) or a is b:
+        return "—"
+    diff = -(b.per_image - a.per_image)  # in -log p(x): negative = b better
+    if bits:
+        shape = a.results["config"]["model"]["input_shape"]
+        diff = diff / (shape[0] * shape[1] * shape[2] * np.log(2))
+    se = np.std(diff, ddof=1) / np.sqrt(len(diff))
+    digits = 3 if bits else 2
+    return f"{np.mean(diff):+.{digits}f} ± {se:.{digits}f}"
+
+
 def _table(runs, rows, bits: bool, title: str, with_paper: bool, labels=("standard", "VampPrior")) -> list[str]:
     digits = 3 if bits else 2
     unit = "bits/dim" if bits else "nats, -log p(x)"
     a, b = labels
-    head = [f"| setting | {a}: ours | {a}: seed | {b}: ours | {b}: seed |"
+    head = [f"| setting | {a}: ours | {a}: seed | {b}: ours | {b}: seed | ours: {b} - {a} (paired s.e.) |"
             + (" paper (std / vamp) |" if with_paper else "") + f" epochs ({a} / {b}) |",
-            "| --- | --- | --- | --- | --- |" + (" --- |" if with_paper else "") + " --- |"]
+            "| --- | --- | --- | --- | --- | --- |" + (" --- |" if with_paper else "") + " --- |"]
     lines = [f"### {title} ({unit}, lower is better)", ""] + head
     for label, std, vamp in rows:
         s, v = runs[std], runs[vamp]
         paper = f" {_fmt(PAPER.get(std), 2)} / {_fmt(PAPER.get(vamp), 2)} |" if with_paper else ""
         lines.append(f"| {label} | {_cell(s, digits, bits)} | {_fmt(SEED.get(std), digits)} | {_cell(v, digits, bits)} | "
-                     f"{_fmt(SEED.get(vamp), digits)} |{paper} {s.epochs()} / {v.epochs()} |")
+                     f"{_fmt(SEED.get(vamp), digits)} | {_paired_difference(s, v, bits)} |{paper} "
+                     f"{s.epochs()} / {v.epochs()} |")
     return lines + [""]
 
 
 def _details(runs) -> list[str]:
     lines = ["### Every run", "",
-             "| run | -log p(x) [nats] | bits/dim | test ELBO | RE | KL | active units | epochs | best epoch | "
+             "| run | -log p(x) [nats] ± s.e. | bits/dim ± s.e. | test ELBO | RE | KL | active units | epochs | best epoch | "
              "train time | eval time | commits |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, run in sorted(runs.items()):
@@ -127,8 +152,12 @@ def _details(runs) -> list[str]:
             lines.append(f"| {name} | — | — | — | — | — | — | {run.epochs()} | — | — | — | {run.commits()} |")
             continue
         r, m = run.results, run.results["metrics"]
+        se, se_bits = run.standard_error(), run.standard_error(bits=True)
+        bits = f"{m['bits_per_dim']:.3f} ± {se_bits:.3f}" if "bits_per_dim" in m and se_bits is not None else \
+            _fmt(m.get("bits_per_dim"), 3)
         lines.append(
-            f"| {name} | {-m['test_log_likelihood']:.2f} | {_fmt(m.get('bits_per_dim'), 3)} | {m['test_elbo']:.2f} | "
+            f"| {name} | {-m['test_log_likelihood']:.2f}{f' ± {se:.2f}' if se is not None else ''} | {bits} | "
+            f"{m['test_elbo']:.2f} | "
             f"{-m['test_reconstruction']:.2f} | {m['test_kl']:.2f} | "
             f"{', '.join(f'{k} {v}' for k, v in sorted(m['active_units'].items()))} | {run.epochs()} | "
             f"{m['best_epoch']} | {r['train_seconds'] / 3600:.2f} h | {r['evaluation_seconds'] / 60:.1f} min | "
@@ -166,7 +195,10 @@ def build(root: str, figures_dir: str):
                 f"`results.json` of every run under `{root}`; nothing here is typed by hand. Test "
                 "log-likelihoods are importance-sampled with S = 5000 on the full test sets (10,000 MNIST images, "
                 "200 Frey Faces images) with the best-validation weights. 'seed' is the seed reproduction study, "
-                "'paper' Tomczak & Welling (2018), Table 2.", "", budget_note, ""]
+                "'paper' Tomczak & Welling (2018), Table 2. Each cell is one run (seed 0). The difference column "
+                "compares our two runs image by image on the same test images (negative: the second is better), "
+                "with the paired standard error; 'Every run' gives each mean's standard error over test images.",
+                "", budget_note, ""]
     sections += _table(runs, [(f"latent {l}", f"mnist_standard_l{l}", f"mnist_vamp_l{l}") for l in (10, 40, 100)],
                        False, "Table 1: MNIST, dynamic binarization, one-layer VAE, K = 500", True)
     sections += _table(runs, [(f"latent {l}", f"frey_standard_l{l}", f"frey_vamp_l{l}") for l in (10, 40, 100)],

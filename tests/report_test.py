@@ -3,6 +3,8 @@
 import json
 import os
 
+import numpy as np
+
 from experiments import report, run_grid
 
 
@@ -17,9 +19,11 @@ def _run(root, name, epochs_done, finished, ll=-90.0, bits=None, stopped_early=F
                    "active_units": {"z": 30}, "best_epoch": epochs_done}
         if bits is not None:
             metrics["bits_per_dim"] = bits
-        json.dump({"complete": True, "epochs_run": epochs_done, "stopped_early": stopped_early, "metrics": metrics,
+        json.dump({"complete": True, "epochs_run": epochs_done, "config": {"model": {"input_shape": [28, 20, 1]}}, "stopped_early": stopped_early, "metrics": metrics,
                    "train_seconds": 3600.0, "evaluation_seconds": 60.0, "figures": {}},
                   open(os.path.join(d, "results.json"), "w"))
+        per_image = ll + np.linspace(-1, 1, 200) * (1 if bits is None else 0) + (np.arange(200) % 3 if bits else 0)
+        np.save(os.path.join(d, "test_log_likelihoods.npy"), per_image)
 
 
 def test_only_finished_runs_give_numbers(tmp_path):
@@ -30,10 +34,11 @@ def test_only_finished_runs_give_numbers(tmp_path):
     _run(root, "frey_standard_l40", 700, True, ll=-1800.0, bits=4.6321, stopped_early=True)
     os.makedirs(os.path.join(root, "mnist_vamp_l10"))
     runs, _, text = report.build(root, str(tmp_path / "figures"))
-    assert "| latent 40 | (training: 120/500) | 89.70 | 85.25 | 89.02 | 84.50 / 82.40 | training: 120/500 / 500 (budget) |" in text
-    assert "| latent 40 | 4.632 | 4.620 | 4.554 | 4.532 | 700 (early stop) / 804 (early stop) |" in text
+    assert ("| latent 40 | (training: 120/500) | 89.70 | 85.25 | 89.02 | — | 84.50 / 82.40 | "
+            "training: 120/500 / 500 (budget) |") in text
+    assert "| latent 40 | 4.632 | 4.620 | 4.554 | 4.532 | -0.083 ± 0.000 | 700 (early stop) / 804 (early stop) |" in text
     # The standard prior has no K: its K rows show the latent-40 standard run.
-    assert "| hidden 300, K 1000 | 4.632 | 4.617 | — | 4.532 | 700 (early stop) / not run |" in text
+    assert "| hidden 300, K 1000 | 4.632 | 4.617 | — | 4.532 | — | 700 (early stop) / not run |" in text
     block = report.readme_block(runs, {})
     assert "| MNIST (dynamic), VAE, latent 40 [nats] | (training: 120/500) | 85.25 |" in block
 
