@@ -39,7 +39,8 @@ def _save(fig, path: str) -> str:
 
 def _show_grid(images, path, title, columns=None):
     grid = image_grid(images, columns)
-    fig, ax = plt.subplots(figsize=(min(12, grid.shape[1] / 20 + 1), min(12, grid.shape[0] / 20 + 1)))
+    # About two screen pixels per image pixel: legible, and a few tens of kB per figure.
+    fig, ax = plt.subplots(figsize=(min(8, grid.shape[1] / 45 + 0.5), min(8, grid.shape[0] / 45 + 0.8)))
     ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title)
