@@ -40,7 +40,7 @@ def main(argv):
     load_seconds = time.perf_counter() - start
     trainer = train_lib.Trainer(config)
     beta = tf.constant(0.5)
-    validation = train_lib._validation_images(config)  # pylint: disable=protected-access
+    validation = train_lib.evaluation_images(config, "validation")
     validate = evaluation.ElboTerms(trainer.model, seed=0)
 
     def run_epoch(epoch):

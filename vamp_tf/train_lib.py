@@ -289,14 +289,10 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _validation_images(config: Config):
+def evaluation_images(config: Config, split: str):
+    """The validation or test images of a run, float32 [N, H, W, C] (capped by test_examples)."""
     t = config.train
-    return datasets.examples(t.dataset, "validation", t.data_dir, t.split_seed, t.test_examples)
-
-
-def _test_images(config: Config):
-    t = config.train
-    return datasets.examples(t.dataset, "test", t.data_dir, t.split_seed, t.test_examples)
+    return datasets.examples(t.dataset, split, t.data_dir, t.split_seed, t.test_examples)
 
 
 def _history_entry(epoch, beta, train_means, validation, seconds, commit):
@@ -354,13 +350,13 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
     history = [h for h in (files.read_json(paths.history) or []) if h["epoch"] <= int(state.epoch.numpy())]
 
     t = config.train
-    validation_images = _validation_images(config)
+    validation_images = evaluation_images(config, "validation")
     validate = evaluation.ElboTerms(trainer.model, seed=t.seed)
     n_train = len(datasets.split_images(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples))
     steps_per_epoch = n_train // t.batch_size
     log.info("%s: %d train (%d steps of %d), %d validation, %d test images; %d trainable parameters; "
              "%d replica(s)", t.dataset, n_train, steps_per_epoch, t.batch_size, len(validation_images),
-             len(_test_images(config)), sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
+             len(evaluation_images(config, "test")), sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
              strategy.num_replicas_in_sync)
     summary = tf.summary.create_file_writer(paths.tensorboard) if is_chief else tf.summary.create_noop_writer()
     show_progress = is_chief and sys.stderr.isatty()
@@ -442,7 +438,7 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
     if best_manager.latest_checkpoint:
         best.restore(best_manager.latest_checkpoint).expect_partial()
     started = time.time()
-    test_images = _test_images(config)
+    test_images = evaluation_images(config, "test")
     log.info("evaluating epoch %d's weights on %d test images (S = %d importance samples)",
              int(state.best_epoch.numpy()), len(test_images), t.eval_samples)
     ll = evaluation.log_likelihood(model, test_images, num_samples=t.eval_samples, seed=t.seed,
