@@ -1,11 +1,11 @@
-"""Tests of experiments/report.py and experiments/run_grid.py on synthetic run directories."""
+"""Tests of experiments/report.py on synthetic run directories."""
 
 import json
 import os
 
 import numpy as np
 
-from experiments import report, run_grid
+from experiments import report
 
 
 def _run(root, name, epochs_done, finished, ll=-90.0, bits=None, stopped_early=False, max_epochs=500):
@@ -53,10 +53,3 @@ def test_a_run_trained_further_than_its_results_is_not_finished(tmp_path):
     assert not run.finished and run.nll() is None and run.epochs() == "training: 301/500"
     assert run.commits() == "abc123, def456"
 
-
-def test_grid_commands_cap_epochs_and_split_the_cores():
-    cmd = run_grid.command("frey_vamp_l40", "/r", 300, 1, ["--eval_samples=100"])
-    assert cmd[1:3] == ["-m", "trainers.main"]
-    assert "--workdir=/r/frey_vamp_l40" in cmd and "--epochs=300" in cmd and "--intra_op_threads=1" in cmd
-    assert cmd[-1] == "--eval_samples=100"
-    assert set(run_grid.SETS["all"]) >= set(run_grid.SETS["seed_frey"]) | set(run_grid.SETS["hvae"])
