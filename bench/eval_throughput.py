@@ -31,7 +31,7 @@ def main(argv):
 
     config = trainer_flags.config_from_flags()
     t = config.train
-    model = build_model(config.model, seed=t.seed)
+    model = build_model(config.model, seed=t.seed, restoring=True)
     checkpoint = tf.train.latest_checkpoint(os.path.join(trainer_flags._WORKDIR.value, "checkpoints", "best"))  # pylint: disable=protected-access
     if checkpoint:
         tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()

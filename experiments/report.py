@@ -140,16 +140,25 @@ def _table(runs, rows, bits: bool, title: str, with_paper: bool, labels=("standa
     return lines + [""]
 
 
+def _usage(metrics) -> str:
+    """'19 / 500 (16.8)': components that are the most responsible one for some test image,
+    of K, and exp(entropy) of the mean responsibilities (vamp_tf.evaluation.prior_usage)."""
+    u = metrics.get("prior_usage")
+    if not u:
+        return "—"
+    return f"{u['components_used']} / {u['num_components']} ({u['effective_components']:.1f})"
+
+
 def _details(runs) -> list[str]:
     lines = ["### Every run", "",
-             "| run | -log p(x) [nats] ± s.e. | bits/dim ± s.e. | test ELBO | RE | KL | active units | epochs | best epoch | "
-             "train time | eval time | commits |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| run | -log p(x) [nats] ± s.e. | bits/dim ± s.e. | test ELBO | RE | KL | active units | "
+             "prior components used (effective) | epochs | best epoch | train time | eval time | commits |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, run in sorted(runs.items()):
         if name in ALIASES:
             continue
         if not run.finished:
-            lines.append(f"| {name} | — | — | — | — | — | — | {run.epochs()} | — | — | — | {run.commits()} |")
+            lines.append(f"| {name} | — | — | — | — | — | — | — | {run.epochs()} | — | — | — | {run.commits()} |")
             continue
         r, m = run.results, run.results["metrics"]
         se, se_bits = run.standard_error(), run.standard_error(bits=True)
@@ -159,7 +168,7 @@ def _details(runs) -> list[str]:
             f"| {name} | {-m['test_log_likelihood']:.2f}{f' ± {se:.2f}' if se is not None else ''} | {bits} | "
             f"{m['test_elbo']:.2f} | "
             f"{-m['test_reconstruction']:.2f} | {m['test_kl']:.2f} | "
-            f"{', '.join(f'{k} {v}' for k, v in sorted(m['active_units'].items()))} | {run.epochs()} | "
+            f"{', '.join(f'{k} {v}' for k, v in sorted(m['active_units'].items()))} | {_usage(m)} | {run.epochs()} | "
             f"{m['best_epoch']} | {r['train_seconds'] / 3600:.2f} h | {r['evaluation_seconds'] / 60:.1f} min | "
             f"{run.commits()} |")
     return lines + [""]
@@ -198,7 +207,11 @@ def build(root: str, figures_dir: str):
                 "'paper' Tomczak & Welling (2018), Table 2. Each cell is one run (seed 0). The difference column "
                 "compares our two runs image by image on the same test images (negative: the second is better), "
                 "with the paired standard error; 'Every run' gives each mean's standard error over test images.",
-                "", budget_note, ""]
+                "", budget_note, "",
+                "Prior components used: of the prior's K mixture components, how many are the most responsible "
+                "one for at least one test image's posterior mean, and in brackets exp(entropy) of the components' "
+                "mean responsibilities (`vamp_tf.evaluation.prior_usage`). A VampPrior component that no image "
+                "uses is prior mass where there is no data; samples drawn from it look like no test image.", ""]
     sections += _table(runs, [(f"latent {l}", f"mnist_standard_l{l}", f"mnist_vamp_l{l}") for l in (10, 40, 100)],
                        False, "Table 1: MNIST, dynamic binarization, one-layer VAE, K = 500", True)
     sections += _table(runs, [(f"latent {l}", f"frey_standard_l{l}", f"frey_vamp_l{l}") for l in (10, 40, 100)],

@@ -103,7 +103,7 @@ def restore_model(workdir: str, which: str = "best") -> tuple[LatentVariableMode
     if path is None:
         raise ExportError(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}: train the run first "
                           f"(python -m trainers.main ... --workdir={workdir}).")
-    model = build_model(config.model, seed=config.train.seed)
+    model = build_model(config.model, seed=config.train.seed, restoring=True)
     tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
     return model, config, path
 

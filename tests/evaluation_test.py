@@ -104,6 +104,11 @@ def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, r
     assert ll["mean"] >= elbo["elbo"]
     assert np.all(np.isfinite(ll["per_image"])) and ll["per_image"].shape == (100,)
     np.testing.assert_allclose(elbo["elbo"], elbo["reconstruction"] - elbo["kl"], rtol=1e-6)
+    usage = evaluation.prior_usage(model, x)
+    assert usage["num_components"] == cfg.model.num_components == usage["usage"].shape[0]
+    np.testing.assert_allclose(usage["usage"].sum(), 1.0, rtol=1e-6)
+    assert 1.0 <= usage["effective_components"] <= cfg.model.num_components
+    assert 1 <= usage["components_used"] <= cfg.model.num_components
 
 
 def test_hvae_estimate_bounds_its_elbo_and_reports_both_layers(small_runs, real_data_dir):
@@ -126,6 +131,37 @@ def test_active_units_count_dimensions_whose_posterior_mean_varies():
                                                       model.post_gain.T.astype(np.float32))}
     units = evaluation.active_units(model, images(model, n=200))
     assert units["z"]["count"] == 2 and units["z"]["variances"][2] < 1e-10
+
+
+class PointsAsLatents:
+    """A model whose 'images' are their own posterior means z (shape [N, 2, 1, 1])."""
+
+    def __init__(self, prior):
+        self.config = types.SimpleNamespace(input_shape=(2, 1, 1))
+        self.prior = types.SimpleNamespace(distribution=lambda: prior)
+        self.prior_latent = "z"
+
+    def check_images(self, x):
+        return tf.convert_to_tensor(x, tf.float32)
+
+    def posterior_means(self, x):
+        return {"z": tf.reshape(x, [-1, 2])}
+
+
+def test_prior_usage_counts_the_components_the_data_falls_in():
+    # Components at -10, 0, +10 on the first axis, and a duplicate of the first.
+    loc = tf.constant([[-10.0, 0.0], [0.0, 0.0], [10.0, 0.0], [-10.0, 0.0]])
+    prior = tfd.MixtureSameFamily(tfd.Categorical(logits=tf.zeros(4)),
+                                  tfd.MultivariateNormalDiag(loc, tf.ones([4, 2])))
+    points = np.array([[-10.0, 0.0]] * 6 + [[0.0, 0.0]] * 3, np.float32).reshape(-1, 2, 1, 1)
+    usage = evaluation.prior_usage(PointsAsLatents(prior), points, batch_size=4)
+    # The duplicates share the first six points; nothing falls at +10.
+    np.testing.assert_allclose(usage["usage"], [1 / 3, 1 / 3, 0.0, 1 / 3], atol=1e-7)
+    np.testing.assert_allclose(usage["effective_components"], 3.0, rtol=1e-6)
+    assert usage["components_used"] == 2 and usage["num_components"] == 4
+    single = evaluation.prior_usage(PointsAsLatents(tfd.MultivariateNormalDiag(tf.zeros(2))), points)
+    assert single["num_components"] == single["components_used"] == 1
+    np.testing.assert_allclose(single["effective_components"], 1.0)
 
 
 def test_bits_per_dim():

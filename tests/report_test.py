@@ -16,7 +16,8 @@ def _run(root, name, epochs_done, finished, ll=-90.0, bits=None, stopped_early=F
     json.dump({"train": {"epochs": max_epochs}}, open(os.path.join(d, "config.json"), "w"))
     if finished:
         metrics = {"test_log_likelihood": ll, "test_elbo": ll - 2, "test_reconstruction": ll + 20, "test_kl": 22.0,
-                   "active_units": {"z": 30}, "best_epoch": epochs_done}
+                   "active_units": {"z": 30}, "best_epoch": epochs_done,
+                   "prior_usage": {"components_used": 19, "num_components": 500, "effective_components": 16.84}}
         if bits is not None:
             metrics["bits_per_dim"] = bits
         json.dump({"complete": True, "epochs_run": epochs_done, "config": {"model": {"input_shape": [28, 20, 1]}}, "stopped_early": stopped_early, "metrics": metrics,
@@ -39,6 +40,7 @@ def test_only_finished_runs_give_numbers(tmp_path):
     assert "| latent 40 | 4.632 | 4.620 | 4.554 | 4.532 | -0.083 ± 0.000 | 700 (early stop) / 804 (early stop) |" in text
     # The standard prior has no K: its K rows show the latent-40 standard run.
     assert "| hidden 300, K 1000 | 4.632 | 4.617 | — | 4.532 | — | 700 (early stop) / not run |" in text
+    assert "| z 30 | 19 / 500 (16.8) | 804 (early stop) | 804 |" in text
     block = report.readme_block(runs, {})
     assert "| MNIST (dynamic), VAE, latent 40 [nats] | (training: 120/500) | 85.25 |" in block
 

@@ -35,6 +35,10 @@ def test_smoke_run_writes_finite_results_and_all_figures(smoke_run):
         assert np.isfinite(m[key]), key
     assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0  # IS bound is tighter than the ELBO
     assert results["epochs_run"] == 2 and results["complete"]
+    usage = m["prior_usage"]
+    assert usage["num_components"] == cfg.model.num_components
+    assert 1 <= usage["components_used"] <= cfg.model.num_components
+    assert 1.0 <= usage["effective_components"] <= cfg.model.num_components
     for name in FIGURES:
         path = os.path.join(workdir, results["figures"][name])
         assert os.path.getsize(path) > 1000, name
@@ -165,6 +169,7 @@ def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(real_dat
     assert {"kl_z1", "kl_z2"} <= {k[len("validation_"):] for k in history[-1] if k.startswith("validation_")}
     m = results["metrics"]
     assert set(m["active_units"]) == {"z1", "z2"} and np.isfinite(m["test_kl_z1"]) and np.isfinite(m["test_kl_z2"])
+    assert m["prior_usage"]["num_components"] == cfg.model.num_components  # the prior on z2
     assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0
 
 

@@ -1,4 +1,4 @@
-"""Evaluation: importance-sampled log-likelihood, ELBO terms, active units, bits/dim.
+"""Evaluation: importance-sampled log-likelihood, ELBO terms, active units, prior usage, bits/dim.
 
 The test log-likelihood of the VampPrior paper (Tomczak & Welling, AISTATS 2018) is the
 importance-sampling estimate with the encoder as proposal (Burda et al., 2016):
@@ -22,6 +22,9 @@ from typing import Iterable, Union
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
 
 NOISE_BLOCK = 100  # samples per independently seeded noise block
 
@@ -161,6 +164,46 @@ def active_units(model, images, threshold: float = 0.01, batch_size: int = 1000)
         variances = np.concatenate(parts).var(axis=0)
         out[layer] = {"count": int(np.sum(variances > threshold)), "variances": variances}
     return out
+
+
+def prior_usage(model, images, batch_size: int = 1000) -> dict:
+    """How many of a mixture prior's K components the data actually uses.
+
+    Each image's posterior mean z (the HVAE's z2: the prior is on the top layer) is assigned
+    to the components by their responsibilities r_k(z) = w_k p_k(z) / sum_j w_j p_j(z)
+    (`tfd.MixtureSameFamily.posterior_marginal`). A VampPrior component whose pseudo-input
+    never moved away from where it was initialised gets no responsibility from any image:
+    it is prior mass that no data point uses, and the samples drawn from it look like none
+    of the data.
+
+    Returns {'num_components': K,
+             'usage': float64 [K], mean responsibility of each component over the images,
+             'effective_components': exp(entropy(usage)), between 1 and K,
+             'components_used': how many components are the most responsible one for at
+               least one image}.
+    A single Gaussian prior counts as K = 1.
+    """
+    spec = _image_spec(model)
+    prior = model.prior.distribution()
+    layer = model.prior_latent
+
+    @tf.function(autograph=False, input_signature=[spec])
+    def responsibilities(x):
+        z = model.posterior_means(x)[layer]
+        if isinstance(prior, tfd.MixtureSameFamily):
+            return prior.posterior_marginal(z).probs_parameter()
+        return tf.ones([tf.shape(z)[0], 1])
+
+    usage, count, winners = 0.0, 0, set()
+    for batch in _batches(images, batch_size):
+        r = responsibilities(model.check_images(batch)).numpy().astype(np.float64)
+        usage = usage + r.sum(axis=0)
+        count += r.shape[0]
+        winners.update(np.argmax(r, axis=1).tolist())
+    usage = usage / max(count, 1)
+    entropy = -np.sum(np.where(usage > 0, usage * np.log(np.where(usage > 0, usage, 1.0)), 0.0))
+    return {"num_components": int(np.size(usage)), "usage": usage,
+            "effective_components": float(np.exp(entropy)), "components_used": len(winners)}
 
 
 def bits_per_dim(log_likelihood_nats, num_dims: int):

@@ -84,6 +84,11 @@ class LatentVariableModel(keras.Model):
         raise NotImplementedError
 
     @property
+    def prior_latent(self) -> str:
+        """The key of `posterior_means` for the latent that the prior is on."""
+        raise NotImplementedError
+
+    @property
     def latent_width(self) -> int:
         """Width of the z that `decode` takes (HVAE: [z1, z2] concatenated)."""
         raise NotImplementedError
@@ -204,6 +209,10 @@ class VAE(LatentVariableModel):
         return {"z": self.encoder(x)[0]}
 
     @property
+    def prior_latent(self):
+        return "z"
+
+    @property
     def latent_width(self):
         return self.config.latent_dim
 
@@ -283,6 +292,10 @@ class HVAE(LatentVariableModel):
         return {"z1": self._q_z1(x_features, z2).loc, "z2": z2}
 
     @property
+    def prior_latent(self):
+        return "z2"
+
+    @property
     def latent_width(self):
         return 2 * self.config.latent_dim
 
@@ -307,12 +320,17 @@ MODELS = {"vae": VAE, "hvae": HVAE}
 
 
 def build_model(config: ModelConfig, seed: int = 0,
-                pseudo_input_examples: Optional[np.ndarray] = None) -> LatentVariableModel:
+                pseudo_input_examples: Optional[np.ndarray] = None,
+                restoring: bool = False) -> LatentVariableModel:
     """The model a ModelConfig describes, with all weights created.
 
     seed: initialises every weight (sets Keras' global seed, then builds).
     pseudo_input_examples: [K, *input_shape] training images, for pseudo_init='data'.
+    restoring: the weights are about to be restored from a checkpoint, so the initial
+      pseudo-inputs are never used: pseudo_init='data' then needs no examples.
     """
+    if restoring and pseudo_input_examples is None and config.prior == "vamp" and config.pseudo_init == "data":
+        pseudo_input_examples = np.zeros((config.num_components,) + tuple(config.input_shape), np.float32)
     keras.utils.set_random_seed(seed)
     model = MODELS[config.model](config, prior_seed=seed,
                                  pseudo_input_examples=pseudo_input_examples,

@@ -447,6 +447,7 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
     test = evaluation.elbo_terms(model, test_images, seed=t.seed)
     test.pop("per_image_elbo")
     units = evaluation.active_units(model, test_images)
+    usage = evaluation.prior_usage(model, test_images)
     info = datasets.info(t.dataset)
     metrics = {
         "test_log_likelihood": ll["mean"],
@@ -456,6 +457,7 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
         "test_reconstruction": test["reconstruction"],
         "test_kl": test["kl"],
         "active_units": {layer: u["count"] for layer, u in units.items()},
+        "prior_usage": prior_usage_summary(usage),
         "best_validation_neg_elbo": float(state.best_validation.numpy()),
         "best_epoch": int(state.best_epoch.numpy()),
     }
@@ -464,7 +466,7 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
         metrics["bits_per_dim"] = float(evaluation.bits_per_dim(ll["mean"], config.model.input_dim))
         metrics["test_neg_elbo_bits_per_dim"] = float(evaluation.bits_per_dim(test["elbo"], config.model.input_dim))
     evaluation_seconds = time.time() - started
-    figures = _write_figures(config, paths, model, test_images, ll["per_image"], history)
+    figures = _write_figures(config, paths, model, test_images, ll["per_image"], history, usage)
     epochs_run = int(state.epoch.numpy())
     results = {
         "complete": True,
@@ -479,14 +481,21 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
         **files.provenance(),
     }
     files.write_json(paths.results, results)
-    log.info("test log-likelihood %.2f nats (S=%d)%s; test ELBO %.2f (RE %.2f, KL %.2f); active units %s",
+    log.info("test log-likelihood %.2f nats (S=%d)%s; test ELBO %.2f (RE %.2f, KL %.2f); active units %s; "
+             "prior components used %d of %d (effective %.1f)",
              ll["mean"], t.eval_samples,
              f", {metrics['bits_per_dim']:.3f} bits/dim" if "bits_per_dim" in metrics else "",
-             test["elbo"], -test["reconstruction"], test["kl"], metrics["active_units"])
+             test["elbo"], -test["reconstruction"], test["kl"], metrics["active_units"],
+             usage["components_used"], usage["num_components"], usage["effective_components"])
     return results
 
 
-def _write_figures(config, paths, model, test_images, per_image_ll, history) -> dict:
+def prior_usage_summary(usage: dict) -> dict:
+    """The JSON part of evaluation.prior_usage (the per-component usage array left out)."""
+    return {k: usage[k] for k in ("num_components", "components_used", "effective_components")}
+
+
+def _write_figures(config, paths, model, test_images, per_image_ll, history, usage) -> dict:
     t = config.train
     out = {
         "samples": plots.samples(model.sample(100, seed=t.seed).numpy(), os.path.join(paths.figures, "samples.png"),
@@ -496,9 +505,11 @@ def _write_figures(config, paths, model, test_images, per_image_ll, history) -> 
     out["reconstructions"] = plots.reconstructions(
         shown, model.reconstruct(shown).numpy(), os.path.join(paths.figures, "reconstructions.png"))
     if config.model.prior == "vamp":
-        u = model.prior.pseudo_inputs.numpy()[:100]
-        out["pseudo_inputs"] = plots.pseudo_inputs(u, os.path.join(paths.figures, "pseudo_inputs.png"),
-                                                   title=f"Pseudo-inputs (first {len(u)} of {config.model.num_components})")
+        order = np.argsort(-usage["usage"], kind="stable")[:100]
+        out["pseudo_inputs"] = plots.pseudo_inputs(
+            model.prior.pseudo_inputs.numpy()[order], os.path.join(paths.figures, "pseudo_inputs.png"),
+            title=f"Pseudo-inputs, most used first ({usage['components_used']} of "
+                  f"{config.model.num_components} used by test images)")
     out["log_likelihood_histogram"] = plots.log_likelihood_histogram(
         per_image_ll, os.path.join(paths.figures, "log_likelihood_histogram.png"),
         title=f"Test log-likelihood (S={t.eval_samples})")
