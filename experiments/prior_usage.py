@@ -1,24 +1,23 @@
 r"""Adds the prior-usage metric to finished runs that were evaluated before it existed.
 
-    python -m experiments.prior_usage --runs=runs
+    python -m experiments.prior_usage runs
 
-For every finished run under --runs whose results.json has no metrics.prior_usage, restores
-the best checkpoint, checks that it is the one the results were computed from (the test ELBO,
-which is deterministic for a given seed, must match to 1e-4 relative), computes
-vamp_tf.evaluation.prior_usage on the test images and writes it into results.json (atomic
-rewrite; nothing else in the file changes). Runs trained since now finish with the metric.
+Takes one or more directories that hold one workdir per run, as run_grid writes them. (No
+flags: it is imported beside experiments.report, which defines --runs.) For every finished run
+whose results.json has no metrics.prior_usage, restores the best checkpoint and checks that it
+is the one the results were computed from: the test ELBO, deterministic for a given seed, must
+match to 1e-4 relative. Then computes vamp_tf.evaluation.prior_usage on the test images and
+writes it into results.json (atomic rewrite; nothing else in the file changes). Runs trained
+since the metric existed have it already.
 """
 
 import os
 
 import numpy as np
-from absl import app, flags, logging
+from absl import app, logging
 
 from export import export_lib
 from vamp_tf import evaluation, files, train_lib
-
-_RUNS = flags.DEFINE_string("runs", None, "Directory holding one workdir per run.", required=True)
-
 
 def add_prior_usage(workdir: str) -> dict:
     """Computes and stores the metric for one finished run; returns the summary.
@@ -44,9 +43,17 @@ def add_prior_usage(workdir: str) -> dict:
 
 
 def main(argv):
-    del argv
-    for name in sorted(os.listdir(_RUNS.value)):
-        workdir = os.path.join(_RUNS.value, name)
+    roots = argv[1:]
+    if not roots or not all(os.path.isdir(r) for r in roots):
+        raise app.UsageError("usage: python -m experiments.prior_usage RUNS_DIR [RUNS_DIR ...] "
+                             "(directories holding one run workdir each, e.g. runs)")
+    for root in roots:
+        _add_to_all(root)
+
+
+def _add_to_all(root):
+    for name in sorted(os.listdir(root)):
+        workdir = os.path.join(root, name)
         results = files.read_json(os.path.join(workdir, "results.json"))
         if not results or not results.get("complete") or "prior_usage" in results["metrics"]:
             continue

@@ -5,8 +5,9 @@ import os
 import shutil
 
 import pytest
+from absl import app
 
-from experiments import prior_usage
+from experiments import prior_usage, report  # both binaries import together (no flag clash)
 
 
 def _copy_without_metric(workdir, tmp_path):
@@ -39,3 +40,10 @@ def test_refuses_a_run_whose_weights_no_longer_match_its_results(small_runs, tmp
     os.remove(path)
     with pytest.raises(ValueError, match="no finished results.json"):
         prior_usage.add_prior_usage(copy)
+
+
+def test_without_a_runs_directory_it_prints_its_usage(tmp_path):
+    assert report.Run  # imported beside prior_usage
+    for argv in (["prior_usage"], ["prior_usage", str(tmp_path / "missing")]):
+        with pytest.raises(app.UsageError, match="usage: python -m experiments.prior_usage RUNS_DIR"):
+            prior_usage.main(argv)
