@@ -73,8 +73,11 @@ class Run:
         if self.per_image is None or len(self.per_image) < 2:
             return None
         se = float(np.std(self.per_image, ddof=1) / np.sqrt(len(self.per_image)))
-        return se / (self.results["config"]["model"]["input_shape"][0] * self.results["config"]["model"]["input_shape"][1]
-                     * self.results["config"]["model"]["input_shape"][2] * np.log(2)) if bits else se
+        return se / self.nats_per_bit_per_dim() if bits else se
+
+    def nats_per_bit_per_dim(self) -> float:
+        """D ln 2: dividing -log p(x) in nats by it gives bits/dim (D pixels per image)."""
+        return float(np.prod(self.results["config"]["model"]["input_shape"]) * np.log(2))
 
     @property
     def finished(self) -> bool:
@@ -116,8 +119,7 @@ def _paired_difference(a: Run, b: Run, bits: bool) -> str:
         return "—"
     diff = -(b.per_image - a.per_image)  # in -log p(x): negative = b better
     if bits:
-        shape = a.results["config"]["model"]["input_shape"]
-        diff = diff / (shape[0] * shape[1] * shape[2] * np.log(2))
+        diff = diff / a.nats_per_bit_per_dim()
     se = np.std(diff, ddof=1) / np.sqrt(len(diff))
     digits = 3 if bits else 2
     return f"{np.mean(diff):+.{digits}f} ± {se:.{digits}f}"

@@ -21,6 +21,7 @@ import math
 from typing import Iterable, Union
 
 import numpy as np
+import scipy.special
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -201,7 +202,7 @@ def prior_usage(model, images, batch_size: int = 1000) -> dict:
         count += r.shape[0]
         winners.update(np.argmax(r, axis=1).tolist())
     usage = usage / max(count, 1)
-    entropy = -np.sum(np.where(usage > 0, usage * np.log(np.where(usage > 0, usage, 1.0)), 0.0))
+    entropy = np.sum(scipy.special.entr(usage))  # -sum u log u, with 0 log 0 = 0
     return {"num_components": int(np.size(usage)), "usage": usage,
             "effective_components": float(np.exp(entropy)), "components_used": len(winners)}
 

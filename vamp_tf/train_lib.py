@@ -352,11 +352,12 @@ def train_and_evaluate(config: Config, workdir: str, overwrite: bool = False) ->
     t = config.train
     validation_images = evaluation_images(config, "validation")
     validate = evaluation.ElboTerms(trainer.model, seed=t.seed)
-    n_train = len(datasets.split_images(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples))
+    n_train, n_test = (len(datasets.split_images(t.dataset, split, t.data_dir, t.split_seed, cap))
+                       for split, cap in (("train", t.train_examples), ("test", t.test_examples)))
     steps_per_epoch = n_train // t.batch_size
     log.info("%s: %d train (%d steps of %d), %d validation, %d test images; %d trainable parameters; "
              "%d replica(s)", t.dataset, n_train, steps_per_epoch, t.batch_size, len(validation_images),
-             len(evaluation_images(config, "test")), sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
+             n_test, sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
              strategy.num_replicas_in_sync)
     summary = tf.summary.create_file_writer(paths.tensorboard) if is_chief else tf.summary.create_noop_writer()
     show_progress = is_chief and sys.stderr.isatty()
