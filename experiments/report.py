@@ -20,7 +20,7 @@ import shutil
 import numpy as np
 from absl import app, flags
 
-from vamp_tf import files
+from vamp_tf import evaluation, files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,12 +72,14 @@ class Run:
         """Standard error of the mean test -log p(x) (of bits/dim if bits), over test images."""
         if self.per_image is None or len(self.per_image) < 2:
             return None
-        se = float(np.std(self.per_image, ddof=1) / np.sqrt(len(self.per_image)))
-        return se / self.nats_per_bit_per_dim() if bits else se
+        nll = self.per_image_nll(bits)
+        return float(np.std(nll, ddof=1) / np.sqrt(len(nll)))
 
-    def nats_per_bit_per_dim(self) -> float:
-        """D ln 2: dividing -log p(x) in nats by it gives bits/dim (D pixels per image)."""
-        return float(np.prod(self.results["config"]["model"]["input_shape"]) * np.log(2))
+    def per_image_nll(self, bits: bool) -> np.ndarray:
+        """Each test image's -log p(x), in nats or (if bits) in bits/dim."""
+        if bits:
+            return evaluation.bits_per_dim(self.per_image, int(np.prod(self.results["config"]["model"]["input_shape"])))
+        return -self.per_image
 
     @property
     def finished(self) -> bool:
@@ -117,9 +119,7 @@ def _paired_difference(a: Run, b: Run, bits: bool) -> str:
     """mean over test images of (b's - a's) -log p(x), with its paired standard error."""
     if a.per_image is None or b.per_image is None or len(a.per_image) != len(b.per_image) or a is b:
         return "—"
-    diff = -(b.per_image - a.per_image)  # in -log p(x): negative = b better
-    if bits:
-        diff = diff / a.nats_per_bit_per_dim()
+    diff = b.per_image_nll(bits) - a.per_image_nll(bits)  # negative: b better
     se = np.std(diff, ddof=1) / np.sqrt(len(diff))
     digits = 3 if bits else 2
     return f"{np.mean(diff):+.{digits}f} ± {se:.{digits}f}"
