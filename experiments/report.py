@@ -1,33 +1,33 @@
-r"""Writes RESULTS.md (and the README's results table) from the runs' results.json files.
+r"""Writes RESULTS.md (and the README's results table) from the run records in experiments/results/.
 
-    python -m experiments.report --runs=runs [--results=RESULTS.md] [--readme=README.md]
+    python -m experiments.report [--records=experiments/results] [--results=RESULTS.md] [--readme=README.md]
 
-Reads ROOT/NAME/results.json for every experiment flagfile NAME, lays the numbers out like
-the seed study's tables, beside the seed study's and the paper's, with the epochs run and
-why training stopped, the wall time and the commit. Only finished runs (results.json
-written after the test evaluation) give numbers; a run still training is listed as such.
-Copies a few representative figures into docs/figures/. Nothing in RESULTS.md is typed by
-hand: the reference numbers below are quotations of the seed report and of the paper.
+Reads the record of every experiment flagfile NAME (written by `python -m experiments.record`
+from the run's workdir; see experiments/records.py), lays the numbers out like the seed
+study's tables, beside the seed study's and the paper's, with the epochs run and why training
+stopped, the wall time and the commits, and links the representative figures in docs/figures/.
+The records are in the repository, so RESULTS.md regenerates from a fresh clone (a test checks
+that it does, byte for byte). Nothing in RESULTS.md is typed by hand: the reference numbers
+below are quotations of the seed report and of the paper.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
-import shutil
 
 import numpy as np
 from absl import app, flags
 
-from vamp_tf import evaluation, files
+from experiments import records
+from vamp_tf import evaluation
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_RUNS = flags.DEFINE_string("runs", os.path.join(REPO, "runs"), "Directory holding one workdir per experiment.")
+_RECORDS = flags.DEFINE_string("records", records.RECORDS, "Directory of run records (experiments.record writes them).")
 _RESULTS = flags.DEFINE_string("results", os.path.join(REPO, "RESULTS.md"), "Markdown file to write.")
 _README = flags.DEFINE_string("readme", os.path.join(REPO, "README.md"), "README whose results block to update.")
-_FIGURES = flags.DEFINE_string("figures", os.path.join(REPO, "docs", "figures"), "Where to copy figures.")
+_FIGURES = flags.DEFINE_string("figures", records.FIGURES, "Where the representative figures are.")
 
 # Seed report (reproduction study, one-layer VAE, K = 500 unless stated).
 SEED = {
@@ -47,34 +47,25 @@ PAPER = {"mnist_standard_l40": 84.5, "mnist_vamp_l40": 82.4, "binarized_mnist_st
          "binarized_mnist_hvae_standard": 86.05, "binarized_mnist_hvae_vamp": 83.19}
 # The standard prior has no K: its K-variant cells are the latent-40 standard run.
 ALIASES = {"frey_standard_l40_k1000": "frey_standard_l40", "frey_standard_l40_k100": "frey_standard_l40"}
-REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred kB in all)
-    "mnist_vamp_l40": ("samples", "pseudo_inputs", "learning_curves"),
-    "mnist_standard_l40": ("samples",),
-    "frey_vamp_l40": ("samples", "pseudo_inputs"),
-    "frey_vampdata_l40": ("samples", "pseudo_inputs"),
-}
 
 
 class Run:
-    """What report needs of one workdir: finished results, or the progress of training."""
+    """What report needs of one run's record; a run without a record is 'not run'.
 
-    def __init__(self, root: str, name: str):
+    A record recovered from an earlier RESULTS.md (its workdir lost) has no per-image array;
+    it carries the standard errors and paired differences that RESULTS.md showed instead.
+    """
+
+    def __init__(self, records_dir: str, name: str):
         self.name = name
-        self.workdir = os.path.join(root, ALIASES.get(name, name))
-        self.results = files.read_json(os.path.join(self.workdir, "results.json"))
-        history = files.read_json(os.path.join(self.workdir, "history.json")) or []
-        self.history = history
-        config = files.read_json(os.path.join(self.workdir, "config.json"))
-        self.max_epochs = config["train"]["epochs"] if config else None
-        if self.results and self.results["epochs_run"] != (history[-1]["epoch"] if history else None):
-            self.results = None  # trained further since it was evaluated: not finished
-        per_image = os.path.join(self.workdir, "test_log_likelihoods.npy")
-        self.per_image = np.load(per_image) if self.finished and os.path.exists(per_image) else None
+        self.record, self.per_image = records.load(ALIASES.get(name, name), records_dir)
+        self.results = self.record["results"] if self.record else None
+        self.recovered = (self.record or {}).get("recovered") or {}
 
     def standard_error(self, bits: bool = False):
         """Standard error of the mean test -log p(x) (of bits/dim if bits), over test images."""
         if self.per_image is None or len(self.per_image) < 2:
-            return None
+            return self.recovered.get("standard_errors", {}).get("bits" if bits else "nats")
         nll = self.per_image_nll(bits)
         return float(np.std(nll, ddof=1) / np.sqrt(len(nll)))
 
@@ -100,13 +91,10 @@ class Run:
             r = self.results
             why = "early stop" if r["stopped_early"] else "budget"
             return f"{r['epochs_run']} ({why})"
-        if self.history:
-            return f"training: {self.history[-1]['epoch']}/{self.max_epochs}"
         return "not run"
 
     def commits(self) -> str:
-        commits = sorted({h.get("commit") or "?" for h in self.history})
-        return ", ".join(c[:10] for c in commits)
+        return ", ".join(c[:10] for c in self.record["commits"]) if self.record else "—"
 
 
 def _fmt(value, digits):
@@ -115,16 +103,17 @@ def _fmt(value, digits):
 
 def _cell(run: Run, digits: int, bits: bool) -> str:
     value = run.metric("bits_per_dim") if bits else run.nll()
-    return _fmt(value, digits) if run.finished else f"({run.epochs()})" if run.history else "—"
+    return _fmt(value, digits) if run.finished else "—"
 
 
 def _paired_difference(a: Run, b: Run, bits: bool) -> str:
     """mean over test images of (b's - a's) -log p(x), with its paired standard error."""
+    digits = 3 if bits else 2
     if a.per_image is None or b.per_image is None or len(a.per_image) != len(b.per_image) or a is b:
-        return "—"
+        recovered = b.recovered.get("paired_differences", {}).get(a.name)
+        return "—" if recovered is None else f"{recovered[0]:+.{digits}f} ± {recovered[1]:.{digits}f}"
     diff = b.per_image_nll(bits) - a.per_image_nll(bits)  # negative: b better
     se = np.std(diff, ddof=1) / np.sqrt(len(diff))
-    digits = 3 if bits else 2
     return f"{np.mean(diff):+.{digits}f} ± {se:.{digits}f}"
 
 
@@ -179,46 +168,51 @@ def _details(runs) -> list[str]:
     return lines + [""]
 
 
-def _copy_figures(runs, figures_dir) -> dict:
-    copied = {}
-    for name, kinds in REPRESENTATIVE.items():
-        run = runs.get(name)
-        if not run or not run.finished:
-            continue
-        for kind in kinds:
-            source = os.path.join(run.workdir, run.results["figures"].get(kind, ""))
-            if os.path.isfile(source):
-                target = os.path.join(figures_dir, name, f"{kind}.png")
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copyfile(source, target)
-                copied[(name, kind)] = os.path.relpath(target, REPO)
-    return copied
+def _figures(runs, figures_dir) -> dict:
+    """(run, kind): path of each representative figure of a finished run that is in figures_dir."""
+    found = {}
+    for name, kinds in records.REPRESENTATIVE.items():
+        if runs.get(name) and runs[name].finished:
+            for kind in kinds:
+                path = os.path.join(figures_dir, name, f"{kind}.png")
+                if os.path.isfile(path):
+                    found[(name, kind)] = os.path.relpath(path, REPO)
+    return found
 
 
-def build(root: str, figures_dir: str):
+def build(records_dir: str, figures_dir: str):
     names = sorted({os.path.basename(p)[:-6] for p in os.listdir(os.path.join(REPO, "experiments")) if p.endswith(".flags")}
                    | set(ALIASES))
-    runs = {n: Run(root, n) for n in names}
-    figures = _copy_figures(runs, figures_dir)
+    runs = {n: Run(records_dir, n) for n in names}
+    figures = _figures(runs, figures_dir)
+    recovered = sorted(n for n, r in runs.items() if r.recovered and n not in ALIASES)
     budget_note = ("Epochs: 'early stop' means the paper's protocol ended the run (50 epochs without a better "
                    "validation -ELBO after the 100-epoch warm-up); 'budget' means it was cut by this machine's "
                    "epoch budget before converging (the paper trains up to 2000 epochs), so the number "
                    "understates what the configuration reaches.")
     sections = ["# Results", "",
-                f"Generated by `python -m experiments.report` on {datetime.date.today().isoformat()} from the "
-                f"`results.json` of every run under `{root}`; nothing here is typed by hand. Test "
+                f"Generated by `python -m experiments.report` from the run records in "
+                f"`{os.path.relpath(records_dir, REPO)}/` (`python -m experiments.record` writes one from each "
+                "finished run's workdir); nothing here is typed by hand. Test "
                 "log-likelihoods are importance-sampled with S = 5000 on the full test sets (10,000 MNIST images, "
                 "200 Frey Faces images) with the best-validation weights. 'seed' is the seed reproduction study, "
                 "'paper' Tomczak & Welling (2018): the one-layer numbers as the issue quotes them, the HVAE numbers "
                 "transcribed from the paper's Tables 2 and 3 and not re-checked against a copy on this offline machine. "
-                "Each cell is one run (seed 0). The difference column "
+                "Each cell is one run with seed 0; Table 7 repeats one pair with seed 1. The difference column "
                 "compares our two runs image by image on the same test images (negative: the second is better), "
                 "with the paired standard error; 'Every run' gives each mean's standard error over test images.",
-                "", budget_note, "",
-                "Prior components used: of the prior's K mixture components, how many are the most responsible "
-                "one for at least one test image's posterior mean, and in brackets exp(entropy) of the components' "
-                "mean responsibilities (`vamp_tf.evaluation.prior_usage`). A VampPrior component that no image "
-                "uses is prior mass where there is no data; samples drawn from it look like no test image.", ""]
+                "", budget_note, ""]
+    if recovered:
+        sources = ", ".join(sorted({runs[n].recovered["from"] for n in recovered}))
+        sections += [f"Recovered records: the workdirs of {len(recovered)} runs were lost with the machine that "
+                     f"trained them, and their records were recovered from {sources}, which had been generated from "
+                     "those workdirs. They hold the numbers as that file rounded them, with the standard errors and "
+                     "paired differences it showed, and no per-image log-likelihoods; newer records keep each test "
+                     "image's log-likelihood.", ""]
+    sections += ["Prior components used: of the prior's K mixture components, how many are the most responsible "
+                 "one for at least one test image's posterior mean, and in brackets exp(entropy) of the components' "
+                 "mean responsibilities (`vamp_tf.evaluation.prior_usage`). A VampPrior component that no image "
+                 "uses is prior mass where there is no data; samples drawn from it look like no test image.", ""]
     sections += _table(runs, [(f"latent {l}", f"mnist_standard_l{l}", f"mnist_vamp_l{l}") for l in (10, 40, 100)],
                        False, "Table 1: MNIST, dynamic binarization, one-layer VAE, K = 500", True)
     sections += _table(runs, [(f"latent {l}", f"frey_standard_l{l}", f"frey_vamp_l{l}") for l in (10, 40, 100)],
@@ -236,6 +230,10 @@ def build(root: str, figures_dir: str):
     sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vampdata_l40")], True,
                        "Table 6: pseudo-input initialisation, not in the seed study", False,
                        labels=("random init", "data init"))
+    sections += _table(runs, [(f"`--seed={seed}`", f"mnist_standard_l10{suffix}", f"mnist_vamp_l10{suffix}")
+                              for seed, suffix in ((0, ""), (1, "_seed1"))], False,
+                       "Table 7: MNIST latent 10 (Table 1's pair at its 200-epoch budget) with a second random seed",
+                       False)
     sections += _details(runs)
     if figures:
         sections += ["### Figures", ""]
@@ -267,7 +265,7 @@ def readme_block(runs, figures) -> str:
 
 def main(argv):
     del argv
-    runs, figures, text = build(_RUNS.value, _FIGURES.value)
+    runs, figures, text = build(_RECORDS.value, _FIGURES.value)
     with open(_RESULTS.value, "w") as f:
         f.write(text + "\n")
     readme = open(_README.value).read()

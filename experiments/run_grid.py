@@ -27,9 +27,10 @@ SETS = {
                  + ["frey_vamp_l40_h600", "frey_standard_l40_h600", "frey_vamp_l40_k1000", "frey_vamp_l40_k100"],
     "paper_static": ["binarized_mnist_vamp", "binarized_mnist_standard"],
     "extra": ["frey_vampdata_l40"],
+    "second_seed": ["mnist_vamp_l10_seed1", "mnist_standard_l10_seed1"],
     "hvae": [f"{d}_hvae_{p}" for d in ("frey", "mnist", "binarized_mnist") for p in ("vamp", "standard")],
 }
-SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra") for n in SETS[s]]
+SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed") for n in SETS[s]]
 SETS["all"] = list(dict.fromkeys(SETS["all"]))
 
 _SET = flags.DEFINE_multi_enum("set", ["all"], list(SETS), "Named set(s) of flagfiles to run, in order.")

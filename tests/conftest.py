@@ -1,12 +1,14 @@
-"""Shared test setup: quiet TensorFlow, the real data directory, a small trained run."""
+"""Shared test setup: quiet TensorFlow, the real data directory, a small trained run, fake workdirs."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
+import json
 import pathlib
 
+import numpy as np
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -56,3 +58,34 @@ def small_runs(real_data_dir, tmp_path_factory):
 
 def path_or_default(path):
     return path or data_dir()
+
+
+@pytest.fixture
+def fake_workdir():
+    """make(root, name, epochs_done, ...): a synthetic workdir as the trainer leaves it."""
+    return _fake_workdir
+
+
+def _fake_workdir(root, name, epochs_done, finished=True, ll=-90.0, bits=None, stopped_early=False, max_epochs=500,
+                 images=200, evaluated_at=None):
+    """A synthetic workdir as the trainer leaves it (results.json, history.json, per-image array, a figure)."""
+    d = os.path.join(root, name)
+    os.makedirs(os.path.join(d, "figures"))
+    history = [{"epoch": e, "commit": "abc123" if e < 3 else "def456"} for e in range(1, epochs_done + 1)]
+    json.dump(history, open(os.path.join(d, "history.json"), "w"))
+    json.dump({"train": {"epochs": max_epochs}}, open(os.path.join(d, "config.json"), "w"))
+    open(os.path.join(d, "figures", "samples.png"), "wb").write(b"png")
+    if finished:
+        metrics = {"test_log_likelihood": ll, "test_elbo": ll - 2, "test_reconstruction": ll + 20, "test_kl": 22.0,
+                   "active_units": {"z": 30}, "best_epoch": epochs_done,
+                   "prior_usage": {"components_used": 19, "num_components": 500, "effective_components": 16.84}}
+        if bits is not None:
+            metrics["bits_per_dim"] = bits
+        json.dump({"complete": True, "epochs_run": evaluated_at or epochs_done,
+                   "config": {"model": {"input_shape": [28, 20, 1]}, "train": {"epochs": max_epochs}},
+                   "stopped_early": stopped_early, "metrics": metrics, "train_seconds": 3600.0,
+                   "evaluation_seconds": 60.0, "figures": {"samples": "figures/samples.png"}, "commit": "def456"},
+                  open(os.path.join(d, "results.json"), "w"))
+        per_image = ll + np.linspace(-1, 1, images) * (1 if bits is None else 0) + (np.arange(images) % 3 if bits else 0)
+        np.save(os.path.join(d, "test_log_likelihoods.npy"), per_image)
+    return d

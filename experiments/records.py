@@ -1,0 +1,90 @@
+"""Run records: what RESULTS.md is generated from, kept in the repository (experiments/results/).
+
+A workdir (checkpoints, figures, logs) lives on the machine that trained it, and is lost with
+it. A record keeps what the report needs of a finished run, in a few kB: its results.json
+(without the workdir's figure paths), its epoch budget, the last epoch and the commits of its
+history, and each test image's log-likelihood (float32, NAME.npy) for standard errors and
+paired differences. The representative figures go to docs/figures/NAME/. Only a finished run,
+evaluated after its last epoch, is recorded. Record the two runs of a pair together: the
+report's paired column compares them image by image. `python -m experiments.record` writes
+records; experiments.report reads them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Optional
+
+import numpy as np
+from vamp_tf import files
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECORDS = os.path.join(REPO, "experiments", "results")
+FIGURES = os.path.join(REPO, "docs", "figures")
+REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred kB in all)
+    "mnist_vamp_l40": ("samples", "pseudo_inputs", "learning_curves"),
+    "mnist_standard_l40": ("samples",),
+    "frey_vamp_l40": ("samples", "pseudo_inputs"),
+    "frey_vampdata_l40": ("samples", "pseudo_inputs"),
+}
+
+
+class NotFinished(ValueError):
+    """The workdir holds no finished, evaluated run."""
+
+
+def from_workdir(workdir: str, name: str) -> tuple[dict, Optional[np.ndarray]]:
+    """The record of the finished run in workdir, and its per-image test log-likelihoods."""
+    results = files.read_json(os.path.join(workdir, "results.json"))
+    history = files.read_json(os.path.join(workdir, "history.json")) or []
+    last_epoch = history[-1]["epoch"] if history else None
+    if not results or not results.get("complete"):
+        raise NotFinished(f"{workdir} holds no finished run (no complete results.json): let its training and "
+                          "test evaluation finish (rerun the same run_grid command), then record it.")
+    if results["epochs_run"] != last_epoch:
+        raise NotFinished(f"{workdir} was trained to epoch {last_epoch} after its evaluation at epoch "
+                          f"{results['epochs_run']}: rerun it to the end so that it is evaluated again, then record it.")
+    per_image_path = os.path.join(workdir, "test_log_likelihoods.npy")
+    per_image = np.load(per_image_path).astype(np.float32) if os.path.exists(per_image_path) else None
+    record = {
+        "name": name,
+        "results": {k: v for k, v in results.items() if k != "figures"},
+        "max_epochs": results["config"]["train"]["epochs"],
+        "last_epoch": last_epoch,
+        "commits": sorted({h.get("commit") or "?" for h in history}),
+        "per_image_log_likelihoods": None if per_image is None else f"{name}.npy",
+    }
+    return record, per_image
+
+
+def write(record: dict, per_image: Optional[np.ndarray], records_dir: str = RECORDS) -> str:
+    """Writes NAME.json (and NAME.npy), replacing an older record of the same run."""
+    os.makedirs(records_dir, exist_ok=True)
+    if per_image is not None:
+        np.save(os.path.join(records_dir, f"{record['name']}.npy"), per_image.astype(np.float32))
+    return files.write_json(os.path.join(records_dir, f"{record['name']}.json"), record)
+
+
+def load(name: str, records_dir: str = RECORDS) -> tuple[Optional[dict], Optional[np.ndarray]]:
+    """(record, per-image log-likelihoods as float64) of a recorded run, or (None, None)."""
+    record = files.read_json(os.path.join(records_dir, f"{name}.json"))
+    if record is None:
+        return None, None
+    array = record.get("per_image_log_likelihoods")
+    per_image = np.load(os.path.join(records_dir, array)).astype(np.float64) if array else None
+    return record, per_image
+
+
+def copy_figures(workdir: str, name: str, figures_dir: str = FIGURES) -> list[str]:
+    """Copies the run's representative figures (REPRESENTATIVE) into figures_dir/NAME/."""
+    results = files.read_json(os.path.join(workdir, "results.json")) or {}
+    copied = []
+    for kind in REPRESENTATIVE.get(name, ()):
+        source = os.path.join(workdir, results.get("figures", {}).get(kind, f"figures/{kind}.png"))
+        if os.path.isfile(source):
+            target = os.path.join(figures_dir, name, f"{kind}.png")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+            copied.append(target)
+    return copied
