@@ -2,10 +2,10 @@
 
 A workdir (checkpoints, figures, logs) lives on the machine that trained it, and is lost with
 it. A record keeps what the report needs of a finished run, in a few kB: its results.json
-(without the workdir's figure paths), its epoch budget, the last epoch and the commits of its
-history, and each test image's log-likelihood (float32, NAME.npy) for standard errors and
-paired differences. The representative figures go to docs/figures/NAME/. Only a finished run,
-evaluated after its last epoch, is recorded. Record the two runs of a pair together: the
+(without the workdir's figure paths; it holds the epochs run and the epoch budget), the
+commits of its history, and each test image's log-likelihood (float32, NAME.npy) for
+standard errors and paired differences. The representative figures go to docs/figures/NAME/.
+Only a finished run, evaluated after its last epoch, is recorded. Record the two runs of a pair together: the
 report's paired column compares them image by image. `python -m experiments.record` writes
 records; experiments.report reads them.
 """
@@ -17,6 +17,7 @@ import shutil
 from typing import Optional
 
 import numpy as np
+
 from vamp_tf import files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,8 +51,6 @@ def from_workdir(workdir: str, name: str) -> tuple[dict, Optional[np.ndarray]]:
     record = {
         "name": name,
         "results": {k: v for k, v in results.items() if k != "figures"},
-        "max_epochs": results["config"]["train"]["epochs"],
-        "last_epoch": last_epoch,
         "commits": sorted({h.get("commit") or "?" for h in history}),
         "per_image_log_likelihoods": None if per_image is None else f"{name}.npy",
     }

@@ -30,7 +30,8 @@ SETS = {
     "second_seed": ["mnist_vamp_l10_seed1", "mnist_standard_l10_seed1"],
     "hvae": [f"{d}_hvae_{p}" for d in ("frey", "mnist", "binarized_mnist") for p in ("vamp", "standard")],
 }
-SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed") for n in SETS[s]]
+SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed")
+               for n in SETS[s]]
 SETS["all"] = list(dict.fromkeys(SETS["all"]))
 
 _SET = flags.DEFINE_multi_enum("set", ["all"], list(SETS), "Named set(s) of flagfiles to run, in order.")

@@ -11,7 +11,8 @@ from experiments import records
 def test_a_finished_run_round_trips_through_its_record(tmp_path, fake_workdir):
     workdir = fake_workdir(str(tmp_path / "runs"), "mnist_vamp_l40", 5, ll=-85.25, max_epochs=5)
     record, per_image = records.from_workdir(workdir, "mnist_vamp_l40")
-    assert record["commits"] == ["abc123", "def456"] and record["last_epoch"] == 5 and record["max_epochs"] == 5
+    assert record["commits"] == ["abc123", "def456"] and record["results"]["epochs_run"] == 5
+    assert record["results"]["config"]["train"]["epochs"] == 5
     assert "figures" not in record["results"]  # workdir paths mean nothing without the workdir
     assert per_image.dtype == np.float32
     out = str(tmp_path / "records")
