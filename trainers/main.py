@@ -19,9 +19,9 @@ from vamp_tf import config as config_lib  # noqa: E402
 _DEFAULTS_MODEL = config_lib.ModelConfig()
 _DEFAULTS_TRAIN = config_lib.TrainConfig()
 
-_DATASET = flags.DEFINE_enum("dataset", "mnist", ["mnist", "binarized_mnist", "frey_faces"],
+_DATASET = flags.DEFINE_enum("dataset", "mnist", ["mnist", "binarized_mnist", "frey_faces", "caltech101_silhouettes"],
                              "mnist: dynamically binarized; binarized_mnist: the static binarization; "
-                             "frey_faces: 256-level gray.")
+                             "frey_faces: 256-level gray; caltech101_silhouettes: binary silhouettes.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Directory with the canonical data files "
                                 "(default: $VAMP_TF_DATA_DIR; else TFDS downloads).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, results.json and figures go.",
@@ -38,6 +38,9 @@ _PSEUDO_MEAN = flags.DEFINE_float("pseudo_mean", None, "Mean of the random pseud
                                   "(default 0.05 binary, 0.5 gray).")
 _PSEUDO_STD = flags.DEFINE_float("pseudo_std", None, "Std of the pseudo-input init / data noise "
                                  "(default 0.01 binary, 0.02 gray).")
+_COMPONENT_WEIGHTS = flags.DEFINE_enum(
+    "component_weights", _DEFAULTS_MODEL.component_weights, list(config_lib.COMPONENT_WEIGHTS),
+    "VampPrior mixture weights: uniform 1/K (the paper's) or learned (softmax of K trained logits).")
 _LATENT_DIM = flags.DEFINE_integer("latent_dim", _DEFAULTS_MODEL.latent_dim, "Size of z (each layer for hvae).")
 _HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", _DEFAULTS_MODEL.hidden_units, "Width of the gated layers.")
 _EPOCHS = flags.DEFINE_integer("epochs", _DEFAULTS_TRAIN.epochs, "Maximum number of epochs.")
@@ -50,7 +53,7 @@ _LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULTS_TRAIN.learning_ra
 _OPTIMIZER = flags.DEFINE_enum("optimizer", _DEFAULTS_TRAIN.optimizer, list(config_lib.OPTIMIZERS),
                                "adam, or adam_normgrad (per-variable normalised gradients, as the reference).")
 _SEED = flags.DEFINE_integer("seed", _DEFAULTS_TRAIN.seed, "Seeds weights, data order, binarization, noise.")
-_SPLIT_SEED = flags.DEFINE_integer("split_seed", _DEFAULTS_TRAIN.split_seed, "Seed of the Frey Faces split.")
+_SPLIT_SEED = flags.DEFINE_integer("split_seed", _DEFAULTS_TRAIN.split_seed, "Seed of the split of unsplit datasets (Frey Faces, Caltech 101).")
 _EVAL_SAMPLES = flags.DEFINE_integer("eval_samples", _DEFAULTS_TRAIN.eval_samples,
                                      "Importance samples per test image for the log-likelihood.")
 _EVAL_BATCH_SIZE = flags.DEFINE_integer("eval_batch_size", _DEFAULTS_TRAIN.eval_batch_size,
@@ -74,7 +77,8 @@ def config_from_flags() -> config_lib.Config:
     model = config_lib.ModelConfig(
         input_shape=info.image_shape, likelihood=info.likelihood, model=_MODEL.value, prior=_PRIOR.value,
         latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
-        pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value)
+        pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
+        component_weights=_COMPONENT_WEIGHTS.value)
     train = config_lib.TrainConfig(
         dataset=_DATASET.value, data_dir=_DATA_DIR.value, split_seed=_SPLIT_SEED.value, epochs=_EPOCHS.value,
         warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value, batch_size=_BATCH_SIZE.value,

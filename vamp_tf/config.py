@@ -15,6 +15,7 @@ MODELS = ("vae", "hvae")
 PRIORS = ("standard", "mog", "vamp")
 LIKELIHOODS = ("bernoulli", "discretized_logistic")
 PSEUDO_INITS = ("random", "data")
+COMPONENT_WEIGHTS = ("uniform", "learned")
 OPTIMIZERS = ("adam", "adam_normgrad")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -47,6 +48,8 @@ class ModelConfig:
     hidden_units: width of every gated dense layer.
     num_components: K, the number of pseudo-inputs (vamp) or mixture components (mog).
     pseudo_init: 'random' (N(pseudo_mean, pseudo_std)) or 'data' (K training images + noise).
+    component_weights: the VampPrior's mixture weights: 'uniform' 1/K (the paper's) or
+      'learned' (softmax of K trained logits; see priors.VampPrior).
     """
 
     input_shape: tuple[int, int, int] = (28, 28, 1)
@@ -59,6 +62,7 @@ class ModelConfig:
     pseudo_init: str = "random"
     pseudo_mean: Optional[float] = None
     pseudo_std: Optional[float] = None
+    component_weights: str = "uniform"
 
     def __post_init__(self):
         shape = tuple(self.input_shape)
@@ -71,6 +75,10 @@ class ModelConfig:
         _check_choice("model", self.model, MODELS)
         _check_choice("prior", self.prior, PRIORS)
         _check_choice("pseudo_init", self.pseudo_init, PSEUDO_INITS)
+        _check_choice("component_weights", self.component_weights, COMPONENT_WEIGHTS)
+        if self.component_weights == "learned" and self.prior != "vamp":
+            raise ValueError(f"component_weights='learned' is an option of the VampPrior (prior='vamp'), not of "
+                             f"prior={self.prior!r}: the mog prior always learns its weights, the standard prior has none.")
         _check_positive("latent_dim", self.latent_dim)
         _check_positive("hidden_units", self.hidden_units)
         _check_positive("num_components", self.num_components)

@@ -181,7 +181,10 @@ def prior_usage(model, images, batch_size: int = 1000) -> dict:
              'usage': float64 [K], mean responsibility of each component over the images,
              'effective_components': exp(entropy(usage)), between 1 and K,
              'components_used': how many components are the most responsible one for at
-               least one image}.
+               least one image,
+             'used_mass': the prior's mixture weight on those components, sum_k w_k over
+               them (with uniform weights, components_used / K): the share of samples
+               from the prior that come from a component some image uses}.
     A single Gaussian prior counts as K = 1.
     """
     spec = _image_spec(model)
@@ -203,8 +206,14 @@ def prior_usage(model, images, batch_size: int = 1000) -> dict:
         winners.update(np.argmax(r, axis=1).tolist())
     usage = usage / max(count, 1)
     entropy = np.sum(scipy.special.entr(usage))  # -sum u log u, with 0 log 0 = 0
+    if isinstance(prior, tfd.MixtureSameFamily):
+        weights = tf.nn.softmax(prior.mixture_distribution.logits_parameter()).numpy().astype(np.float64)
+    else:
+        weights = np.ones([1])
+    used = sorted(winners)
     return {"num_components": int(np.size(usage)), "usage": usage,
-            "effective_components": float(np.exp(entropy)), "components_used": len(winners)}
+            "effective_components": float(np.exp(entropy)), "components_used": len(winners),
+            "used_mass": float(np.sum(weights[used])) if used else 0.0}
 
 
 def bits_per_dim(log_likelihood_nats, num_dims: int):

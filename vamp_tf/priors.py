@@ -4,7 +4,8 @@
 - `MixtureOfGaussiansPrior`: a learnable mixture of K diagonal Gaussians.
 - `VampPrior`: the variational mixture of posteriors of Tomczak & Welling, "VAE with a
   VampPrior" (AISTATS 2018): p(z) = (1/K) sum_k q(z | u_k), with K learnable
-  pseudo-inputs u_k pushed through the model's own encoder.
+  pseudo-inputs u_k pushed through the model's own encoder; optionally with learned
+  mixture weights, p(z) = sum_k w_k q(z | u_k), w = softmax(logits) (not in the paper).
 
 Every prior's `distribution()` is rebuilt from the current weights on every call (never
 cached), has batch_shape [] and event_shape [latent_dim]. The priors are usable by any TF
@@ -134,7 +135,7 @@ class MixtureOfGaussiansPrior(Prior):
 
 
 class VampPrior(Prior):
-    """The VampPrior: p(z) = (1/K) sum_k q(z | u_k).
+    """The VampPrior: p(z) = (1/K) sum_k q(z | u_k), or sum_k w_k q(z | u_k) with learned weights.
 
     The pseudo-inputs are a [K, D] variable; u = hardtanh_[0, 1](variable) reshaped to
     images. (The paper's linear layer applied to a K x K identity computes the same function
@@ -150,14 +151,19 @@ class VampPrior(Prior):
       initial_pseudo_inputs: optional [K, *input_shape] array used instead ("VampPrior
         data": K training images plus small noise).
       seed: seed of the random initialisation.
+      learn_weights: also learn mixture weights w = softmax(logits), logits starting at 0
+        (uniform). A component that no data point is near gets gradient -w_k on its logit
+        (responsibility 0 minus its weight), so it loses its mass instead of keeping 1/K.
+        The paper's VampPrior has uniform weights (learn_weights=False).
 
     distribution(): batch_shape [], event_shape [latent_dim]; sampling picks a component
-    uniformly at random, then draws from it.
+    with probability w_k (1/K by default), then draws from it.
     """
 
     def __init__(self, encoder: Callable, latent_dim: int, input_shape, num_components: int,
                  init_mean: float = 0.05, init_std: float = 0.01,
-                 initial_pseudo_inputs: Optional[np.ndarray] = None, seed: int = 0, **kwargs):
+                 initial_pseudo_inputs: Optional[np.ndarray] = None, seed: int = 0,
+                 learn_weights: bool = False, **kwargs):
         super().__init__(latent_dim, **kwargs)
         _check_size("num_components", num_components)
         self.encoder = encoder
@@ -175,6 +181,9 @@ class VampPrior(Prior):
             initializer = keras.initializers.RandomNormal(init_mean, init_std, seed=seed)
         self.pseudo_inputs_variable = self.add_weight(
             shape=(num_components, size), name="pseudo_inputs", initializer=initializer)
+        self.learn_weights = bool(learn_weights)
+        self.logits = (self.add_weight(shape=(num_components,), name="logits", initializer="zeros")
+                       if self.learn_weights else None)
 
     @property
     def pseudo_inputs(self):
@@ -188,7 +197,7 @@ class VampPrior(Prior):
 
     def distribution(self):
         mean, log_variance = self.components()
-        return gaussian_mixture(mean, log_variance)
+        return gaussian_mixture(mean, log_variance, self.logits)
 
 
 def make_prior(config, encoder: Callable, seed: int = 0,
@@ -212,7 +221,8 @@ def make_prior(config, encoder: Callable, seed: int = 0,
             initial = examples + config.pseudo_std * rng.standard_normal(examples.shape, dtype=np.float32)
         return VampPrior(encoder, config.latent_dim, config.input_shape, config.num_components,
                          init_mean=config.pseudo_mean, init_std=config.pseudo_std,
-                         initial_pseudo_inputs=initial, seed=seed, name="prior")
+                         initial_pseudo_inputs=initial, seed=seed,
+                         learn_weights=config.component_weights == "learned", name="prior")
     raise ValueError(f"prior={config.prior!r} is not supported; allowed: standard, mog, vamp.")
 
 

@@ -493,7 +493,7 @@ def _evaluate_and_report(config, paths, model, best, best_manager, state, histor
 
 def prior_usage_summary(usage: dict) -> dict:
     """The JSON part of evaluation.prior_usage (the per-component usage array left out)."""
-    return {k: usage[k] for k in ("num_components", "components_used", "effective_components")}
+    return {k: usage[k] for k in ("num_components", "components_used", "effective_components", "used_mass")}
 
 
 def _write_figures(config, paths, model, test_images, per_image_ll, history, usage) -> dict:

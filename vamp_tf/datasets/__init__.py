@@ -1,10 +1,10 @@
 """Datasets of the VampPrior experiments as tf.data pipelines (see pipeline.load).
 
-Importing this package registers the Frey Faces TFDS builder, so that
-`tfds.load("frey_faces")` works.
+Importing this package changes no global state. vamp_tf's own TFDS builders (Frey Faces,
+Caltech 101 Silhouettes) are registered when a dataset is first read through TFDS, or
+by `import vamp_tf.datasets.builders`, after which `tfds.load("frey_faces")` works.
 """
 
-from vamp_tf.datasets import frey_faces  # noqa: F401  (registers the TFDS builder)
 from vamp_tf.datasets.catalog import DATASETS, SPLITS, DatasetInfo, info
 from vamp_tf.datasets.errors import DataError
 from vamp_tf.datasets.pipeline import ENV_DATA_DIR, PREFETCH_BATCHES, examples, load, load_arrays, mix_seeds, split_images

@@ -17,6 +17,14 @@ class DatasetInfo:
     (each a tuple of file names that together make the dataset); tfds_name: the TFDS
     builder; urls: where the canonical files live; digests: sha256 of array contents
     (C-order bytes) of the canonical arrays, by array name.
+    split_method: how the canonical arrays become train / validation / test:
+      'given' (the files hold the three splits), 'holdout' (the last
+      split_sizes['validation'] training images are the validation split), or 'seeded'
+      (one pool of images, split by a shuffle seeded with split_seed).
+    tfds_splits: the TFDS splits read (for 'seeded', their union is the pool).
+    download_hosts: the hosts TFDS downloads from (resolved first, to fail fast offline).
+    custom_builder: the TFDS builder is vamp_tf's own (vamp_tf.datasets.builders), not
+      one of TFDS's catalogue.
     """
 
     name: str
@@ -28,6 +36,10 @@ class DatasetInfo:
     tfds_name: str
     urls: tuple[str, ...]
     digests: dict
+    split_method: str
+    tfds_splits: tuple[str, ...]
+    download_hosts: tuple[str, ...]
+    custom_builder: bool = False
 
 
 _MNIST_DIGESTS = {
@@ -44,7 +56,8 @@ DATASETS = {
         tfds_name="mnist",
         urls=("http://yann.lecun.com/exdb/mnist/ (the four IDX .gz files)",
               "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"),
-        digests=_MNIST_DIGESTS),
+        digests=_MNIST_DIGESTS, split_method="holdout", tfds_splits=("train", "test"),
+        download_hosts=("storage.googleapis.com",)),
     "binarized_mnist": DatasetInfo(
         name="binarized_mnist", image_shape=(28, 28, 1), likelihood="bernoulli", binarization="static",
         split_sizes={"train": 50000, "validation": 10000, "test": 10000},
@@ -55,14 +68,29 @@ DATASETS = {
               "binarized_mnist_{train,valid,test}.amat",),
         digests={"train": "43490d4d6ac9002727af4426d8748609fdb7e4094fa65ad8d681ea60082a7a5a",
                  "validation": "069b4f0beb389b776478c3e872b4df71c95ac4be64d7cbe6d32e24ebac8e6d5e",
-                 "test": "ca0294c3b8d984c7a1dc891015a8eea6f37bae59a34e35ea0fc8c47110a8dd86"}),
+                 "test": "ca0294c3b8d984c7a1dc891015a8eea6f37bae59a34e35ea0fc8c47110a8dd86"},
+        split_method="given", tfds_splits=("train", "validation", "test"),
+        download_hosts=("www.cs.toronto.edu",)),
     "frey_faces": DatasetInfo(
         name="frey_faces", image_shape=(28, 20, 1), likelihood="discretized_logistic", binarization="none",
         split_sizes={"train": 1565, "validation": 200, "test": 200},
         local_files=(("frey_rawface.mat",),),
         tfds_name="frey_faces",
         urls=("https://cs.nyu.edu/~roweis/data/frey_rawface.mat",),
-        digests={"ff": "fbd70c2c992104024a20f4d253da1a1132eb6bf8ed142dccbe7d2b1743b705c4"}),
+        digests={"ff": "fbd70c2c992104024a20f4d253da1a1132eb6bf8ed142dccbe7d2b1743b705c4"},
+        split_method="seeded", tfds_splits=("train",), download_hosts=("cs.nyu.edu",), custom_builder=True),
+    # The full, unsplit file (8,671 silhouettes of 101 classes). The paper used Marlin's
+    # split1 file (4,100 / 2,264 / 2,307), which is not available here: this is a seeded
+    # split of the same sizes, so numbers are comparable with the paper's only in kind.
+    "caltech101_silhouettes": DatasetInfo(
+        name="caltech101_silhouettes", image_shape=(28, 28, 1), likelihood="bernoulli", binarization="static",
+        split_sizes={"train": 4100, "validation": 2264, "test": 2307},
+        local_files=(("caltech101_silhouettes_28.mat",),),
+        tfds_name="caltech101_silhouettes",
+        urls=("https://people.cs.umass.edu/~marlin/data/caltech101_silhouettes_28.mat",),
+        digests={"X": "2414994d9887273c201063dc3c71351f966460b3eec0a79be3d02fe05c6f935c"},
+        split_method="seeded", tfds_splits=("train",), download_hosts=("people.cs.umass.edu",),
+        custom_builder=True),
 }
 
 SPLITS = ("train", "validation", "test")

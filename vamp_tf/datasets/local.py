@@ -20,7 +20,7 @@ from vamp_tf.datasets.errors import DataError
 
 # Where files may sit inside a data directory (the shared layout keeps the IDX files in
 # mnist_idx/).
-SUBDIRECTORIES = ("", "mnist_idx", "mnist", "binarized_mnist", "frey_faces")
+SUBDIRECTORIES = ("", "mnist_idx", "mnist", "binarized_mnist", "frey_faces", "caltech101_silhouettes")
 
 
 def find_file(data_dir: str, filename: str) -> Optional[str]:
@@ -118,12 +118,26 @@ def _frey_faces(paths, info):
     return {"all": ff.T.reshape(-1, 28, 20)}
 
 
-_READERS = {"mnist": _mnist, "binarized_mnist": _binarized_mnist, "frey_faces": _frey_faces}
+def caltech_images(x: np.ndarray) -> np.ndarray:
+    """Rows of caltech101_silhouettes_28.mat (column-major 28 x 28, 0 = object) -> upright
+    uint8 images with 1 = object, as the paper's reference code reads them (1 - x, Fortran order)."""
+    return (1 - np.asarray(x, np.uint8).reshape(-1, 28, 28).transpose(0, 2, 1)).astype(np.uint8)
+
+
+def _caltech101_silhouettes(paths, info):
+    x = _check_digest(np.ascontiguousarray(_read_mat(paths[0], "X", info)), info.digests["X"], paths[0], info)
+    return {"all": caltech_images(x)}
+
+
+# The file format of each dataset's canonical files (the one place a name picks a reader).
+_READERS = {"mnist": _mnist, "binarized_mnist": _binarized_mnist, "frey_faces": _frey_faces,
+            "caltech101_silhouettes": _caltech101_silhouettes}
 
 
 def read(info: DatasetInfo, data_dir: str) -> Optional[dict]:
-    """Arrays of uint8 images [N, height, width] by split ('all' for Frey Faces, which is
-    split later with a seed), or None if the directory holds no complete set of files."""
+    """Arrays of uint8 images [N, height, width] by split ('all' for the datasets whose
+    split_method is 'seeded': they are split later with a seed), or None if the directory
+    holds no complete set of files."""
     for alternative in info.local_files:
         paths = [find_file(data_dir, name) for name in alternative]
         if all(paths):

@@ -11,7 +11,8 @@ pipeline is ready in milliseconds and every random choice is a function of the s
 - validation and test images of dynamically binarized datasets are binarized once, each
   with a seed made from a fixed constant and the image's own bytes, so every run scores the
   same binary images whichever source (files or TFDS, whose order differs) they came from;
-- Frey Faces is split 1565 / 200 / 200 by a shuffle seeded with `split_seed`.
+- Frey Faces (1565 / 200 / 200) and Caltech 101 Silhouettes (4100 / 2264 / 2307) are
+  split by a shuffle seeded with `split_seed`.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def split_images(name: str, split: str, data_dir: Optional[str] = None, split_se
     info = catalog.info(name)
     catalog.check_split(split)
     arrays = load_arrays(name, data_dir, tfds_data_dir, download)
-    if "all" in arrays:  # Frey Faces: a seeded split of all images
+    if info.split_method == "seeded":  # one pool of images, split by a seeded shuffle
         order = np.random.default_rng(split_seed).permutation(len(arrays["all"]))
         sizes = info.split_sizes
         start = {"train": 0, "validation": sizes["train"], "test": sizes["train"] + sizes["validation"]}[split]
@@ -130,12 +131,13 @@ def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
          download: bool = True) -> tf.data.Dataset:
     """A tf.data.Dataset of float32 image batches [batch, height, width, 1] in [0, 1].
 
-    name: 'mnist' (dynamic binarization), 'binarized_mnist' (static) or 'frey_faces'.
+    name: 'mnist' (dynamic binarization), 'binarized_mnist' (static), 'frey_faces' (gray)
+      or 'caltech101_silhouettes' (binary); see catalog.DATASETS.
     split: 'train', 'validation' or 'test'.
     seed, epoch: decide the shuffle order and the dynamic binarization of this epoch.
     shuffle: default True for 'train', False otherwise (evaluation order is fixed).
     num_examples: use only this many images, evenly spaced through the split (0 = all).
-    split_seed: the seed of the Frey Faces split.
+    split_seed: the seed of the split of datasets distributed unsplit (Frey Faces, Caltech).
     Raises DataError if the data cannot be found or read, ValueError for unknown names.
     """
     info = catalog.info(name)

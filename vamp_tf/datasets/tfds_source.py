@@ -17,14 +17,6 @@ import numpy as np
 from vamp_tf.datasets.catalog import DatasetInfo
 from vamp_tf.datasets.errors import DataError
 
-# Hosts each TFDS builder downloads from.
-_HOSTS = {
-    "mnist": ("storage.googleapis.com",),
-    "binarized_mnist": ("www.cs.toronto.edu",),
-    "frey_faces": ("cs.nyu.edu",),
-}
-
-
 def default_dir() -> str:
     return os.environ.get("TFDS_DATA_DIR") or os.path.join(os.path.expanduser("~"), "tensorflow_datasets")
 
@@ -61,35 +53,37 @@ def _remove_new(root: str, before: set, root_existed: bool) -> None:
 
 
 def _to_arrays(info: DatasetInfo, tfds_data: dict) -> dict:
-    """uint8 images by split. TFDS stores examples in a hashed order: Frey Faces is put
-    back in file order by its index; MNIST keeps TFDS's order (its evaluation images are
-    binarized by content, so the scored images do not depend on the order)."""
+    """uint8 images by split, laid out as local.read lays them out (info.split_method).
+
+    TFDS stores examples in a hashed order: vamp_tf's own builders store each image's index
+    in its file, which puts them back in file order; MNIST keeps TFDS's order (its
+    evaluation images are binarized by content, so the scored images do not depend on it)."""
     images = {}
     for split, features in tfds_data.items():
         x = np.asarray(features["image"])[..., 0]
         if "index" in features:
             x = x[np.argsort(np.asarray(features["index"]), kind="stable")]
         images[split] = x
-    if info.name == "mnist":
-        return {"train": images["train"][:50000], "validation": images["train"][50000:], "test": images["test"]}
-    if info.name == "frey_faces":
-        return {"all": images["train"]}
+    if info.split_method == "seeded":
+        return {"all": np.concatenate([images[s] for s in info.tfds_splits])}
+    if info.split_method == "holdout":
+        n_train = info.split_sizes["train"]
+        return {"train": images["train"][:n_train], "validation": images["train"][n_train:], "test": images["test"]}
     return images
 
 
 def read(info: DatasetInfo, tfds_data_dir: Optional[str], download: bool) -> dict:
     """uint8 arrays by split, like local.read; raises DataError with the reason."""
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-    from vamp_tf.datasets import frey_faces  # noqa: F401  (registers the builder)
+    if info.custom_builder:
+        from vamp_tf.datasets import builders  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
 
     root = tfds_data_dir or default_dir()
     builder = tfds.builder(info.tfds_name, data_dir=root)
-    splits = ["train", "test"] if info.name == "mnist" else (
-        ["train"] if info.name == "frey_faces" else ["train", "validation", "test"])
     if not builder.is_prepared():
         if not download:
             raise DataError(f"TFDS has not prepared {info.tfds_name} in {root} and downloading is off")
-        problem = network_problem(_HOSTS[info.name])
+        problem = network_problem(info.download_hosts)
         if problem:
             raise DataError(f"TFDS cannot download {info.tfds_name}: {problem}")
         root_existed, before = os.path.isdir(root), _snapshot(root)
@@ -99,5 +93,5 @@ def read(info: DatasetInfo, tfds_data_dir: Optional[str], download: bool) -> dic
             _remove_new(root, before, root_existed)
             raise DataError(f"TFDS failed to download/prepare {info.tfds_name} into {root}: "
                             f"{type(e).__name__}: {str(e).splitlines()[0][:300]}") from e
-    data = {s: tfds.as_numpy(builder.as_dataset(split=s, batch_size=-1)) for s in splits}
+    data = {s: tfds.as_numpy(builder.as_dataset(split=s, batch_size=-1)) for s in info.tfds_splits}
     return _to_arrays(info, data)
