@@ -28,7 +28,9 @@ setuptools.setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.13",
-    packages=setuptools.find_packages(include=["vamp_tf", "vamp_tf.*", "trainers", "export", "bench", "experiments"]),
+    # The product only: the library, the trainer and the exporter. tools/ and bench/ are
+    # repository tooling, run from a checkout.
+    packages=setuptools.find_packages(include=["vamp_tf", "vamp_tf.*", "trainers", "export"]),
     package_data={"vamp_tf.datasets": ["checksums.tsv"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest==9.2.0"]},

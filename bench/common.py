@@ -9,7 +9,6 @@ import re
 import resource
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from vamp_tf import files
@@ -71,7 +70,3 @@ def write_section(name: str, command: str, rows: list[tuple[str, str]]) -> None:
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
     with open(README, "w") as f:
         f.write(text)
-
-
-def np_float(x) -> float:
-    return float(np.asarray(x))

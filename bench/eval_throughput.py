@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from trainers import main as trainer_flags  # noqa: E402,F401  (defines the trainer's flags)
+from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags and flagfiles)
 
 _IMAGES = flags.DEFINE_integer("images", 200, "Test images timed.")
 _WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into bench/README.md.")
@@ -24,17 +24,17 @@ _WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into
 
 def main(argv):
     del argv
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from bench import common  # pylint: disable=import-outside-toplevel
-    from vamp_tf import datasets, evaluation  # pylint: disable=import-outside-toplevel
+    from vamp_tf import datasets, evaluation, workdir  # pylint: disable=import-outside-toplevel
     from vamp_tf.model import build_model  # pylint: disable=import-outside-toplevel
 
     config = trainer_flags.config_from_flags()
     t = config.train
-    model = build_model(config.model, seed=t.seed, restoring=True)
-    checkpoint = tf.train.latest_checkpoint(os.path.join(trainer_flags._WORKDIR.value, "checkpoints", "best"))  # pylint: disable=protected-access
-    if checkpoint:
-        tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    checkpoint = None
+    if trainer_flags.WORKDIR.value and workdir.read_config(trainer_flags.WORKDIR.value) is not None:
+        model, config, checkpoint = workdir.restore_model(trainer_flags.WORKDIR.value)
+    else:
+        model = build_model(config.model, seed=t.seed)
     images = datasets.examples(t.dataset, "test", t.data_dir, t.split_seed, _IMAGES.value)
     evaluation.log_likelihood(model, images[:t.eval_batch_size], num_samples=t.eval_samples,
                               batch_size=t.eval_batch_size)  # warm-up

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from trainers import main as trainer_flags  # noqa: E402,F401  (defines the trainer's flags)
+from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags and flagfiles)
 
 _TIMED_EPOCHS = flags.DEFINE_integer("timed_epochs", 2, "Epochs timed after the warm-up epoch.")
 _WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into bench/README.md.")
@@ -29,18 +29,18 @@ def main(argv):
     import numpy as np  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from bench import common  # pylint: disable=import-outside-toplevel
-    from vamp_tf import evaluation, train_lib  # pylint: disable=import-outside-toplevel
+    from vamp_tf import datasets, evaluation  # pylint: disable=import-outside-toplevel
+    from vamp_tf.trainer import Trainer  # pylint: disable=import-outside-toplevel
 
-    if trainer_flags._INTRA_OP_THREADS.value:  # pylint: disable=protected-access
-        tf.config.threading.set_intra_op_parallelism_threads(trainer_flags._INTRA_OP_THREADS.value)
+    if trainer_flags.INTRA_OP_THREADS.value:
+        tf.config.threading.set_intra_op_parallelism_threads(trainer_flags.INTRA_OP_THREADS.value)
     config = trainer_flags.config_from_flags()
-    from vamp_tf import datasets  # pylint: disable=import-outside-toplevel
     start = time.perf_counter()  # a cold load: files read and checksummed, pipeline built, first batch
     next(iter(datasets.load(config.train.dataset, "train", config.train.batch_size, data_dir=config.train.data_dir)))
     load_seconds = time.perf_counter() - start
-    trainer = train_lib.Trainer(config)
+    trainer = Trainer(config)
     beta = tf.constant(0.5)
-    validation = train_lib.evaluation_images(config, "validation")
+    validation = datasets.evaluation_images(config.train, "validation")
     validate = evaluation.ElboTerms(trainer.model, seed=0)
 
     def run_epoch(epoch):

@@ -14,25 +14,20 @@ The SavedModel's functions check that inputs are finite (InvalidArgumentError na
 input). TFLite has no such op; its functions are the unchecked twins, and
 export/sample.py checks inputs in numpy instead.
 
-Export libraries return artifacts; export/main.py writes them.
+Export libraries return artifacts; export/main.py restores a run (vamp_tf.workdir) and
+writes them.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 
-from vamp_tf import files
 from vamp_tf.config import Config
-from vamp_tf.model import LatentVariableModel, build_model
-
-
-class ExportError(ValueError):
-    """A run cannot be exported (no checkpoint, bad workdir)."""
+from vamp_tf.model import LatentVariableModel
 
 
 def _finite(tensor, name):
@@ -83,29 +78,6 @@ class GenerativeModule(tf.Module):
     def signatures(self) -> dict:
         return {"decode": self.decode.get_concrete_function(), "sample": self.sample.get_concrete_function(),
                 "encode": self.encode.get_concrete_function()}
-
-
-def restore_model(workdir: str, which: str = "best") -> tuple[LatentVariableModel, Config, str]:
-    """The model of a training run, with the weights of its best (or latest) checkpoint.
-
-    Returns (model, config, checkpoint path). Raises ExportError if the workdir holds no
-    run or no checkpoint.
-    """
-    stored = files.read_json(os.path.join(workdir, "config.json"))
-    if stored is None:
-        raise ExportError(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
-    config = Config.from_dict(stored)
-    directory = os.path.join(workdir, "checkpoints", which)
-    path = tf.train.latest_checkpoint(directory)
-    if path is None and which == "best":
-        directory = os.path.join(workdir, "checkpoints", "latest")
-        path = tf.train.latest_checkpoint(directory)
-    if path is None:
-        raise ExportError(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}: train the run first "
-                          f"(python -m trainers.main ... --workdir={workdir}).")
-    model = build_model(config.model, seed=config.train.seed, restoring=True)
-    tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
-    return model, config, path
 
 
 def save_saved_model(module: GenerativeModule, directory: str) -> str:

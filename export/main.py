@@ -27,15 +27,15 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np  # pylint: disable=import-outside-toplevel
     from export import export_lib  # pylint: disable=import-outside-toplevel
-    from vamp_tf import files  # pylint: disable=import-outside-toplevel
+    from vamp_tf import files, workdir  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
     # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
     # vamp_tf logs on its own logger, kept at INFO.
     logging.set_verbosity(logging.WARNING)
     std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
     try:
-        model, config, checkpoint = export_lib.restore_model(_WORKDIR.value, _CHECKPOINT.value)
-    except export_lib.ExportError as e:
+        model, config, checkpoint = workdir.restore_model(_WORKDIR.value, _CHECKPOINT.value)
+    except workdir.RunNotFound as e:
         logging.error("%s", e)
         raise SystemExit(2) from None
     module = export_lib.GenerativeModule(model)

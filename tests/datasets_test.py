@@ -11,6 +11,9 @@ from vamp_tf import datasets
 from vamp_tf.datasets import tfds_source
 
 
+PINNED_CALTECH_FIRST_TEST_PIXELS = 266  # split_seed 0
+
+
 def _all(ds):
     return np.concatenate([b.numpy() for b in ds])
 
@@ -18,7 +21,8 @@ def _all(ds):
 @pytest.mark.parametrize("name,sizes,shape", [
     ("mnist", (50000, 10000, 10000), (28, 28, 1)),
     ("binarized_mnist", (50000, 10000, 10000), (28, 28, 1)),
-    ("frey_faces", (1565, 200, 200), (28, 20, 1))])
+    ("frey_faces", (1565, 200, 200), (28, 20, 1)),
+    ("caltech101_silhouettes", (4100, 2264, 2307), (28, 28, 1))])
 def test_split_sizes_shapes_dtypes_and_values(real_data_dir, name, sizes, shape):
     for split, size in zip(datasets.SPLITS, sizes):
         x = _all(datasets.load(name, split, batch_size=1000, data_dir=real_data_dir))
@@ -145,15 +149,46 @@ def test_failed_download_leaves_nothing_behind(tmp_path, monkeypatch):
     assert sorted(p.name for p in tfds_dir.iterdir()) == ["keep.txt"]
 
 
-def test_frey_faces_tfds_builder_from_manual_dir(real_data_dir, tmp_path):
+@pytest.mark.parametrize("name", ["frey_faces", "caltech101_silhouettes"])
+def test_own_tfds_builders_from_manual_dir_give_the_local_arrays(real_data_dir, tmp_path, name):
     import tensorflow_datasets as tfds
-    builder = tfds.builder("frey_faces", data_dir=str(tmp_path))
+    from vamp_tf.datasets import builders  # noqa: F401  (registers them)
+    builder = tfds.builder(name, data_dir=str(tmp_path))
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=real_data_dir))
-    # TFDS stores the frames in a hashed order; vamp_tf's TFDS source restores the file's.
-    from_tfds = tfds_source.read(datasets.info("frey_faces"), str(tmp_path), download=False)["all"]
-    np.testing.assert_array_equal(from_tfds, datasets.load_arrays("frey_faces", real_data_dir)["all"])
+    # TFDS stores the images in a hashed order; vamp_tf's TFDS source restores the file's.
+    from_tfds = tfds_source.read(datasets.info(name), str(tmp_path), download=False)["all"]
+    np.testing.assert_array_equal(from_tfds, datasets.load_arrays(name, real_data_dir)["all"])
     stored = tfds.as_numpy(builder.as_dataset(split="train", batch_size=-1))["image"][..., 0]
     assert not np.array_equal(stored, from_tfds)
+
+
+def test_caltech_is_upright_binary_objects_in_a_stable_seeded_split(real_data_dir):
+    import scipy.io
+    raw = scipy.io.loadmat(os.path.join(real_data_dir, "caltech101_silhouettes_28.mat"))["X"]
+    pool = datasets.load_arrays("caltech101_silhouettes", real_data_dir)["all"]
+    assert pool.shape == (8671, 28, 28) and pool.dtype == np.uint8 and set(np.unique(pool)) == {0, 1}
+    np.testing.assert_array_equal(pool[5], 1 - raw[5].reshape(28, 28, order="F"))  # 1 = object, upright
+    splits = [datasets.split_images("caltech101_silhouettes", s, real_data_dir) for s in datasets.SPLITS]
+    assert [len(x) for x in splits] == [4100, 2264, 2307]
+    flat = np.concatenate(splits).reshape(8671, -1)
+    assert len({row.tobytes() for row in flat}) == len({row.tobytes() for row in pool.reshape(8671, -1)})
+    again = datasets.split_images("caltech101_silhouettes", "test", real_data_dir, split_seed=0)
+    other = datasets.split_images("caltech101_silhouettes", "test", real_data_dir, split_seed=1)
+    np.testing.assert_array_equal(again, splits[2])
+    assert not np.array_equal(other, splits[2])
+    # Pinned: the first test image's pixel count (a changed split would change every number).
+    assert int(splits[2][0].sum()) == PINNED_CALTECH_FIRST_TEST_PIXELS
+
+
+def test_caltech_checksum_failure_names_the_file_and_the_fix(real_data_dir, tmp_path):
+    import scipy.io
+    m = scipy.io.loadmat(os.path.join(real_data_dir, "caltech101_silhouettes_28.mat"))
+    x = m["X"].copy()
+    x[0, 0] = 1 - x[0, 0]
+    scipy.io.savemat(str(tmp_path / "caltech101_silhouettes_28.mat"), {"X": x, "Y": m["Y"]})
+    with pytest.raises(datasets.DataError, match="(?s)caltech101_silhouettes_28.mat: content checksum mismatch.*"
+                                                 "people.cs.umass.edu/~marlin"):
+        datasets.load_arrays("caltech101_silhouettes", str(tmp_path))
 
 
 def test_evaluation_binarization_does_not_depend_on_image_order(real_data_dir, monkeypatch):
@@ -170,7 +205,7 @@ def test_evaluation_binarization_does_not_depend_on_image_order(real_data_dir, m
 
 
 def test_bad_names_raise_value_errors(real_data_dir):
-    with pytest.raises(ValueError, match="dataset='cifar'.*allowed: mnist, binarized_mnist, frey_faces"):
+    with pytest.raises(ValueError, match="dataset='cifar'.*allowed: mnist, binarized_mnist, frey_faces, caltech101"):
         datasets.load("cifar", "train", 10)
     with pytest.raises(ValueError, match="split='valid'"):
         datasets.load("mnist", "valid", 10, data_dir=real_data_dir)

@@ -8,8 +8,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from export import export_lib
-from vamp_tf import datasets, evaluation
+from vamp_tf import datasets, evaluation, workdir
 
 tfd = tfp.distributions
 
@@ -97,7 +96,7 @@ def test_invariant_to_chunking_and_to_the_other_images_of_a_batch():
 
 
 def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, real_data_dir):
-    model, cfg, _ = export_lib.restore_model(small_runs["mnist_vamp"])
+    model, cfg, _ = workdir.restore_model(small_runs["mnist_vamp"])
     x = datasets.examples("mnist", "test", real_data_dir, num_examples=100)
     elbo = evaluation.elbo_terms(model, x)
     ll = evaluation.log_likelihood(model, x, num_samples=500)
@@ -109,10 +108,11 @@ def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, r
     np.testing.assert_allclose(usage["usage"].sum(), 1.0, rtol=1e-6)
     assert 1.0 <= usage["effective_components"] <= cfg.model.num_components
     assert 1 <= usage["components_used"] <= cfg.model.num_components
+    np.testing.assert_allclose(usage["used_mass"], usage["components_used"] / cfg.model.num_components, rtol=1e-6)
 
 
 def test_hvae_estimate_bounds_its_elbo_and_reports_both_layers(small_runs, real_data_dir):
-    model, _, _ = export_lib.restore_model(small_runs["frey_hvae_vamp"])
+    model, _, _ = workdir.restore_model(small_runs["frey_hvae_vamp"])
     x = datasets.examples("frey_faces", "test", real_data_dir)
     elbo = evaluation.elbo_terms(model, x)
     assert evaluation.log_likelihood(model, x, num_samples=300)["mean"] >= elbo["elbo"]
@@ -159,9 +159,14 @@ def test_prior_usage_counts_the_components_the_data_falls_in():
     np.testing.assert_allclose(usage["usage"], [1 / 3, 1 / 3, 0.0, 1 / 3], atol=1e-7)
     np.testing.assert_allclose(usage["effective_components"], 3.0, rtol=1e-6)
     assert usage["components_used"] == 2 and usage["num_components"] == 4
+    np.testing.assert_allclose(usage["used_mass"], 0.5)  # components 0 and 1 win; each has weight 1/4
     single = evaluation.prior_usage(PointsAsLatents(tfd.MultivariateNormalDiag(tf.zeros(2))), points)
     assert single["num_components"] == single["components_used"] == 1
     np.testing.assert_allclose(single["effective_components"], 1.0)
+    assert single["used_mass"] == 1.0
+    weighted = tfd.MixtureSameFamily(tfd.Categorical(probs=tf.constant([0.7, 0.1, 0.1, 0.1])),
+                                     tfd.MultivariateNormalDiag(loc, tf.ones([4, 2])))
+    np.testing.assert_allclose(evaluation.prior_usage(PointsAsLatents(weighted), points)["used_mass"], 0.8, rtol=1e-6)
 
 
 def test_bits_per_dim():

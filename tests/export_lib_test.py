@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib
-from vamp_tf import config, priors
+from vamp_tf import priors, workdir
 
 
 def noise(rng, n, module):
@@ -17,8 +17,8 @@ def noise(rng, n, module):
 def exported(small_runs, tmp_path_factory):
     """{name: (keras model, module, loaded SavedModel, {function: tflite bytes})}."""
     out = {}
-    for name, workdir in small_runs.items():
-        keras_model, cfg, _ = export_lib.restore_model(workdir)
+    for name, run in small_runs.items():
+        keras_model, cfg, _ = workdir.restore_model(run)
         module = export_lib.GenerativeModule(keras_model)
         directory = str(tmp_path_factory.mktemp(name) / "saved_model")
         export_lib.save_saved_model(module, directory)
@@ -80,16 +80,6 @@ def test_bad_inputs_name_the_problem(exported, tmp_path):
     _, module, loaded, _ = exported["mnist_vamp"]
     with pytest.raises(tf.errors.InvalidArgumentError, match="z must be finite"):
         loaded.signatures["decode"](z=tf.constant(np.full((1, module.latent_width), np.nan, np.float32)))
-    with pytest.raises((ValueError, TypeError), match="shape|incompatible|Binding"):
+    with pytest.raises(TypeError, match=f"Can not cast TensorSpec\\(shape=\\(2, {module.latent_width + 1}\\).* to "
+                                        f"TensorSpec\\(shape=\\(None, {module.latent_width}\\)"):
         module.decode(tf.zeros([2, module.latent_width + 1]))
-    with pytest.raises(export_lib.ExportError, match="no config.json"):
-        export_lib.restore_model(str(tmp_path))
-
-
-def test_export_from_a_run_without_checkpoint_fails_clearly(real_data_dir, tmp_path):
-    from vamp_tf import train_lib
-    cfg = config.Config(config.ModelConfig(latent_dim=2, hidden_units=4, num_components=2),
-                        config.TrainConfig(data_dir=real_data_dir))
-    train_lib.prepare_workdir(cfg, str(tmp_path))
-    with pytest.raises(export_lib.ExportError, match="no checkpoint in .*train the run first"):
-        export_lib.restore_model(str(tmp_path))

@@ -78,14 +78,14 @@ def test_standard_prior_is_unit_gaussian():
     np.testing.assert_allclose(dist.log_prob(np.zeros((2, 3), np.float32)).numpy(), -1.5 * np.log(2 * np.pi), rtol=1e-6)
 
 
-def _separated_vamp_prior(num_components):
+def _separated_vamp_prior(num_components, learn_weights=False):
     """A VampPrior whose components sit far apart, so a sample's component is identifiable."""
     def encoder(u):
         flat = tf.reshape(u, [tf.shape(u)[0], -1])
         return 100.0 * flat, tf.fill(tf.shape(flat), -6.0)
     images = np.eye(num_components, dtype=np.float32).reshape(num_components, num_components, 1, 1)
     return priors.VampPrior(encoder, num_components, (num_components, 1, 1), num_components,
-                            initial_pseudo_inputs=images)
+                            initial_pseudo_inputs=images, learn_weights=learn_weights)
 
 
 def test_vamp_prior_samples_hit_every_component_equally_often():
@@ -114,3 +114,40 @@ def test_bad_sizes_and_names_raise_value_errors():
         config.ModelConfig(prior="flow")
     with pytest.raises(ValueError, match="initial_pseudo_inputs has 2"):
         priors.VampPrior(lambda u: u, 2, (2, 2, 1), 3, initial_pseudo_inputs=np.zeros((2, 2, 2, 1)))
+
+
+def test_initialize_from_data_sets_k_noisy_training_images():
+    prior = priors.VampPrior(lambda u: (tf.reshape(u, [tf.shape(u)[0], -1])[:, :2], tf.zeros([tf.shape(u)[0], 2])),
+                             latent_dim=2, input_shape=(3, 2, 1), num_components=4, init_mean=0.5, init_std=0.02)
+    images = np.random.default_rng(0).random((10, 3, 2, 1)).astype(np.float32)
+    prior.initialize_from_data(images, noise_std=0.01, seed=5)
+    u = prior.pseudo_inputs_variable.numpy().reshape(4, 3, 2, 1)
+    nearest = np.abs(u[:, None] - images[None]).reshape(4, 10, -1).max(-1)
+    assert np.all(nearest.min(1) < 0.05) and len(set(nearest.argmin(1))) == 4
+    with pytest.raises(ValueError, match="expected \\[N, 3, 2, 1\\]"):
+        prior.initialize_from_data(images[..., 0], noise_std=0.01)
+
+
+def test_learned_weights_are_a_trainable_mixture_that_samples_and_scores():
+    prior = _separated_vamp_prior(4, learn_weights=True)
+    prior.logits.assign(np.log([0.7, 0.1, 0.1, 0.1]).astype(np.float32))
+    dist = prior.distribution()
+    z = dist.sample(20000, seed=(1, 2)).numpy()
+    np.testing.assert_allclose(np.bincount(np.argmax(z, axis=1), minlength=4) / 20000, [0.7, 0.1, 0.1, 0.1], atol=0.015)
+    mean, log_variance = (t.numpy() for t in prior.components())
+    encoder = networks.Encoder(latent_dim=4, hidden_units=8)
+    scored = priors.VampPrior(encoder, latent_dim=4, input_shape=(5, 3, 1), num_components=3, init_mean=0.5,
+                              init_std=0.3, seed=2, learn_weights=True)
+    scored.logits.assign([1.0, -1.0, 0.5])
+    points = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+    m, lv = (t.numpy() for t in encoder(scored.pseudo_inputs))
+    np.testing.assert_allclose(scored.distribution().log_prob(points).numpy(),
+                               reference_mixture_log_prob(points, m, lv, tf.nn.log_softmax([1.0, -1.0, 0.5]).numpy()),
+                               rtol=1e-5, atol=1e-5)
+    # A component no point is near: gradient -w_k on its logit (responsibility 0 minus its weight).
+    far = tf.constant(mean[:1] + 0.0)  # a point at component 0
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(prior.distribution().log_prob(far))
+    grad = tape.gradient(value, prior.logits).numpy()
+    np.testing.assert_allclose(grad[1:], -np.array([0.1, 0.1, 0.1]), rtol=1e-4)
+    assert grad[0] > 0

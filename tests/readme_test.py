@@ -1,18 +1,42 @@
-"""The README's API example runs and does what its comments say."""
+"""Every Python snippet of README.md and BUILD.md runs, and does what its comments say."""
 
 import os
 import re
 
 import numpy as np
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_readme_api_example_runs():
-    blocks = re.findall(r"```python\n(.*?)```", open(README).read(), re.S)
-    assert len(blocks) == 1 and len(blocks[0].strip().splitlines()) <= 10
+def snippets(name):
+    return re.findall(r"```python\n(.*?)```", open(os.path.join(REPO, name)).read(), re.S)
+
+
+def run(code, name):
     scope = {}
-    exec(compile(blocks[0], "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(code, name, "exec"), scope)  # noqa: S102
+    return scope
+
+
+def test_readme_prior_example_runs():
+    scope = run(snippets("README.md")[0], "README.md")
     assert scope["z"].shape == (16, 40) and scope["log_p"].shape == (16,)
     assert np.all(np.isfinite(scope["log_p"].numpy()))
     np.testing.assert_allclose(scope["pixels"].bin_probabilities().numpy().sum(-1), 1.0, atol=1e-5)
+
+
+def test_readme_keras_fit_example_runs(real_data_dir):
+    scope = run(snippets("README.md")[1], "README.md")
+    history = scope["history"].history
+    assert set(history) == {"loss", "elbo", "reconstruction", "kl"} and len(history["elbo"]) == 2
+    assert history["elbo"][1] > history["elbo"][0]
+    assert scope["terms"]["elbo"].shape == (4,) and scope["ll"]["per_image"].shape == (4,)
+
+
+def test_build_md_snippet_reads_a_finished_run(small_runs, monkeypatch):
+    blocks = snippets("BUILD.md")
+    assert len(blocks) == 1
+    monkeypatch.setenv("VAMP_TF_EXAMPLE_RUN", small_runs["mnist_vamp"])
+    scope = run(blocks[0], "BUILD.md")
+    assert scope["results"]["complete"] and scope["checkpoint"].endswith("ckpt-1")
+    assert scope["config"].model.prior == "vamp" and scope["model"].prior.num_components == 5

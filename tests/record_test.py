@@ -5,7 +5,7 @@ import os
 import pytest
 from absl import app
 
-from experiments import record
+from tools import record
 
 
 def test_records_every_finished_run_under_the_root(tmp_path, fake_workdir):

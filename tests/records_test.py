@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from experiments import records
+from tools import records
 
 
 def test_a_finished_run_round_trips_through_its_record(tmp_path, fake_workdir):

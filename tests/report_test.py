@@ -3,7 +3,7 @@
 import os
 import re
 
-from experiments import records, report
+from tools import records, report
 
 
 def _record(fake_workdir, tmp_path, name, *args, **kwargs):

@@ -5,7 +5,7 @@ import os
 import pytest
 from absl import app
 
-from experiments import run_grid
+from tools import run_grid
 
 
 def test_grid_commands_cap_epochs_and_pass_threads_and_extra_flags():

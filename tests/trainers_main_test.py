@@ -6,7 +6,7 @@ import os
 import pytest
 from absl import flags
 
-from trainers import main
+from trainers import flags as trainer_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGFILES = sorted(glob.glob(os.path.join(REPO, "*.flags")) + glob.glob(os.path.join(REPO, "experiments", "*.flags")))
@@ -17,7 +17,7 @@ def parse():
     def _parse(*args):
         flags.FLAGS.unparse_flags()
         flags.FLAGS(["trainer", *args])
-        return main.config_from_flags()
+        return trainer_flags.config_from_flags()
     yield _parse
     flags.FLAGS.unparse_flags()
 

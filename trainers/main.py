@@ -4,7 +4,8 @@ r"""Trains and evaluates a VAE / HVAE with a VampPrior (or another prior).
     python -m trainers.main --flagfile=mnist.flags --epochs=3 --workdir=/tmp/run
 
 Rerunning the same command continues the run in --workdir from its last checkpoint.
-Only this binary reads flags; it builds a Config and calls train_lib.train_and_evaluate.
+Only binaries read flags (trainers/flags.py); this one builds a Config and calls
+train_lib.train_and_evaluate.
 """
 
 import os
@@ -14,79 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from vamp_tf import config as config_lib  # noqa: E402
-
-_DEFAULTS_MODEL = config_lib.ModelConfig()
-_DEFAULTS_TRAIN = config_lib.TrainConfig()
-
-_DATASET = flags.DEFINE_enum("dataset", "mnist", ["mnist", "binarized_mnist", "frey_faces", "caltech101_silhouettes"],
-                             "mnist: dynamically binarized; binarized_mnist: the static binarization; "
-                             "frey_faces: 256-level gray; caltech101_silhouettes: binary silhouettes.")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Directory with the canonical data files "
-                                "(default: $VAMP_TF_DATA_DIR; else TFDS downloads).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, results.json and figures go.",
-                               required=True)
-_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Delete the run in --workdir and start over.")
-_MODEL = flags.DEFINE_enum("model", "vae", list(config_lib.MODELS), "vae (one stochastic layer) or hvae (two).")
-_PRIOR = flags.DEFINE_enum("prior", _DEFAULTS_MODEL.prior, list(config_lib.PRIORS),
-                           "standard N(0, I), mog (learnable mixture), vamp (VampPrior).")
-_NUM_COMPONENTS = flags.DEFINE_integer("num_components", _DEFAULTS_MODEL.num_components,
-                                       "K: pseudo-inputs (vamp) or mixture components (mog).")
-_PSEUDO_INIT = flags.DEFINE_enum("pseudo_init", "random", list(config_lib.PSEUDO_INITS),
-                                 "random: N(mean, std); data: K training images plus noise.")
-_PSEUDO_MEAN = flags.DEFINE_float("pseudo_mean", None, "Mean of the random pseudo-input init "
-                                  "(default 0.05 binary, 0.5 gray).")
-_PSEUDO_STD = flags.DEFINE_float("pseudo_std", None, "Std of the pseudo-input init / data noise "
-                                 "(default 0.01 binary, 0.02 gray).")
-_COMPONENT_WEIGHTS = flags.DEFINE_enum(
-    "component_weights", _DEFAULTS_MODEL.component_weights, list(config_lib.COMPONENT_WEIGHTS),
-    "VampPrior mixture weights: uniform 1/K (the paper's) or learned (softmax of K trained logits).")
-_LATENT_DIM = flags.DEFINE_integer("latent_dim", _DEFAULTS_MODEL.latent_dim, "Size of z (each layer for hvae).")
-_HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", _DEFAULTS_MODEL.hidden_units, "Width of the gated layers.")
-_EPOCHS = flags.DEFINE_integer("epochs", _DEFAULTS_TRAIN.epochs, "Maximum number of epochs.")
-_WARMUP = flags.DEFINE_integer("warmup_epochs", _DEFAULTS_TRAIN.warmup_epochs,
-                               "KL warm-up: beta = min(1, epoch / warmup_epochs).")
-_PATIENCE = flags.DEFINE_integer("early_stopping_patience", _DEFAULTS_TRAIN.early_stopping_patience,
-                                 "Epochs without a better validation -ELBO, after warm-up, before stopping.")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", _DEFAULTS_TRAIN.batch_size, "Global batch size.")
-_LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULTS_TRAIN.learning_rate, "Adam's learning rate.")
-_OPTIMIZER = flags.DEFINE_enum("optimizer", _DEFAULTS_TRAIN.optimizer, list(config_lib.OPTIMIZERS),
-                               "adam, or adam_normgrad (per-variable normalised gradients, as the reference).")
-_SEED = flags.DEFINE_integer("seed", _DEFAULTS_TRAIN.seed, "Seeds weights, data order, binarization, noise.")
-_SPLIT_SEED = flags.DEFINE_integer("split_seed", _DEFAULTS_TRAIN.split_seed, "Seed of the split of unsplit datasets (Frey Faces, Caltech 101).")
-_EVAL_SAMPLES = flags.DEFINE_integer("eval_samples", _DEFAULTS_TRAIN.eval_samples,
-                                     "Importance samples per test image for the log-likelihood.")
-_EVAL_BATCH_SIZE = flags.DEFINE_integer("eval_batch_size", _DEFAULTS_TRAIN.eval_batch_size,
-                                        "Test images per importance-sampling step.")
-_TRAIN_EXAMPLES = flags.DEFINE_integer("train_examples", 0, "Use only this many training images (0: all).")
-_TEST_EXAMPLES = flags.DEFINE_integer("test_examples", 0,
-                                      "Use only this many validation and test images, evenly spaced (0: all).")
-_EVAL_EVERY = flags.DEFINE_integer("eval_every", _DEFAULTS_TRAIN.eval_every, "Validate every N epochs.")
-_INTRA_OP_THREADS = flags.DEFINE_integer(
-    "intra_op_threads", 0, "Threads per TensorFlow op (0: TensorFlow's default, all cores). Set 1 to run "
-    "several trainings side by side. A runtime setting: not part of the run's config.")
-_STRATEGY = flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
-                              "default: one device; mirrored: all local GPUs (or logical CPUs); "
-                              "multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG.")
-
-
-def config_from_flags() -> config_lib.Config:
-    """The Config the parsed flags describe (ValueError if a value is invalid)."""
-    from vamp_tf import datasets  # pylint: disable=import-outside-toplevel
-    info = datasets.info(_DATASET.value)
-    model = config_lib.ModelConfig(
-        input_shape=info.image_shape, likelihood=info.likelihood, model=_MODEL.value, prior=_PRIOR.value,
-        latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
-        pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
-        component_weights=_COMPONENT_WEIGHTS.value)
-    train = config_lib.TrainConfig(
-        dataset=_DATASET.value, data_dir=_DATA_DIR.value, split_seed=_SPLIT_SEED.value, epochs=_EPOCHS.value,
-        warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value, batch_size=_BATCH_SIZE.value,
-        learning_rate=_LEARNING_RATE.value, optimizer=_OPTIMIZER.value, seed=_SEED.value,
-        eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
-        train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,
-        strategy=_STRATEGY.value)
-    return config_lib.Config(model=model, train=train)
+from trainers import flags as trainer_flags  # noqa: E402
 
 
 def main(argv):
@@ -99,12 +28,14 @@ def main(argv):
     # vamp_tf logs on its own logger, kept at INFO.
     logging.set_verbosity(logging.WARNING)
     std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
-    if _INTRA_OP_THREADS.value:
-        tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP_THREADS.value)
-        tf.config.threading.set_inter_op_parallelism_threads(max(2, _INTRA_OP_THREADS.value))
+    threads = trainer_flags.INTRA_OP_THREADS.value
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
     try:
-        config = config_from_flags()
-        results = train_lib.train_and_evaluate(config, _WORKDIR.value, overwrite=_OVERWRITE.value)
+        config = trainer_flags.config_from_flags()
+        results = train_lib.train_and_evaluate(config, trainer_flags.WORKDIR.value,
+                                               overwrite=trainer_flags.OVERWRITE.value)
     except train_lib.TrainingInterrupted as e:
         logging.warning("%s", e)
         sys.exit(130)
@@ -115,10 +46,11 @@ def main(argv):
         m = results["metrics"]
         print(f"test log-likelihood {m['test_log_likelihood']:.2f} nats"
               + (f" ({m['bits_per_dim']:.3f} bits/dim)" if "bits_per_dim" in m else "")
-              + f"; results in {os.path.join(_WORKDIR.value, 'results.json')}")
+              + f"; results in {os.path.join(trainer_flags.WORKDIR.value, 'results.json')}")
 
 
 def run():
+    flags.mark_flag_as_required("workdir")
     app.run(main)
 
 

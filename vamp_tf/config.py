@@ -8,7 +8,6 @@ library code receives them as plain arguments. Validation happens once, in
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any, Optional
 
 MODELS = ("vae", "hvae")
@@ -169,9 +168,6 @@ class Config:
         model = dict(d["model"])
         model["input_shape"] = tuple(model["input_shape"])
         return cls(model=ModelConfig(**model), train=TrainConfig(**d["train"]))
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def differences(self, other: "Config", ignore=RESUMABLE_FIELDS) -> list[str]:
         """Names ('train.seed', ...) of the fields that differ, except those in `ignore`."""

@@ -19,9 +19,12 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf import networks
-
 tfd = tfp.distributions
+
+# Clamps of the reference implementation (Hardtanh): they keep the discretized logistic's
+# location inside [0, 1] and its scale in a trainable range.
+LOG_SCALE_RANGE = (-4.5, 0.0)
+LOGISTIC_LOC_RANGE = (1.0 / 512.0, 1.0 - 1.0 / 512.0)
 
 
 class DiscretizedLogistic(tfd.Distribution):
@@ -160,8 +163,8 @@ def discretized_logistic_likelihood(loc, log_scale) -> tfd.Distribution:
 
 
 def _constrain_discretized_logistic(params):
-    return {"loc": tf.clip_by_value(tf.sigmoid(params["loc"]), *networks.LOGISTIC_LOC_RANGE),
-            "log_scale": tf.clip_by_value(params["log_scale"], *networks.LOG_SCALE_RANGE)}
+    return {"loc": tf.clip_by_value(tf.sigmoid(params["loc"]), *LOGISTIC_LOC_RANGE),
+            "log_scale": tf.clip_by_value(params["log_scale"], *LOG_SCALE_RANGE)}
 
 
 @dataclasses.dataclass(frozen=True)

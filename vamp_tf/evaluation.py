@@ -18,7 +18,7 @@ importance-sampling estimate with the encoder as proposal (Burda et al., 2016):
 from __future__ import annotations
 
 import math
-from typing import Iterable, Union
+from typing import Callable, Iterable, Optional, Union
 
 import numpy as np
 import scipy.special
@@ -45,7 +45,7 @@ def _image_spec(model):
 
 
 def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
-                   samples_per_step: int = 500) -> dict:
+                   samples_per_step: int = 500, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Importance-sampled log p(x) per image.
 
     model: a vamp_tf.model.LatentVariableModel.
@@ -54,6 +54,8 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
     seed: seeds the noise (see the module docstring).
     batch_size: images per step; samples_per_step: samples per image per step (a multiple
       of NOISE_BLOCK; lowered to the smallest multiple covering S when S is smaller).
+    progress: called with the number of images done after each batch (e.g.
+      vamp_tf.progress.Progress.update), for passes that take minutes.
     Returns {'per_image': float64 [N] log-likelihoods in nats, 'mean': their mean}.
     """
     if num_samples < 1 or batch_size < 1 or samples_per_step < 1:
@@ -102,6 +104,8 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
         indices = tf.range(offset, offset + x.shape[0], dtype=tf.int64)
         out.append(estimate(x, indices).numpy())
         offset += x.shape[0]
+        if progress is not None:
+            progress(offset)
     per_image = np.concatenate(out) if out else np.zeros([0])
     return {"per_image": per_image, "mean": float(np.mean(per_image)) if len(per_image) else float("nan")}
 
@@ -114,7 +118,7 @@ class ElboTerms:
     not blurred by fresh noise each epoch).
 
     Call: images (array [N, H, W, C] or iterable of batches) -> {'elbo', 'reconstruction',
-    'kl', ... (HVAE: 'kl_z1', 'kl_z2')}: float means, and 'per_image_elbo': float64 [N].
+    'kl', ... (HVAE: 'kl_z1', 'kl_z2')}: float means over the images.
     """
 
     def __init__(self, model, seed: int = 0, batch_size: int = 500):
@@ -129,17 +133,15 @@ class ElboTerms:
         self._terms = terms
 
     def __call__(self, images) -> dict:
-        sums, per_image, offset = {}, [], 0
+        sums, offset = {}, 0
         for batch in _batches(images, self.batch_size):
             x = self.model.check_images(batch)
             out = self._terms(x, tf.constant(offset, tf.int64))
             for name, value in out.items():
                 sums[name] = sums.get(name, 0.0) + float(tf.reduce_sum(tf.cast(value, tf.float64)))
-            per_image.append(out["elbo"].numpy().astype(np.float64))
             offset += x.shape[0]
         means = {name: value / offset for name, value in sums.items()
                  if name not in ("log_prior", "log_posterior")}
-        means["per_image_elbo"] = np.concatenate(per_image)
         return means
 
 
@@ -214,6 +216,12 @@ def prior_usage(model, images, batch_size: int = 1000) -> dict:
     return {"num_components": int(np.size(usage)), "usage": usage,
             "effective_components": float(np.exp(entropy)), "components_used": len(winners),
             "used_mass": float(np.sum(weights[used])) if used else 0.0}
+
+
+def usage_summary(usage: dict) -> dict:
+    """The JSON part of `prior_usage` (the per-component usage array left out), as
+    results.json records it."""
+    return {k: usage[k] for k in ("num_components", "components_used", "effective_components", "used_mass")}
 
 
 def bits_per_dim(log_likelihood_nats, num_dims: int):

@@ -8,18 +8,20 @@ Both models share one contract, `log_densities(x, noise, prior)`, which returns 
 per-image, per-sample terms log p(x|z), log p(z), log q(z|x) for S samples; the ELBO is
 its S = 1 case and the importance-sampled log-likelihood (vamp_tf.evaluation) its
 S = 5000 case. Randomness is an input: `noise` is standard normal, [batch, S, noise_dim].
+
+The models train with vamp_tf's trainer (trainers/main.py) or, inside other Keras code,
+with `model.compile(optimizer); model.fit(dataset, callbacks=[KLWarmup(100)])`: both run
+vamp_tf.step.train_step, the one definition of a step.
 """
 
 from __future__ import annotations
-
-from typing import Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf import distributions, networks, priors
+from vamp_tf import distributions, networks, objectives, priors, step
 from vamp_tf.config import ModelConfig
 
 tfd = tfp.distributions
@@ -34,15 +36,40 @@ def _reparameterize(q, noise):
     return q.loc + q.scale.diag * noise
 
 
+FIT_TERMS = ("elbo", "reconstruction", "kl")  # metrics of fit / evaluate, besides 'loss'
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up for `model.fit`: sets model.kl_weight to min(1, epoch / warmup_epochs)
+    at the start of every (1-based) epoch, the schedule of the paper and of vamp_tf's trainer."""
+
+    def __init__(self, warmup_epochs: int = 100):
+        super().__init__()
+        self.warmup_epochs = warmup_epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.kl_weight.assign(objectives.warmup_beta(epoch + 1, self.warmup_epochs))
+
+
+class _FitState:
+    """What compile / fit / evaluate keep between steps: the KL weight and the metrics."""
+
+    def __init__(self):
+        self.kl_weight = tf.Variable(1.0, trainable=False, name="kl_weight")
+        self.metrics = [keras.metrics.Mean(name=name) for name in ("loss",) + FIT_TERMS]
+
+
 class LatentVariableModel(keras.Model):
     """Shared machinery; subclasses define `noise_dim`, `log_densities`, `posterior_means`,
     `reconstruct` and `generate`. Nothing is stored on the model inside `call`.
     """
 
-    def __init__(self, config: ModelConfig, **kwargs):
+    def __init__(self, config: ModelConfig, noise_seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.config = config
         self.likelihood = distributions.get_likelihood(config.likelihood)
+        self.noise_seed = int(noise_seed)  # seeds the noise of fit/evaluate batches that bring none
+        self._fit = _FitState()  # a plain object: its state is not part of the model's checkpoints
 
     # --- inputs ---------------------------------------------------------------------
     def check_images(self, x):
@@ -119,9 +146,10 @@ class LatentVariableModel(keras.Model):
     def call(self, x, noise=None, seed=None, training=False):
         """One-sample ELBO terms, per image.
 
-        x: [batch, height, width, channels] in [0, 1].
-        noise: [batch, noise_dim] N(0, 1), or None to draw it from `seed` (a shape [2]
-          int tensor for tf.random.stateless_normal; None: a random seed).
+        x: [batch, height, width, channels] in [0, 1] (numpy array or tensor).
+        noise: [batch, noise_dim] N(0, 1); or seed: a shape [2] int seed from which
+          tf.random.stateless_normal draws it (neither: the seed (noise_seed, 0), so the
+          same call gives the same numbers).
         Returns {'reconstruction': log p(x|z), 'kl': log q(z|x) - log p(z),
         'elbo': reconstruction - kl, ...}, each [batch]. Warm-up (beta) is applied by the
         loss (vamp_tf.objectives), not here.
@@ -129,7 +157,7 @@ class LatentVariableModel(keras.Model):
         x = self.check_images(x)
         if noise is None:
             if seed is None:
-                seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
+                seed = tf.constant([self.noise_seed, 0], tf.int64)
             noise = tf.random.stateless_normal([tf.shape(x)[0], self.noise_dim], seed=seed)
         terms = self.log_densities(x, noise[:, tf.newaxis, :], self.prior.distribution())
         out = {name: value[:, 0] for name, value in terms.items()}
@@ -144,9 +172,69 @@ class LatentVariableModel(keras.Model):
         """
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0x5eed, tf.int32)]) \
             if np.ndim(seed) == 0 else tf.convert_to_tensor(seed, tf.int32)
-        uniform = tf.random.stateless_uniform([num_samples], seed=seed)
-        normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=seed[::-1] + 1)
+        uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        uniform = tf.random.stateless_uniform([num_samples], seed=uniform_seed)
+        normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=normal_seed)
         return self.generate(uniform, normal).mean()
+
+    # --- Keras compile / fit ----------------------------------------------------------
+    def compile(self, optimizer="adam", **kwargs):
+        """Prepares `fit` / `evaluate`: the loss is the negative ELBO (with the KL weight
+        `kl_weight`, 1 unless a KLWarmup callback sets it); metrics 'loss', 'elbo',
+        'reconstruction', 'kl' are means per image over the epoch."""
+        if kwargs.get("loss") is not None:
+            raise ValueError("compile(loss=...) is not supported: the loss of a vamp_tf model is its negative ELBO. "
+                             "Call compile(optimizer) only.")
+        super().compile(optimizer=optimizer, **kwargs)
+
+    @property
+    def kl_weight(self) -> tf.Variable:
+        """beta of fit's loss -(reconstruction - beta * kl); set by KLWarmup (default 1)."""
+        return self._fit.kl_weight
+
+    @property
+    def metrics(self):
+        return list(self._fit.metrics)
+
+    def _fit_batch(self, data):
+        """(images, noise) of a fit/evaluate batch: images, (images,) or (images, noise).
+        Batches without noise get it from (noise_seed, the optimizer's step, the replica)."""
+        if isinstance(data, (tuple, list)):
+            images, noise = (data[0], data[1]) if len(data) > 1 else (data[0], None)
+        else:
+            images, noise = data, None
+        images = tf.convert_to_tensor(images, tf.float32)
+        if noise is None:
+            replica = tf.distribute.get_replica_context()
+            replica_id = replica.replica_id_in_sync_group if replica is not None else 0
+            step_index = self.optimizer.iterations if self.optimizer is not None else tf.constant(0, tf.int64)
+            key = tf.random.experimental.stateless_fold_in(
+                tf.stack([tf.constant(self.noise_seed, tf.int64), tf.cast(step_index, tf.int64)]), replica_id)
+            noise = tf.random.stateless_normal([tf.shape(images)[0], self.noise_dim], seed=key)
+        return images, noise
+
+    def _update_fit_metrics(self, sums, batch):
+        batch = tf.cast(batch, tf.float32)
+        values = dict(zip(step.TRAIN_TERMS, tf.unstack(sums)))
+        for metric in self._fit.metrics:
+            metric.update_state(values[metric.name] / batch, sample_weight=batch)
+        return {metric.name: metric.result() for metric in self._fit.metrics}
+
+    def train_step(self, data):
+        images, noise = self._fit_batch(data)
+        batch = tf.shape(images)[0]
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        global_batch = tf.cast(batch * replicas, tf.float32)
+        sums = step.train_step(self, self.optimizer, images, noise, self.kl_weight, global_batch)
+        return self._update_fit_metrics(sums, batch)
+
+    def test_step(self, data):
+        images, noise = self._fit_batch(data)
+        terms = self(images, noise=noise)
+        per_example = objectives.negative_elbo(terms)
+        terms = dict(terms, loss=per_example)
+        sums = tf.stack([tf.reduce_sum(terms[name]) for name in step.TRAIN_TERMS])
+        return self._update_fit_metrics(sums, tf.shape(images)[0])
 
     def _likelihood(self, params) -> tfd.Distribution:
         """The likelihood p(x | z) from decoder outputs {param: [..., H, W, C]}."""
@@ -168,18 +256,15 @@ class VAE(LatentVariableModel):
     Args:
       config: ModelConfig.
       prior_seed: seed of the prior's initialisation (pseudo-inputs, mixture means).
-      pseudo_input_examples: [K, *input_shape] training images for pseudo_init='data'.
     """
 
-    def __init__(self, config: ModelConfig, prior_seed: int = 0,
-                 pseudo_input_examples: Optional[np.ndarray] = None, **kwargs):
+    def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
         super().__init__(config, **kwargs)
         self.encoder = networks.Encoder(config.latent_dim, config.hidden_units, name="encoder")
         self.decoder = networks.Decoder(config.input_shape, config.hidden_units,
                                         self.likelihood.param_names, self.likelihood.constrain,
                                         name="decoder")
-        self.prior = priors.make_prior(config, self.encoder, seed=prior_seed,
-                                       pseudo_input_examples=pseudo_input_examples)
+        self.prior = priors.make_prior(config, self.encoder, seed=prior_seed)
 
     @property
     def noise_dim(self):
@@ -236,8 +321,7 @@ class HVAE(LatentVariableModel):
     noise[..., L:] drives z1. `decode` takes z = [z1, z2] (width 2 * latent_dim).
     """
 
-    def __init__(self, config: ModelConfig, prior_seed: int = 0,
-                 pseudo_input_examples: Optional[np.ndarray] = None, **kwargs):
+    def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
         super().__init__(config, **kwargs)
         hidden, latent = config.hidden_units, config.latent_dim
         self.encoder = networks.Encoder(latent, hidden, name="encoder")  # q(z2 | x)
@@ -248,8 +332,7 @@ class HVAE(LatentVariableModel):
         self.p_x_body = networks.PairMLP(hidden, name="p_x_body")      # (z1, z2) -> h
         self.p_x_head = networks.LikelihoodHead(config.input_shape, self.likelihood.param_names,
                                                 self.likelihood.constrain, name="p_x_head")
-        self.prior = priors.make_prior(config, self.encoder, seed=prior_seed,
-                                       pseudo_input_examples=pseudo_input_examples)
+        self.prior = priors.make_prior(config, self.encoder, seed=prior_seed)
 
     @property
     def noise_dim(self):
@@ -319,20 +402,14 @@ class HVAE(LatentVariableModel):
 MODELS = {"vae": VAE, "hvae": HVAE}
 
 
-def build_model(config: ModelConfig, seed: int = 0,
-                pseudo_input_examples: Optional[np.ndarray] = None,
-                restoring: bool = False) -> LatentVariableModel:
+def build_model(config: ModelConfig, seed: int = 0) -> LatentVariableModel:
     """The model a ModelConfig describes, with all weights created.
 
-    seed: initialises every weight (sets Keras' global seed, then builds).
-    pseudo_input_examples: [K, *input_shape] training images, for pseudo_init='data'.
-    restoring: the weights are about to be restored from a checkpoint, so the initial
-      pseudo-inputs are never used: pseudo_init='data' then needs no examples.
+    seed: initialises every weight (sets Keras' global seed, then builds) and seeds the
+      noise of fit batches. A VampPrior starts from random pseudo-inputs; for
+      pseudo_init='data', call model.prior.initialize_from_data(images, ...) afterwards
+      (the trainer does, for a fresh run), or restore a checkpoint.
     """
-    if restoring and pseudo_input_examples is None and config.prior == "vamp" and config.pseudo_init == "data":
-        pseudo_input_examples = np.zeros((config.num_components,) + tuple(config.input_shape), np.float32)
     keras.utils.set_random_seed(seed)
-    model = MODELS[config.model](config, prior_seed=seed,
-                                 pseudo_input_examples=pseudo_input_examples,
-                                 name=config.model)
+    model = MODELS[config.model](config, prior_seed=seed, noise_seed=seed, name=config.model)
     return model.build_weights()

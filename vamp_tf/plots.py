@@ -1,6 +1,9 @@
 """Figures of a run: samples, reconstructions, pseudo-inputs, log-likelihood histogram,
-learning curves. Each function takes arrays and a path and writes one PNG (Agg backend,
-no display needed)."""
+learning curves. Each function takes arrays and a path and writes one PNG.
+
+Figures are drawn on matplotlib's Agg canvas directly (matplotlib.figure.Figure, no
+pyplot), so no display is needed and matplotlib's global backend is never changed.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,9 @@ import math
 import os
 from typing import Optional, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 
 def image_grid(images: np.ndarray, columns: Optional[int] = None, pad: int = 1) -> np.ndarray:
@@ -30,17 +31,23 @@ def image_grid(images: np.ndarray, columns: Optional[int] = None, pad: int = 1) 
     return grid
 
 
+def _subplots(ncols: int = 1, figsize=(6, 4)):
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols)
+    return fig, axes
+
+
 def _save(fig, path: str) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 
 def _show_grid(images, path, title, columns=None):
     grid = image_grid(images, columns)
     # About two screen pixels per image pixel: legible, and a few tens of kB per figure.
-    fig, ax = plt.subplots(figsize=(min(8, grid.shape[1] / 45 + 0.5), min(8, grid.shape[0] / 45 + 0.8)))
+    fig, ax = _subplots(figsize=(min(8, grid.shape[1] / 45 + 0.5), min(8, grid.shape[0] / 45 + 0.8)))
     ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title)
@@ -68,7 +75,7 @@ def reconstructions(originals: np.ndarray, reconstructed: np.ndarray, path: str,
 
 def log_likelihood_histogram(per_image: np.ndarray, path: str, title: str = "Test log-likelihood") -> str:
     """Histogram of per-image log-likelihoods (nats), mean marked."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     ax.hist(per_image, bins=60, color="tab:blue", alpha=0.8)
     mean = float(np.mean(per_image))
     ax.axvline(mean, color="k", linestyle="--", label=f"mean {mean:.2f}")
@@ -86,7 +93,7 @@ def learning_curves(history: Sequence[dict], path: str) -> str:
     'train_kl' and, on validated epochs, 'validation_neg_elbo', 'validation_reconstruction',
     'validation_kl' (reconstruction stored as log p(x|z), plotted negated).
     """
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = _subplots(3, figsize=(15, 4))
     panels = [("neg_elbo", "-ELBO [nats]", 1.0), ("reconstruction", "RE = -log p(x|z) [nats]", -1.0),
               ("kl", "KL [nats]", 1.0)]
     for ax, (key, label, sign) in zip(axes, panels):

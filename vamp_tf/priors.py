@@ -100,9 +100,6 @@ class Prior(keras.layers.Layer):
     def distribution(self) -> tfd.Distribution:
         raise NotImplementedError
 
-    def call(self, unused_inputs=None):
-        return self.distribution()
-
 
 class StandardNormalPrior(Prior):
     """p(z) = N(0, I): batch_shape [], event_shape [latent_dim]."""
@@ -148,8 +145,9 @@ class VampPrior(Prior):
       input_shape: (height, width, channels) of the pseudo-inputs.
       num_components: K.
       init_mean, init_std: random initialisation N(init_mean, init_std) of the variable.
-      initial_pseudo_inputs: optional [K, *input_shape] array used instead ("VampPrior
-        data": K training images plus small noise).
+      initial_pseudo_inputs: optional [K, *input_shape] array used instead. To start
+        from training images ("VampPrior data"), build the prior as usual and call
+        `initialize_from_data` (a checkpoint restore then needs no examples).
       seed: seed of the random initialisation.
       learn_weights: also learn mixture weights w = softmax(logits), logits starting at 0
         (uniform). A component that no data point is near gets gradient -w_k on its logit
@@ -185,6 +183,21 @@ class VampPrior(Prior):
         self.logits = (self.add_weight(shape=(num_components,), name="logits", initializer="zeros")
                        if self.learn_weights else None)
 
+    def initialize_from_data(self, images: np.ndarray, noise_std: float, seed: int = 0) -> None:
+        """Sets the pseudo-inputs to K of `images` plus N(0, noise_std) noise ("VampPrior data").
+
+        images: [N, *input_shape] in [0, 1]. K of them are chosen, and the noise drawn, by two
+        numpy generators seeded with `seed` (choice without replacement when N >= K).
+        """
+        images = np.asarray(images, np.float32)
+        if images.ndim < 2 or images.shape[1:] != self.image_shape:
+            raise ValueError(f"images have shape {images.shape}; expected [N, {', '.join(map(str, self.image_shape))}].")
+        choice = np.random.default_rng(seed).choice(len(images), self.num_components,
+                                                    replace=len(images) < self.num_components)
+        chosen = images[choice]
+        noisy = chosen + noise_std * np.random.default_rng(seed).standard_normal(chosen.shape, dtype=np.float32)
+        self.pseudo_inputs_variable.assign(noisy.reshape(self.num_components, -1))
+
     @property
     def pseudo_inputs(self):
         """u: [K, height, width, channels] in [0, 1]."""
@@ -200,28 +213,19 @@ class VampPrior(Prior):
         return gaussian_mixture(mean, log_variance, self.logits)
 
 
-def make_prior(config, encoder: Callable, seed: int = 0,
-               pseudo_input_examples: Optional[np.ndarray] = None) -> Prior:
+def make_prior(config, encoder: Callable, seed: int = 0) -> Prior:
     """The prior a `ModelConfig` asks for (the one place where its name is dispatched).
 
-    pseudo_input_examples: [K, *input_shape] training images, required when
-    config.pseudo_init == 'data' and config.prior == 'vamp'.
+    A VampPrior starts from random pseudo-inputs N(pseudo_mean, pseudo_std); for
+    pseudo_init='data' the trainer then calls `VampPrior.initialize_from_data`.
     """
     if config.prior == "standard":
         return StandardNormalPrior(config.latent_dim, name="prior")
     if config.prior == "mog":
         return MixtureOfGaussiansPrior(config.latent_dim, config.num_components, seed=seed, name="prior")
     if config.prior == "vamp":
-        initial = None
-        if config.pseudo_init == "data":
-            if pseudo_input_examples is None:
-                raise ValueError("pseudo_init='data' needs pseudo_input_examples: K training images.")
-            rng = np.random.default_rng(seed)
-            examples = np.asarray(pseudo_input_examples, dtype=np.float32)
-            initial = examples + config.pseudo_std * rng.standard_normal(examples.shape, dtype=np.float32)
         return VampPrior(encoder, config.latent_dim, config.input_shape, config.num_components,
-                         init_mean=config.pseudo_mean, init_std=config.pseudo_std,
-                         initial_pseudo_inputs=initial, seed=seed,
+                         init_mean=config.pseudo_mean, init_std=config.pseudo_std, seed=seed,
                          learn_weights=config.component_weights == "learned", name="prior")
     raise ValueError(f"prior={config.prior!r} is not supported; allowed: standard, mog, vamp.")
 

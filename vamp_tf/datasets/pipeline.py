@@ -1,7 +1,8 @@
 """tf.data input pipelines of float32 images in [0, 1], shape [batch, height, width, 1].
 
 Sources, in order: a local data directory of canonical files (`data_dir`, default the
-environment variable VAMP_TF_DATA_DIR), then tensorflow-datasets. Images are held in
+environment variable VAMP_TF_DATA_DIR, then ../shared/data beside the checkout), then
+tensorflow-datasets. Images are held in
 memory (MNIST is 55 MB as uint8) and batches are gathered by index, so an epoch's
 pipeline is ready in milliseconds and every random choice is a function of the seeds:
 
@@ -34,8 +35,17 @@ EVAL_BINARIZATION_SEED = 777  # fixed forever: changing it changes every reporte
 PREFETCH_BATCHES = 2
 
 
+# Looked in last, relative to the working directory: the data directory beside a checkout
+# of vamp_tf (the layout of this project's machines and CI), so the README's commands run
+# as written from the checkout.
+CHECKOUT_DATA_DIR = os.path.join("..", "shared", "data")
+
+
 def resolve_data_dir(data_dir: Optional[str]) -> Optional[str]:
-    return data_dir or os.environ.get(ENV_DATA_DIR) or None
+    """--data_dir, else $VAMP_TF_DATA_DIR, else ../shared/data if it exists, else None (TFDS)."""
+    if data_dir or os.environ.get(ENV_DATA_DIR):
+        return data_dir or os.environ.get(ENV_DATA_DIR)
+    return os.path.abspath(CHECKOUT_DATA_DIR) if os.path.isdir(CHECKOUT_DATA_DIR) else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -179,3 +189,10 @@ def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
     options.autotune.enabled = False
     options.deterministic = True
     return batches.map(gather).prefetch(PREFETCH_BATCHES).with_options(options)
+
+
+def evaluation_images(train_config, split: str) -> np.ndarray:
+    """The validation or test images a run scores, float32 [N, H, W, C] in [0, 1]: the
+    split of train_config.dataset, capped by train_config.test_examples (evenly spaced)."""
+    t = train_config
+    return examples(t.dataset, split, t.data_dir, t.split_seed, t.test_examples)

@@ -1,7 +1,7 @@
 r"""Runs a named set of experiment flagfiles, each into its own workdir; resumable.
 
-    python -m experiments.run_grid --set=seed_frey --max_epochs=2000 --parallel=2
-    python -m experiments.run_grid --set=mnist_main --max_epochs=300
+    python -m tools.run_grid --set=seed_frey --max_epochs=2000 --parallel=2
+    python -m tools.run_grid --set=mnist_main --max_epochs=300
 
 Each run is `python -m trainers.main --flagfile=experiments/NAME.flags
 --workdir=ROOT/NAME --epochs=min(its epochs, max_epochs)`, logged to ROOT/NAME/train.log.
@@ -29,8 +29,12 @@ SETS = {
     "extra": ["frey_vampdata_l40"],
     "second_seed": ["mnist_vamp_l10_seed1", "mnist_standard_l10_seed1"],
     "hvae": [f"{d}_hvae_{p}" for d in ("frey", "mnist", "binarized_mnist") for p in ("vamp", "standard")],
+    "caltech": [f"caltech101_{m}{p}" for m in ("", "hvae_") for p in ("vamp", "standard")],
+    "dead_components": ["frey_vamp_l40", "frey_vamp_l40_learnedw", "frey_vamp_l40_wideinit",
+                        "mnist_vamp_l40_e100", "mnist_vamp_l40_learnedw_e100"],
 }
-SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed")
+SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed",
+                           "caltech", "dead_components")
                for n in SETS[s]]
 SETS["all"] = list(dict.fromkeys(SETS["all"]))
 

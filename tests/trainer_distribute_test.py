@@ -18,18 +18,18 @@ import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from vamp_tf import config, train_lib
+from vamp_tf import config, trainer
 optimizer, data_dir = sys.argv[1], sys.argv[2]
 cfg = config.Config(config.ModelConfig(latent_dim=6, hidden_units=32, num_components=8),
                     config.TrainConfig(data_dir=data_dir, train_examples=200, optimizer=optimizer, seed=5))
 out = {}
 for name in ("default", "mirrored"):
-    strategy = train_lib.make_strategy(name)
-    trainer = train_lib.Trainer(cfg, strategy)
-    batch = next(iter(trainer.epoch_dataset(0)))  # the same global batch and noise for both
-    sums = trainer.train_step(batch, tf.constant(0.5)).numpy()
+    strategy = trainer.make_strategy(name)
+    run = trainer.Trainer(cfg, strategy)
+    batch = next(iter(run.epoch_dataset(0)))  # the same global batch and noise for both
+    sums = run.train_step(batch, tf.constant(0.5)).numpy()
     out[name] = {"replicas": strategy.num_replicas_in_sync, "sums": sums.tolist(),
-                 "weights": [v.numpy().tolist() for v in trainer.model.trainable_variables]}
+                 "weights": [v.numpy().tolist() for v in run.model.trainable_variables]}
 print(json.dumps(out))
 """
 

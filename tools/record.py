@@ -1,21 +1,22 @@
 r"""Records finished runs in experiments/results/, from which RESULTS.md is generated.
 
-    python -m experiments.record RUNS_ROOT [NAME ...]
-    python -m experiments.report
+    python -m tools.record RUNS_ROOT [NAME ...]
+    python -m tools.report
 
-RUNS_ROOT is the --root of experiments.run_grid (one workdir per experiment, RUNS_ROOT/NAME).
+RUNS_ROOT is the --root of tools.run_grid (one workdir per experiment, RUNS_ROOT/NAME).
 Every named run (without names: every run under RUNS_ROOT that has a results.json) must be an
 experiment in experiments/*.flags, finished, and evaluated after its last epoch; otherwise
 nothing at all is written. A run recorded again replaces its older record. Record the two
-runs of a pair together (see experiments/records.py). (No flags: it is imported beside
-experiments.report, which defines its own.)
+runs of a pair together (see tools/records.py). (No flags: it is imported beside
+tools.report, which defines its own.)
 """
 
 import os
 
 from absl import app
 
-from experiments import records
+from tools import records
+from vamp_tf import workdir as run_workdir
 
 EXPERIMENTS = os.path.join(records.REPO, "experiments")
 
@@ -25,7 +26,7 @@ def record_runs(root: str, names: list[str], records_dir: str = records.RECORDS,
     """Records the named finished runs under root (all of them or none); returns the record paths."""
     if not os.path.isdir(root):
         raise app.UsageError(f"{root!r} is not a directory: give the root of the workdirs (run_grid's --root).")
-    names = names or sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "results.json")))
+    names = names or sorted(n for n in os.listdir(root) if os.path.isfile(run_workdir.paths(os.path.join(root, n)).results))
     if not names:
         raise app.UsageError(f"no finished run under {root}: nothing recorded.")
     prepared = []  # every run is checked before any is written
@@ -50,9 +51,9 @@ def record_runs(root: str, names: list[str], records_dir: str = records.RECORDS,
 
 def main(argv):
     if len(argv) < 2:
-        raise app.UsageError("usage: python -m experiments.record RUNS_ROOT [NAME ...]")
+        raise app.UsageError("usage: python -m tools.record RUNS_ROOT [NAME ...]")
     record_runs(argv[1], argv[2:])
-    print("now regenerate RESULTS.md: python -m experiments.report")
+    print("now regenerate RESULTS.md: python -m tools.report")
 
 
 if __name__ == "__main__":

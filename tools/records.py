@@ -1,13 +1,16 @@
 """Run records: what RESULTS.md is generated from, kept in the repository (experiments/results/).
 
+Repository tooling (tools/ is not installed): it reads workdirs through vamp_tf.workdir
+and writes into this checkout.
+
 A workdir (checkpoints, figures, logs) lives on the machine that trained it, and is lost with
 it. A record keeps what the report needs of a finished run, in a few kB: its results.json
 (without the workdir's figure paths; it holds the epochs run and the epoch budget), the
 commits of its history, and each test image's log-likelihood (float32, NAME.npy) for
 standard errors and paired differences. The representative figures go to docs/figures/NAME/.
 Only a finished run, evaluated after its last epoch, is recorded. Record the two runs of a pair together: the
-report's paired column compares them image by image. `python -m experiments.record` writes
-records; experiments.report reads them.
+report's paired column compares them image by image. `python -m tools.record` writes
+records; tools.report reads them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from vamp_tf import files
+from vamp_tf import workdir as run_workdir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDS = os.path.join(REPO, "experiments", "results")
@@ -37,8 +41,8 @@ class NotFinished(ValueError):
 
 def from_workdir(workdir: str, name: str) -> tuple[dict, Optional[np.ndarray]]:
     """The record of the finished run in workdir, and its per-image test log-likelihoods."""
-    results = files.read_json(os.path.join(workdir, "results.json"))
-    history = files.read_json(os.path.join(workdir, "history.json")) or []
+    results = run_workdir.read_results(workdir)
+    history = run_workdir.read_history(workdir)
     last_epoch = history[-1]["epoch"] if history else None
     if not results or not results.get("complete"):
         raise NotFinished(f"{workdir} holds no finished run (no complete results.json): let its training and "
@@ -46,7 +50,7 @@ def from_workdir(workdir: str, name: str) -> tuple[dict, Optional[np.ndarray]]:
     if results["epochs_run"] != last_epoch:
         raise NotFinished(f"{workdir} was trained to epoch {last_epoch} after its evaluation at epoch "
                           f"{results['epochs_run']}: rerun it to the end so that it is evaluated again, then record it.")
-    per_image_path = os.path.join(workdir, "test_log_likelihoods.npy")
+    per_image_path = run_workdir.paths(workdir).log_likelihoods
     per_image = np.load(per_image_path).astype(np.float32) if os.path.exists(per_image_path) else None
     record = {
         "name": name,
@@ -77,7 +81,7 @@ def load(name: str, records_dir: str = RECORDS) -> tuple[Optional[dict], Optiona
 
 def copy_figures(workdir: str, name: str, figures_dir: str = FIGURES) -> list[str]:
     """Copies the run's representative figures (REPRESENTATIVE) into figures_dir/NAME/."""
-    results = files.read_json(os.path.join(workdir, "results.json")) or {}
+    results = run_workdir.read_results(workdir) or {}
     copied = []
     for kind in REPRESENTATIVE.get(name, ()):
         source = os.path.join(workdir, results.get("figures", {}).get(kind, f"figures/{kind}.png"))

@@ -1,7 +1,8 @@
 """Gated MLP networks of the VampPrior paper (Tomczak & Welling, AISTATS 2018, section 4).
 
 Keras 3 layers; tensors in, tensors out. Turning outputs into distributions is the job
-of `vamp_tf.distributions` and `vamp_tf.model`.
+of `vamp_tf.distributions` and `vamp_tf.model`; the likelihood's own parameter
+constraints (`constrain`) come from vamp_tf.distributions.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from typing import Callable, Optional, Sequence
 import keras
 import tensorflow as tf
 
-# Clamps of the reference implementation (Hardtanh): they keep the variances of the
-# Gaussian posteriors and the scales of the discretized logistic in a trainable range.
+# Clamp of the reference implementation (Hardtanh): keeps the variances of the Gaussian
+# posteriors in a trainable range.
 LOG_VARIANCE_RANGE = (-6.0, 2.0)
-LOG_SCALE_RANGE = (-4.5, 0.0)
-LOGISTIC_LOC_RANGE = (1.0 / 512.0, 1.0 - 1.0 / 512.0)
 
 
 def _dense(units: int, name: str) -> keras.layers.Dense:

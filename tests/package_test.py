@@ -1,0 +1,34 @@
+"""Tests of the vamp_tf package itself: importing it changes no global state, and the
+README's spelling `vamp_tf.<module>.<function>` works after a plain `import vamp_tf`."""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PROBE = """
+import json, sys
+import matplotlib
+before = matplotlib.rcParams._get_backend_or_none()
+import vamp_tf
+import tensorflow_datasets as tfds
+out = {"backend_before": before, "backend_after": matplotlib.rcParams._get_backend_or_none(),
+       "frey_registered": "frey_faces" in tfds.list_builders(with_community_datasets=False),
+       "caltech_registered": "caltech101_silhouettes" in tfds.list_builders(with_community_datasets=False),
+       "attributes": [callable(vamp_tf.evaluation.log_likelihood), callable(vamp_tf.train_lib.train_and_evaluate),
+                      callable(vamp_tf.workdir.restore_model), callable(vamp_tf.priors.VampPrior)]}
+print(json.dumps(out))
+"""
+
+
+def test_import_changes_no_global_state_and_exposes_every_module():
+    env = dict(os.environ, MPLBACKEND="svg")
+    proc = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["backend_after"] == out["backend_before"] == "svg"  # plots.py never calls matplotlib.use
+    assert not out["frey_registered"] and not out["caltech_registered"]  # registered when TFDS is used
+    assert all(out["attributes"])

@@ -1,0 +1,26 @@
+"""Tests of vamp_tf.progress: periodic log lines with the time left; the terminal bar."""
+
+import logging
+
+from vamp_tf import progress
+
+
+def test_logs_a_line_with_the_time_left_every_period_when_not_on_a_terminal(monkeypatch, caplog):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(progress.time, "time", lambda: clock["now"])
+    bar = progress.Progress(100, "test log-likelihood", terminal=False, log_every=10.0)
+    with caplog.at_level(logging.INFO, logger="vamp_tf"):
+        for done in range(1, 101):
+            clock["now"] += 0.5  # 0.5 s per unit: 50 s in all
+            bar.update(done)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 4, lines  # at 10, 20, 30, 40 s
+    assert lines[0] == "test log-likelihood: 20/100 (20%), 40s left"
+
+
+def test_draws_a_bar_on_a_terminal(capsys):
+    bar = progress.Progress(20, "epoch 3", terminal=True, redraw=10)
+    for done in range(1, 21):
+        bar.update(done, "-ELBO 100.00")
+    err = capsys.readouterr().err
+    assert err.count("\r") == 2 and "epoch 3 [" in err and "20/20 -ELBO 100.00" in err and err.endswith("\n")

@@ -1,0 +1,1 @@
+"""Repository tooling, not installed: the grid runner, run records and the RESULTS.md generator."""

@@ -1,0 +1,12 @@
+"""Networks of the VampPrior paper's models, as interchangeable Keras 3 layers.
+
+dense: the gated MLPs (Tomczak & Welling, AISTATS 2018, section 4) of the VAE and HVAE.
+Tensors in, tensors out; turning outputs into distributions is the job of
+vamp_tf.distributions and vamp_tf.model.
+"""
+
+from vamp_tf.networks.dense import (LOG_VARIANCE_RANGE, Decoder, Encoder, GatedDense, GatedMLP, GaussianHead,
+                                    LikelihoodHead, PairMLP)
+
+__all__ = ["LOG_VARIANCE_RANGE", "Decoder", "Encoder", "GatedDense", "GatedMLP", "GaussianHead", "LikelihoodHead",
+           "PairMLP"]

@@ -1,0 +1,102 @@
+"""The end of a run: the test evaluation of the best weights, its figures, results.json.
+
+The test log-likelihood is importance-sampled (vamp_tf.evaluation.log_likelihood, S =
+config.train.eval_samples) with the best-validation weights; bits/dim are added for gray
+data. results.json holds every metric, the config, the epochs run, the wall times and
+the provenance (versions, commit, machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import numpy as np
+
+from vamp_tf import datasets, evaluation, files, plots
+from vamp_tf.config import Config
+from vamp_tf.progress import Progress
+from vamp_tf.workdir import RunPaths
+
+log = logging.getLogger("vamp_tf")
+
+
+def evaluate_and_write(config: Config, run: RunPaths, model, state, history: list, best_epoch: int) -> dict:
+    """Evaluates `model` (holding the best weights) on the test set, writes the figures,
+    the per-image log-likelihoods and results.json; returns the results dict."""
+    t = config.train
+    started = time.time()
+    test_images = datasets.evaluation_images(t, "test")
+    log.info("evaluating epoch %d's weights on %d test images (S = %d importance samples)",
+             best_epoch, len(test_images), t.eval_samples)
+    progress = Progress(len(test_images), "test log-likelihood")
+    ll = evaluation.log_likelihood(model, test_images, num_samples=t.eval_samples, seed=t.seed,
+                                   batch_size=t.eval_batch_size, progress=progress.update)
+    np.save(run.log_likelihoods, ll["per_image"])
+    test = evaluation.elbo_terms(model, test_images, seed=t.seed)
+    units = evaluation.active_units(model, test_images)
+    usage = evaluation.prior_usage(model, test_images)
+    metrics = {
+        "test_log_likelihood": ll["mean"],
+        "test_nll": -ll["mean"],
+        "test_elbo": test["elbo"],
+        "test_neg_elbo": -test["elbo"],
+        "test_reconstruction": test["reconstruction"],
+        "test_kl": test["kl"],
+        "active_units": {layer: u["count"] for layer, u in units.items()},
+        "prior_usage": evaluation.usage_summary(usage),
+        "best_validation_neg_elbo": float(state.best_validation.numpy()),
+        "best_epoch": best_epoch,
+    }
+    metrics.update({f"test_{k}": v for k, v in test.items() if k.startswith("kl_")})
+    if config.model.likelihood == "discretized_logistic":
+        metrics["bits_per_dim"] = float(evaluation.bits_per_dim(ll["mean"], config.model.input_dim))
+        metrics["test_neg_elbo_bits_per_dim"] = float(evaluation.bits_per_dim(test["elbo"], config.model.input_dim))
+    evaluation_seconds = time.time() - started
+    figures = write_figures(config, run, model, test_images, ll["per_image"], history, usage)
+    results = {
+        "complete": True,
+        "config": config.to_dict(),
+        "metrics": metrics,
+        "epochs_run": int(state.epoch.numpy()),
+        "stopped_early": bool(state.stopped_early.numpy()),
+        "train_seconds": float(state.train_seconds.numpy()),
+        "evaluation_seconds": evaluation_seconds,
+        "num_test_images": int(len(test_images)),
+        "figures": {k: os.path.relpath(v, run.workdir) for k, v in figures.items()},
+        **files.provenance(),
+    }
+    files.write_json(run.results, results)
+    log.info("test log-likelihood %.2f nats (S=%d)%s; test ELBO %.2f (RE %.2f, KL %.2f); active units %s; "
+             "prior components used %d of %d (effective %.1f, %.1f%% of the prior's mass)",
+             ll["mean"], t.eval_samples,
+             f", {metrics['bits_per_dim']:.3f} bits/dim" if "bits_per_dim" in metrics else "",
+             test["elbo"], -test["reconstruction"], test["kl"], metrics["active_units"],
+             usage["components_used"], usage["num_components"], usage["effective_components"],
+             100 * usage["used_mass"])
+    return results
+
+
+def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage) -> dict:
+    """samples, reconstructions, pseudo-inputs (most used first), the log-likelihood
+    histogram and the learning curves, as PNGs in run.figures; returns {kind: path}."""
+    t = config.train
+    out = {
+        "samples": plots.samples(model.sample(100, seed=t.seed).numpy(), os.path.join(run.figures, "samples.png"),
+                                 title=f"Samples ({config.model.model.upper()}, {config.model.prior} prior)"),
+    }
+    shown = test_images[np.linspace(0, len(test_images) - 1, min(50, len(test_images))).astype(int)]
+    out["reconstructions"] = plots.reconstructions(
+        shown, model.reconstruct(shown).numpy(), os.path.join(run.figures, "reconstructions.png"))
+    if config.model.prior == "vamp":
+        order = np.argsort(-usage["usage"], kind="stable")[:100]
+        out["pseudo_inputs"] = plots.pseudo_inputs(
+            model.prior.pseudo_inputs.numpy()[order], os.path.join(run.figures, "pseudo_inputs.png"),
+            title=f"Pseudo-inputs, most used first ({usage['components_used']} of "
+                  f"{config.model.num_components} used by test images)")
+    out["log_likelihood_histogram"] = plots.log_likelihood_histogram(
+        per_image_ll, os.path.join(run.figures, "log_likelihood_histogram.png"),
+        title=f"Test log-likelihood (S={t.eval_samples})")
+    out["learning_curves"] = plots.learning_curves(history, os.path.join(run.figures, "learning_curves.png"))
+    return out

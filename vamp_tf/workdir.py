@@ -1,0 +1,182 @@
+"""A run's folder: its paths, preparing it, reading what it holds, restoring its model.
+
+Layout of a workdir:
+  config.json          the Config (written when training starts)
+  history.json         one entry per epoch
+  results.json         the final evaluation (written at the end)
+  test_log_likelihoods.npy   each test image's log-likelihood
+  checkpoints/latest/  model, optimizer and loop state (for resuming)
+  checkpoints/best/    the best-validation model weights (evaluated, exported)
+  figures/*.png, tensorboard/
+
+Everything that reads or writes a run's files (the trainer, export, the repository's
+tools and benchmarks) goes through this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+from typing import Optional
+
+import tensorflow as tf
+
+from vamp_tf import files
+from vamp_tf.config import Config
+
+log = logging.getLogger("vamp_tf")
+
+RUN_FILES = ("config.json", "history.json", "results.json", "checkpoints", "figures", "tensorboard",
+             "test_log_likelihoods.npy")
+
+
+class WorkdirConflict(ValueError):
+    """The workdir holds a run with another configuration, or cannot hold a run."""
+
+
+class RunNotFound(ValueError):
+    """The directory holds no (finished, or restorable) run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPaths:
+    """The files of the run in `workdir`."""
+
+    workdir: str
+
+    def _join(self, *parts):
+        return os.path.join(self.workdir, *parts)
+
+    @property
+    def config(self):
+        return self._join("config.json")
+
+    @property
+    def history(self):
+        return self._join("history.json")
+
+    @property
+    def results(self):
+        return self._join("results.json")
+
+    @property
+    def log_likelihoods(self):
+        return self._join("test_log_likelihoods.npy")
+
+    @property
+    def checkpoints(self):
+        return self._join("checkpoints")
+
+    @property
+    def latest(self):
+        return self._join("checkpoints", "latest")
+
+    @property
+    def best(self):
+        return self._join("checkpoints", "best")
+
+    @property
+    def figures(self):
+        return self._join("figures")
+
+    @property
+    def tensorboard(self):
+        return self._join("tensorboard")
+
+    def worker_checkpoints(self, task_id: int, which: str) -> str:
+        """Where a non-chief worker writes (then deletes) its copy of a collective save."""
+        return self._join("checkpoints", f"worker_{task_id}" + ("" if which == "latest" else f"_{which}"))
+
+
+def paths(workdir: str) -> RunPaths:
+    return RunPaths(os.path.abspath(workdir))
+
+
+def read_config(workdir: str) -> Optional[Config]:
+    """The Config of the run in workdir, or None if it has none."""
+    stored = files.read_json(paths(workdir).config)
+    return None if stored is None else Config.from_dict(stored)
+
+
+def read_results(workdir: str) -> Optional[dict]:
+    """results.json of the run in workdir, or None before its evaluation."""
+    return files.read_json(paths(workdir).results)
+
+
+def read_history(workdir: str) -> list:
+    """history.json of the run in workdir ([] before its first epoch)."""
+    return files.read_json(paths(workdir).history) or []
+
+
+def finished_results(config: Config, workdir: str) -> Optional[dict]:
+    """results.json if the workdir holds this exact run, finished and evaluated; else None."""
+    existing = read_results(workdir)
+    if existing is not None and existing.get("complete") and not config.differences(
+            Config.from_dict(existing["config"]), ignore=frozenset()):
+        return existing
+    return None
+
+
+def delete_run(workdir: str) -> None:
+    """Deletes the run's own files (RUN_FILES), nothing else in the directory."""
+    for name in RUN_FILES:
+        path = os.path.join(workdir, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+
+
+def prepare(config: Config, workdir: str, overwrite: bool = False) -> RunPaths:
+    """Creates the workdir, or checks that the run in it has the same configuration.
+
+    Only fields in config.RESUMABLE_FIELDS (epochs, eval settings, data_dir, strategy) may
+    differ; otherwise WorkdirConflict. overwrite=True deletes the run's files first.
+    """
+    run = paths(workdir)
+    if os.path.exists(run.workdir) and not os.path.isdir(run.workdir):
+        raise WorkdirConflict(f"--workdir={workdir} is a file; pass a directory (it is created if missing).")
+    stored = read_config(run.workdir)
+    if stored is not None:
+        differences = config.differences(stored)
+        if differences and not overwrite:
+            raise WorkdirConflict(
+                f"{run.workdir} holds a run with another configuration:\n  " + "\n  ".join(differences) +
+                "\nUse another --workdir, or pass --overwrite to delete that run and start over.")
+    if overwrite:
+        log.warning("--overwrite: deleting any run in %s", run.workdir)
+        delete_run(run.workdir)
+    os.makedirs(run.workdir, exist_ok=True)
+    files.write_json(run.config, config.to_dict())
+    return run
+
+
+def checkpoint_path(workdir: str, which: str = "best") -> str:
+    """The newest checkpoint of checkpoints/<which> ('best' falls back to 'latest').
+    Raises RunNotFound if there is none."""
+    run = paths(workdir)
+    path = tf.train.latest_checkpoint(run.best if which == "best" else run.latest)
+    if path is None and which == "best":
+        path = tf.train.latest_checkpoint(run.latest)
+    if path is None:
+        raise RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
+                          f"(python -m trainers.main ... --workdir={workdir}).")
+    return path
+
+
+def restore_model(workdir: str, which: str = "best"):
+    """The model of the run in workdir with the weights of its best (or latest) checkpoint.
+
+    Returns (model, config, checkpoint path). Raises RunNotFound if the workdir holds no
+    run or no checkpoint.
+    """
+    from vamp_tf.model import build_model  # pylint: disable=import-outside-toplevel
+    config = read_config(workdir)
+    if config is None:
+        raise RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
+    path = checkpoint_path(workdir, which)
+    model = build_model(config.model, seed=config.train.seed)
+    tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
+    return model, config, path
