@@ -28,10 +28,9 @@ def test_fit_steps_equal_the_custom_loops_steps(kind, prior):
     custom, fitted = tiny_model(kind, prior), tiny_model(kind, prior)
     data = batches(custom.noise_dim)
     optimizer = optimizers.make_optimizer("adam", 1e-2)
-    step_fn = tf.function(lambda x, n, beta: step.train_step(custom, optimizer, x, n, beta, 8.0), autograph=False)
-    for x, n in data:
-        step_fn(x, n, tf.constant(0.3))
-    fitted.compile(optimizer=optimizers.make_optimizer("adam", 1e-2))
+    for x, n in data:  # eagerly, as fit below: 6 configurations x 2 traces would cost a minute here
+        step.train_step(custom, optimizer, x, n, tf.constant(0.3), 8.0)
+    fitted.compile(optimizer=optimizers.make_optimizer("adam", 1e-2), run_eagerly=True)
     fitted.kl_weight.assign(0.3)
     dataset = tf.data.Dataset.from_tensor_slices(tuple(np.concatenate(a) for a in zip(*data))).batch(8)
     history = fitted.fit(dataset, epochs=1, verbose=0, shuffle=False)
@@ -41,7 +40,7 @@ def test_fit_steps_equal_the_custom_loops_steps(kind, prior):
     assert np.isfinite(history.history["elbo"][0])
 
 
-def test_fit_on_images_alone_with_warmup_and_evaluate():
+def test_fit_on_images_alone_with_warmup_and_evaluate():  # traced, as fit runs by default
     net = tiny_model("vae", "vamp")
     net.compile(optimizer="adam")
     images = (np.random.default_rng(1).random((64,) + SHAPE) < 0.4).astype(np.float32)
