@@ -31,8 +31,12 @@ $(VENV)/.installed-test: setup.py | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# With ARGS, the run goes to runs/<flagfile>-<hash of ARGS> (unless ARGS names a --workdir),
+# so a short `make train ARGS=...` never blocks a plain `make train` with a config conflict.
+ARGS_WORKDIR = $(if $(strip $(ARGS)),--workdir=runs/$(basename $(notdir $(FLAGFILE)))-$(shell printf '%s' '$(ARGS)' | md5sum | cut -c1-8),)
+
 train: $(VENV)/.installed
-	$(PY) -m trainers.main --flagfile=$(FLAGFILE) $(ARGS)
+	$(PY) -m trainers.main --flagfile=$(FLAGFILE) $(ARGS_WORKDIR) $(ARGS)
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)

@@ -11,7 +11,9 @@ Generate images from them with export/sample.py.
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from trainers import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()  # VAMP_TF_VERBOSE=1 shows TensorFlow's start-up lines
 
 from absl import app, flags, logging  # noqa: E402
 
@@ -27,7 +29,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import numpy as np  # pylint: disable=import-outside-toplevel
     from export import export_lib  # pylint: disable=import-outside-toplevel
-    from vamp_tf import files, workdir  # pylint: disable=import-outside-toplevel
+    from vamp_tf import checkpoints, files, workdir  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
     # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
     # vamp_tf logs on its own logger, kept at INFO.
@@ -35,7 +37,7 @@ def main(argv):
     std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
     try:
         model, config, checkpoint = workdir.restore_model(_WORKDIR.value, _CHECKPOINT.value)
-    except workdir.RunNotFound as e:
+    except (workdir.RunNotFound, files.DamagedFile, checkpoints.CheckpointDamaged) as e:
         logging.error("%s", e)
         raise SystemExit(2) from None
     module = export_lib.GenerativeModule(model)

@@ -23,9 +23,9 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     try:
         images = sample_lib.generate(_MODEL.value, _NUM_SAMPLES.value, _SEED.value)
+        sample_lib.write_png(_OUT.value, sample_lib.grid(images))
     except sample_lib.SampleError as e:
         raise SystemExit(f"error: {e}") from None
-    sample_lib.write_png(_OUT.value, sample_lib.grid(images))
     print(f"wrote {len(images)} samples to {_OUT.value}")
 
 

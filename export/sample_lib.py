@@ -24,8 +24,11 @@ def read_metadata(model_path: str) -> dict:
     path = os.path.join(directory, "export.json")
     if not os.path.exists(path):
         raise SampleError(f"no export.json beside {model_path}: pass a file written by python -m export.main.")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise SampleError(f"{path} cannot be read ({e}); export the model again with python -m export.main.") from e
 
 
 def noise(metadata: dict, num_samples: int, seed: int):
@@ -52,8 +55,16 @@ def check_inputs(metadata: dict, uniform: np.ndarray, normal: np.ndarray) -> Non
 
 def sample_tflite(path: str, uniform, normal) -> np.ndarray:
     from ai_edge_litert.interpreter import Interpreter  # pylint: disable=import-outside-toplevel
-    runner = Interpreter(model_path=path).get_signature_runner("sample")
-    return runner(uniform=uniform, normal=normal)["images"]
+    try:
+        interpreter = Interpreter(model_path=path)
+    except (ValueError, RuntimeError) as e:
+        raise SampleError(f"{path} is not a readable TFLite model ({str(e).splitlines()[0][:200]}): it is "
+                          "truncated or not a .tflite file; export it again with python -m export.main.") from e
+    signatures = interpreter.get_signature_list()
+    if "sample" not in signatures:
+        raise SampleError(f"{path} has no 'sample' signature (it has: {', '.join(signatures) or 'none'}); "
+                          "pass the sampler (sampler.tflite or sampler_int8.tflite), not the decoder.")
+    return interpreter.get_signature_runner("sample")(uniform=uniform, normal=normal)["images"]
 
 
 def sample_saved_model(path: str, uniform, normal) -> np.ndarray:
@@ -64,6 +75,10 @@ def sample_saved_model(path: str, uniform, normal) -> np.ndarray:
 
 def generate(model_path: str, num_samples: int, seed: int) -> np.ndarray:
     """Images [N, H, W, C] in [0, 1] from a sampler.tflite or a saved_model directory."""
+    if not os.path.exists(model_path):
+        hint = " (the *_int8.tflite files are written only with --quantize)" if "_int8" in model_path else ""
+        raise SampleError(f"{model_path} does not exist{hint}: pass a sampler.tflite or saved_model directory "
+                          "written by python -m export.main --export_dir=...")
     metadata = read_metadata(model_path)
     uniform, normal = noise(metadata, num_samples, seed)
     check_inputs(metadata, uniform, normal)
@@ -97,7 +112,15 @@ def write_png(path: str, gray: np.ndarray, scale: int = 3) -> str:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(png)
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise SampleError(f"cannot write {path}: {parent} is a file, not a directory; pass an --out in a directory.")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(png)
+    except OSError as e:
+        raise SampleError(f"cannot write {path}: {e.strerror or e}; pass an --out in a writable directory.") from e
     return path

@@ -179,3 +179,17 @@ def test_bad_arguments():
         evaluation.log_likelihood(model, images(model), num_samples=0)
     with pytest.raises(ValueError, match="multiple of 100"):
         evaluation.log_likelihood(model, images(model), samples_per_step=150)
+
+
+def test_tensors_and_arrays_give_the_same_numbers(small_runs, real_data_dir):
+    model, _, _ = workdir.restore_model(small_runs["mnist_vamp"])
+    x = datasets.examples("mnist", "test", real_data_dir, num_examples=30)
+    t = tf.constant(x)
+    np.testing.assert_array_equal(evaluation.log_likelihood(model, t, num_samples=100)["per_image"],
+                                  evaluation.log_likelihood(model, x, num_samples=100)["per_image"])
+    assert evaluation.elbo_terms(model, t) == evaluation.elbo_terms(model, x)
+    assert evaluation.prior_usage(model, t)["components_used"] == evaluation.prior_usage(model, x)["components_used"]
+    np.testing.assert_array_equal(evaluation.active_units(model, t)["z"]["variances"],
+                                  evaluation.active_units(model, x)["z"]["variances"])
+    np.testing.assert_array_equal(model.reconstruct(t), model.reconstruct(x))
+    np.testing.assert_array_equal(model(t, seed=[1, 2])["elbo"], model(x, seed=[1, 2])["elbo"])

@@ -23,3 +23,22 @@ def test_provenance_names_versions_and_machine():
     p = files.provenance()
     assert {"tensorflow", "keras", "tensorflow_probability", "numpy", "python"} <= set(p["versions"])
     assert p["machine"]["cpu_count"] >= 1
+
+
+def test_results_get_the_usual_permissions_and_respect_the_umask(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        path = files.write_json(str(tmp_path / "a.json"), {})
+        assert os.stat(path).st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        path = files.write_json(str(tmp_path / "b.json"), {})
+        assert os.stat(path).st_mode & 0o777 == 0o600
+    finally:
+        os.umask(previous)
+
+
+def test_a_corrupted_json_file_is_named_with_what_to_do(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{\n  "model": {\n    latent_dim: 3\n')
+    with pytest.raises(files.DamagedFile, match=f"{path} is damaged .*line 3.*restore it from a copy, or delete it"):
+        files.read_json(str(path))

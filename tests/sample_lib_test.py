@@ -74,6 +74,7 @@ def test_bad_inputs_and_files_name_the_problem(export_dir, tmp_path):
         sample.check_inputs(meta, uniform, normal)
     with pytest.raises(sample.SampleError, match="num_samples=0"):
         sample.noise(meta, 0, 0)
+    (tmp_path / "sampler.tflite").write_bytes(b"x")
     with pytest.raises(sample.SampleError, match="no export.json"):
         sample.generate(str(tmp_path / "sampler.tflite"), 2, 0)
 
@@ -83,3 +84,31 @@ def test_same_seed_same_noise_other_seed_other_noise(export_dir):
     a, b, c = sample.noise(meta, 5, 1), sample.noise(meta, 5, 1), sample.noise(meta, 5, 2)
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(a[1], c[1])
+
+
+def test_bad_model_files_and_outputs_get_one_clear_error(export_dir, tmp_path):
+    with pytest.raises(sample.SampleError, match="sampler.tflite does not exist: pass a sampler.tflite"):
+        sample.generate(str(tmp_path / "sampler.tflite"), 2, 0)
+    with pytest.raises(sample.SampleError, match="written only with --quantize"):
+        sample.generate(str(tmp_path / "sampler_int8.tflite"), 2, 0)
+    with pytest.raises(sample.SampleError, match="has no 'sample' signature \\(it has: decode\\).*not the decoder"):
+        sample.generate(os.path.join(export_dir, "decoder.tflite"), 2, 0)
+    import shutil
+    damaged = tmp_path / "damaged"
+    shutil.copytree(export_dir, damaged)
+    garbage = damaged / "sampler.tflite"
+    garbage.write_bytes(b"this is not a flatbuffer" * 10)
+    with pytest.raises(sample.SampleError, match="is not a readable TFLite model"):
+        sample.generate(str(garbage), 2, 0)
+    data = open(os.path.join(export_dir, "sampler.tflite"), "rb").read()
+    garbage.write_bytes(data[:len(data) // 2])
+    with pytest.raises(sample.SampleError, match="is not a readable TFLite model"):
+        sample.generate(str(garbage), 2, 0)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(sample.SampleError, match="cannot write .*afile/out.png: .*afile is a file, not a directory"):
+        sample.write_png(str(tmp_path / "afile" / "out.png"), np.zeros((2, 2), np.uint8))
+    proc = subprocess.run([sys.executable, "-m", "export.sample", f"--model={tmp_path / 'none.tflite'}"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'none.tflite'} does not exist: pass a sampler.tflite or saved_model directory written "
+        "by python -m export.main --export_dir=..."]

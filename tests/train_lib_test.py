@@ -106,7 +106,7 @@ def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, 
     assert_same_metrics(resumed, uninterrupted)
 
 
-def _poison_step(monkeypatch, at_call):
+def _poison_step(monkeypatch, at_call, factor=np.nan):
     original = trainer.Trainer._build_train_step
 
     def poisoned(self):
@@ -116,7 +116,7 @@ def _poison_step(monkeypatch, at_call):
         def wrapped(batch, beta):
             calls["n"] += 1
             out = step(batch, beta)
-            return out * np.nan if calls["n"] == at_call else out
+            return out * factor if calls["n"] >= at_call else out
         return wrapped
     monkeypatch.setattr(trainer.Trainer, "_build_train_step", poisoned)
 
@@ -163,3 +163,13 @@ def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(real_dat
     assert set(m["active_units"]) == {"z1", "z2"} and np.isfinite(m["test_kl_z1"]) and np.isfinite(m["test_kl_z2"])
     assert m["prior_usage"]["num_components"] == cfg.model.num_components  # the prior on z2
     assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0
+
+
+def test_an_exploding_loss_stops_and_keeps_the_last_good_epoch(real_data_dir, tmp_path, monkeypatch):
+    _poison_step(monkeypatch, 2 * STEPS + 1, factor=1e6)  # epoch 3's losses are 1e6 times larger
+    workdir = str(tmp_path / "diverged")
+    with pytest.raises(train_lib.TrainingDiverged, match=f"diverged at epoch 3: .*ckpt-{2 * STEPS} \\(after epoch 2\\)"
+                                                         ".*--divergence_factor=0"):
+        train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=3), workdir)
+    reader = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints", "latest"))
+    assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 2

@@ -2,6 +2,8 @@
 
 import glob
 import os
+import subprocess
+import sys
 
 import pytest
 from absl import flags
@@ -68,3 +70,28 @@ def test_bad_values_raise_value_errors_naming_the_flag(parse, bad, match):
 def test_unknown_enum_values_are_rejected_with_the_allowed_ones(parse):
     with pytest.raises(flags.IllegalFlagValueError, match="standard, mog, vamp|one of"):
         parse("--workdir=/tmp/x", "--prior=flow")
+
+
+def test_the_binary_prints_no_tensorflow_start_up_noise(tmp_path, real_data_dir):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    proc = subprocess.run([sys.executable, "-m", "trainers.main", f"--flagfile={os.path.join(REPO, 'mnist.flags')}",
+                           "--epochs=1", "--train_examples=200", "--test_examples=20", "--eval_samples=10",
+                           "--latent_dim=2", "--hidden_units=4", "--num_components=2", f"--data_dir={real_data_dir}",
+                           f"--workdir={tmp_path / 'run'}"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
+        assert noise not in proc.stderr, proc.stderr
+    assert "test log-likelihood" in proc.stdout
+
+
+def test_make_train_with_args_trains_into_its_own_workdir():
+    def command(args):
+        out = subprocess.run(["make", "-n", "train", f"ARGS={args}"], cwd=REPO, capture_output=True, text=True,
+                             timeout=60, env=dict(os.environ, VAMP_TF_DATA_DIR="/nonexistent")).stdout
+        return out.strip().splitlines()[-1]
+    plain = command("")
+    assert "--workdir" not in plain  # mnist.flags' own runs/mnist_vamp_l40
+    short = command("--epochs=2")
+    assert "--workdir=runs/mnist-" in short and short == command("--epochs=2")  # the same ARGS resume
+    assert short != command("--epochs=3")

@@ -58,6 +58,9 @@ _EVAL_EVERY = flags.DEFINE_integer("eval_every", _DEFAULTS_TRAIN.eval_every, "Va
 INTRA_OP_THREADS = flags.DEFINE_integer(
     "intra_op_threads", 0, "Threads per TensorFlow op (0: TensorFlow's default, all cores). Set 1 to run "
     "several trainings side by side. A runtime setting: not part of the run's config.")
+_DIVERGENCE_FACTOR = flags.DEFINE_float(
+    "divergence_factor", _DEFAULTS_TRAIN.divergence_factor,
+    "Stop when an epoch's train -ELBO exceeds this many times the best so far (0: never stop).")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                               "default: one device; mirrored: all local GPUs (or logical CPUs); "
                               "multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG.")
@@ -77,5 +80,5 @@ def config_from_flags() -> config_lib.Config:
         learning_rate=_LEARNING_RATE.value, optimizer=_OPTIMIZER.value, seed=_SEED.value,
         eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
         train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,
-        strategy=_STRATEGY.value)
+        strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value)
     return config_lib.Config(model=model, train=train)

@@ -11,7 +11,9 @@ train_lib.train_and_evaluate.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from trainers import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()  # VAMP_TF_VERBOSE=1 shows TensorFlow's start-up lines
 
 from absl import app, flags, logging  # noqa: E402
 
@@ -22,7 +24,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])} (flags need --name=value).")
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from vamp_tf import datasets, train_lib  # pylint: disable=import-outside-toplevel
+    from vamp_tf import checkpoints, datasets, train_lib  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
     # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
     # vamp_tf logs on its own logger, kept at INFO.
@@ -39,7 +41,7 @@ def main(argv):
     except train_lib.TrainingInterrupted as e:
         logging.warning("%s", e)
         sys.exit(130)
-    except (ValueError, datasets.DataError, train_lib.NonFiniteLoss) as e:
+    except (ValueError, datasets.DataError, train_lib.NonFiniteLoss, checkpoints.CheckpointDamaged) as e:
         logging.error("%s", e)
         sys.exit(2 if isinstance(e, ValueError) else 1)
     if results:

@@ -6,17 +6,70 @@ are numbered explicitly (latest by global step, best by epoch): the best manager
 save counter restarts in every resumed process, and a reused name could overwrite, then
 delete, the checkpoint already on disk. Under multi-worker training every worker joins
 each (collective) save; non-chief workers write to a scratch directory they delete.
+
+A save writes the checkpoint's files first and points the manager's state file at it
+last (TensorFlow writes that file atomically), so a crash during a save leaves the state
+pointing at the previous checkpoint. A checkpoint damaged later (a truncated file, a full
+disk) is moved aside into <directory>/damaged/ and the newest one that restores is used,
+with a warning; if none restores, CheckpointDamaged says so.
 """
 
 from __future__ import annotations
 
+import glob
+import logging
+import os
 import shutil
+from typing import Callable, Optional
 
 import numpy as np
 import tensorflow as tf
 
 from vamp_tf import step
 from vamp_tf.workdir import RunPaths
+
+log = logging.getLogger("vamp_tf")
+
+
+class CheckpointDamaged(RuntimeError):
+    """No checkpoint of a directory can be restored."""
+
+
+def _move_aside(path: str) -> str:
+    """Moves the files of checkpoint `path` (prefix) into <its directory>/damaged/."""
+    directory = os.path.join(os.path.dirname(path), "damaged")
+    os.makedirs(directory, exist_ok=True)
+    for name in glob.glob(glob.escape(path) + ".*"):
+        shutil.move(name, os.path.join(directory, os.path.basename(name)))
+    return directory
+
+
+def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
+                   check: Callable = lambda status: status.expect_partial()) -> Optional[str]:
+    """Restores the newest checkpoint of `directory` that can be read; returns its path
+    (None if the directory holds none). Damaged ones are moved aside (module docstring)."""
+    state = tf.train.get_checkpoint_state(directory)
+    if state is None or not state.model_checkpoint_path:
+        return None
+    candidates = list(dict.fromkeys(reversed([*state.all_model_checkpoint_paths, state.model_checkpoint_path])))
+    candidates = [p if os.path.isabs(p) else os.path.join(directory, p) for p in candidates]
+    for i, path in enumerate(candidates):
+        try:
+            check(checkpoint.restore(path))
+        except Exception as e:  # pylint: disable=broad-except  (any unreadable file: try the previous one)
+            aside = _move_aside(path)
+            log.warning("checkpoint %s cannot be restored (%s: %s); moved its files to %s", path, type(e).__name__,
+                        str(e).splitlines()[0][:200] if str(e) else "", aside)
+            continue
+        if i:
+            remaining = candidates[i:][::-1]
+            from tensorflow.python.checkpoint import checkpoint_management  # pylint: disable=import-outside-toplevel
+            checkpoint_management.update_checkpoint_state_internal(  # written atomically, as the manager does
+                directory, path, all_model_checkpoint_paths=remaining, save_relative_paths=True)
+            log.warning("using %s, the newest checkpoint of %s that restores", path, directory)
+        return path
+    raise CheckpointDamaged(f"no checkpoint in {directory} can be restored (the damaged files are in "
+                            f"{os.path.join(directory, 'damaged')}); rerun with --overwrite to start the run over.")
 
 
 class LoopState:
@@ -41,12 +94,16 @@ class RunCheckpoints:
     """The latest and best checkpoints of a run (see the module docstring)."""
 
     def __init__(self, run: RunPaths, model, optimizer, state: LoopState, is_chief: bool = True, task_id: int = 0):
-        self.is_chief = is_chief
+        self.is_chief, self.run, self.task_id = is_chief, run, task_id
         self.latest = tf.train.Checkpoint(model=model, optimizer=optimizer, **state.trackables())
         self.best = tf.train.Checkpoint(model=model)
+        self._make_managers()
+
+    def _make_managers(self):
+        run, task_id = self.run, self.task_id
         self.latest_manager = tf.train.CheckpointManager(self.latest, run.latest, max_to_keep=2)
         self.best_manager = tf.train.CheckpointManager(self.best, run.best, max_to_keep=1)
-        if is_chief:
+        if self.is_chief:
             self._write = {"latest": self.latest_manager, "best": self.best_manager}
         else:
             self._write = {"latest": tf.train.CheckpointManager(self.latest, run.worker_checkpoints(task_id, "latest"), 1),
@@ -65,15 +122,13 @@ class RunCheckpoints:
             shutil.rmtree(manager.directory, ignore_errors=True)
 
     def restore_latest(self):
-        """Restores the newest latest checkpoint, if any; returns its path (or None)."""
-        path = self.latest_manager.latest_checkpoint
-        if path:
-            self.latest.restore(path).assert_existing_objects_matched()
+        """Restores the newest readable latest checkpoint, if any; returns its path (or None)."""
+        path = restore_newest(self.latest, self.run.latest, lambda status: status.assert_existing_objects_matched())
+        self._make_managers()  # a fallback rewrote the state file
         return path
 
     def restore_best(self):
         """Restores the best weights, if any were saved; returns the path (or None)."""
-        path = self.best_manager.latest_checkpoint
-        if path:
-            self.best.restore(path).expect_partial()
+        path = restore_newest(self.best, self.run.best)
+        self._make_managers()
         return path

@@ -111,6 +111,8 @@ class TrainConfig:
       eval_batch_size x 500 samples, whatever eval_samples is).
     train_examples / test_examples: optional caps for smoke runs (0 = use all).
     eval_every: validate every this many epochs.
+    divergence_factor: stop when an epoch's train -ELBO exceeds this many times the best
+      epoch's so far (the loss exploded; the last good checkpoint is kept); 0 never stops.
     """
 
     dataset: str = "mnist"
@@ -129,6 +131,7 @@ class TrainConfig:
     test_examples: int = 0
     eval_every: int = 1
     strategy: str = "default"
+    divergence_factor: float = 10.0
 
     def __post_init__(self):
         _check_positive("epochs", self.epochs)
@@ -145,6 +148,11 @@ class TrainConfig:
         _check_positive("test_examples", self.test_examples, allow_zero=True)
         _check_positive("eval_every", self.eval_every)
         _check_choice("strategy", self.strategy, STRATEGIES)
+        if self.divergence_factor != 0:
+            _check_positive("divergence_factor", self.divergence_factor)
+            if self.divergence_factor <= 1:
+                raise ValueError(f"divergence_factor={self.divergence_factor!r} is invalid; it must be > 1 "
+                                 "(or 0 to never stop).")
 
 
 # Fields that may change between the runs that share one workdir: they decide how long
@@ -152,7 +160,7 @@ class TrainConfig:
 # learned epoch by epoch. Anything else differing means a different experiment.
 RESUMABLE_FIELDS = frozenset(
     {"epochs", "data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy",
-     "eval_every"})
+     "eval_every", "divergence_factor"})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,7 +31,9 @@ NOISE_BLOCK = 100  # samples per independently seeded noise block
 
 
 def _batches(images: Union[np.ndarray, Iterable], batch_size: int):
-    """Yields numpy batches from an array [N, H, W, C] or an iterable of batches."""
+    """Yields numpy batches from an array or tensor [N, H, W, C], or an iterable of batches."""
+    if isinstance(images, (tf.Tensor, tf.Variable)):
+        images = images.numpy()
     if isinstance(images, np.ndarray):
         for start in range(0, len(images), batch_size):
             yield images[start:start + batch_size]

@@ -11,8 +11,19 @@ import tempfile
 from typing import Any, Optional
 
 
+class DamagedFile(ValueError):
+    """A run's file exists but cannot be read (truncated, corrupted)."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json(path: str, data: Any) -> str:
-    """Writes JSON atomically (temporary file + rename): a crash never leaves half a file."""
+    """Writes JSON atomically (temporary file + rename): a crash never leaves half a file.
+    The file gets the usual permissions (0666 minus the umask; mkstemp alone gives 0600)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
@@ -20,6 +31,7 @@ def write_json(path: str, data: Any) -> str:
         with os.fdopen(fd, "w") as f:
             json.dump(data, f, indent=2, sort_keys=True, default=_default)
             f.write("\n")
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -38,10 +50,17 @@ def _default(value):
 
 
 def read_json(path: str) -> Optional[Any]:
+    """The JSON in `path`, None if there is no such file; DamagedFile naming the file if
+    it cannot be parsed."""
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DamagedFile(f"{path} is damaged ({type(e).__name__}: {e}); restore it from a copy, or delete it "
+                          "(a run without history.json resumes from its checkpoint with an empty history; "
+                          "without config.json or results.json it is treated as a new or unfinished run).") from e
 
 
 def git_commit(directory: Optional[str] = None) -> Optional[str]:

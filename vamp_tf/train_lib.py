@@ -40,6 +40,10 @@ class NonFiniteLoss(RuntimeError):
     """Training produced a NaN or infinite loss."""
 
 
+class TrainingDiverged(NonFiniteLoss):
+    """The training loss exploded (config.train.divergence_factor)."""
+
+
 class TrainingInterrupted(RuntimeError):
     """Ctrl-C or SIGTERM: a checkpoint was saved; rerunning the command continues."""
 
@@ -84,6 +88,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
             beta = objectives.warmup_beta(epoch, t.warmup_epochs)
             started = time.time()
             train_means = _train_epoch(trainer, state, saved, run, epoch, beta, steps_per_epoch, stop, show=is_chief)
+            _check_divergence(-train_means["elbo"], epochs, epoch, t.divergence_factor, saved, run)
             validation = None
             if epoch % t.eval_every == 0 or epoch == t.epochs:
                 validation = validate(validation_images)
@@ -168,6 +173,17 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
                 f"{stop.requested}: stopped at epoch {epoch}, step {done}/{steps_per_epoch}; checkpoint saved "
                 f"in {run.latest}. Rerun the same command to continue from there.")
     return {name: sums[i] / sums[-1] for i, name in enumerate(step.TRAIN_TERMS)}
+
+
+def _check_divergence(value: float, epochs: list, epoch: int, factor: float, saved, run) -> None:
+    """TrainingDiverged if this epoch's train -ELBO exceeds `factor` times the best so far."""
+    best = min((h["train_neg_elbo"] for h in epochs), default=None)
+    if factor and best is not None and best > 0 and value > factor * best:
+        raise TrainingDiverged(
+            f"training diverged at epoch {epoch}: train -ELBO {value:.4g} is {value / best:.3g} times the best "
+            f"epoch's {best:.2f}; nothing of epoch {epoch} was saved: {_last_good(saved, run)}. Lower "
+            "--learning_rate (or try --optimizer=adam_normgrad) in a new --workdir or with --overwrite; "
+            "--divergence_factor=0 trains on regardless.")
 
 
 def _keep_best(state, saved, run, epoch: int, value: float, warmup_epochs: int, eval_every: int) -> None:

@@ -138,19 +138,39 @@ def prepare(config: Config, workdir: str, overwrite: bool = False) -> RunPaths:
     run = paths(workdir)
     if os.path.exists(run.workdir) and not os.path.isdir(run.workdir):
         raise WorkdirConflict(f"--workdir={workdir} is a file; pass a directory (it is created if missing).")
+    parent = _existing_ancestor(run.workdir)
+    if not os.path.isdir(parent):
+        raise WorkdirConflict(f"--workdir={workdir} cannot be created: {parent} is a file, not a directory; "
+                              "pass a --workdir under a directory.")
     stored = read_config(run.workdir)
     if stored is not None:
         differences = config.differences(stored)
         if differences and not overwrite:
             raise WorkdirConflict(
                 f"{run.workdir} holds a run with another configuration:\n  " + "\n  ".join(differences) +
-                "\nUse another --workdir, or pass --overwrite to delete that run and start over.")
-    if overwrite:
-        log.warning("--overwrite: deleting any run in %s", run.workdir)
-        delete_run(run.workdir)
-    os.makedirs(run.workdir, exist_ok=True)
-    files.write_json(run.config, config.to_dict())
+                f"\nUse another --workdir (for example --workdir={run.workdir}_2), or pass --overwrite to delete "
+                "that run and start over.")
+    try:
+        if overwrite:
+            log.warning("--overwrite: deleting any run in %s", run.workdir)
+            delete_run(run.workdir)
+        os.makedirs(run.workdir, exist_ok=True)
+        files.write_json(run.config, config.to_dict())
+    except OSError as e:
+        raise WorkdirConflict(f"cannot write the run into {run.workdir}: {e.strerror or e}; pass a writable "
+                              "--workdir (a finished run can still be read, exported and evaluated from where "
+                              "it is).") from e
     return run
+
+
+def _existing_ancestor(path: str) -> str:
+    """The longest prefix of `path` that exists (it may be a file)."""
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
 
 
 def checkpoint_path(workdir: str, which: str = "best") -> str:
@@ -176,7 +196,12 @@ def restore_model(workdir: str, which: str = "best"):
     config = read_config(workdir)
     if config is None:
         raise RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
-    path = checkpoint_path(workdir, which)
+    from vamp_tf.checkpoints import restore_newest  # pylint: disable=import-outside-toplevel
+    checkpoint_path(workdir, which)  # RunNotFound if there is none at all
     model = build_model(config.model, seed=config.train.seed)
-    tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
+    run = paths(workdir)
+    checkpoint = tf.train.Checkpoint(model=model)
+    directory = run.best if which == "best" and tf.train.latest_checkpoint(run.best) else run.latest
+    path = restore_newest(checkpoint, directory,
+                          lambda status: status.expect_partial().assert_existing_objects_matched())
     return model, config, path

@@ -1,0 +1,58 @@
+"""Tests of vamp_tf.checkpoints: a damaged checkpoint is moved aside and the newest good one
+is used, for resuming, for the final evaluation and for export."""
+
+import logging
+import os
+
+import pytest
+import tensorflow as tf
+
+from vamp_tf import checkpoints, config, train_lib, workdir
+
+STEPS = 5  # per epoch: 500 images, batch 100
+
+
+def tiny(data_dir, epochs):
+    return config.Config(config.ModelConfig(latent_dim=4, hidden_units=16, num_components=5),
+                         config.TrainConfig(data_dir=data_dir, epochs=epochs, train_examples=500, test_examples=50,
+                                            eval_samples=20, seed=2))
+
+
+def _truncate(path):
+    with open(path, "r+b") as f:
+        f.truncate(max(1, os.path.getsize(path) // 3))
+
+
+@pytest.fixture(scope="module")
+def straight(real_data_dir, tmp_path_factory):
+    return train_lib.train_and_evaluate(tiny(real_data_dir, 3), str(tmp_path_factory.mktemp("straight")))
+
+
+@pytest.mark.parametrize("damage", ["data", "index"])
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(real_data_dir, tmp_path, caplog, straight,
+                                                                      damage):
+    run = str(tmp_path / "run")
+    train_lib.train_and_evaluate(tiny(real_data_dir, 2), run)
+    latest = os.path.join(run, "checkpoints", "latest")
+    newest = tf.train.latest_checkpoint(latest)
+    assert newest.endswith(f"ckpt-{2 * STEPS}")
+    target = newest + (".index" if damage == "index" else ".data-00000-of-00001")
+    _truncate(target)
+    with caplog.at_level(logging.WARNING, logger="vamp_tf"):
+        results = train_lib.train_and_evaluate(tiny(real_data_dir, 3), run)  # resumes from epoch 1
+    assert any("cannot be restored" in r.getMessage() for r in caplog.records)
+    assert os.path.exists(os.path.join(latest, "damaged", os.path.basename(target)))  # kept aside, not deleted
+    assert results["epochs_run"] == 3
+    assert results["metrics"]["test_log_likelihood"] == pytest.approx(straight["metrics"]["test_log_likelihood"],
+                                                                     rel=1e-5)
+
+
+def test_a_damaged_best_checkpoint_is_named_for_export_and_evaluation(real_data_dir, tmp_path):
+    run = str(tmp_path / "run")
+    train_lib.train_and_evaluate(tiny(real_data_dir, 1), run)
+    best = tf.train.latest_checkpoint(os.path.join(run, "checkpoints", "best"))
+    _truncate(best + ".data-00000-of-00001")
+    with pytest.raises(checkpoints.CheckpointDamaged, match="no checkpoint in .*best can be restored"):
+        workdir.restore_model(run)
+    model, _, path = workdir.restore_model(run, "latest")  # the latest checkpoint is intact
+    assert path.endswith(f"ckpt-{STEPS}")
