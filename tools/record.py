@@ -13,6 +13,10 @@ tools.report, which defines its own.)
 
 import os
 
+from trainers import startup  # noqa: E402  (TensorFlow without its start-up noise)
+
+startup.import_tensorflow_quietly()
+
 from absl import app
 
 from tools import records

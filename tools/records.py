@@ -32,6 +32,11 @@ REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred 
     "mnist_standard_l40": ("samples",),
     "frey_vamp_l40": ("samples", "pseudo_inputs"),
     "frey_vampdata_l40": ("samples", "pseudo_inputs"),
+    "frey_vamp_l40_learnedw": ("samples", "pseudo_inputs"),
+    "frey_vamp_l40_wideinit": ("samples",),
+    "caltech101_vamp": ("samples", "pseudo_inputs", "reconstructions"),
+    "caltech101_standard": ("samples",),
+    "caltech101_hvae_vamp": ("samples",),
 }
 
 
