@@ -36,9 +36,9 @@ def dense_macs(model_config, rows: dict) -> int:
     return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """This machine's float32 matmul rate (GFLOP/s) on n x n matrices, with TensorFlow."""
-    a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
+def matmul_gflops(n: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:
+    """This machine's matmul rate (GFLOP/s) on n x n matrices of `dtype`, with TensorFlow."""
+    a, b = tf.cast(tf.random.normal([n, n]), dtype), tf.cast(tf.random.normal([n, n]), dtype)
     fn = tf.function(tf.matmul, autograph=False)
     fn(a, b).numpy()
     start = time.perf_counter()

@@ -61,6 +61,10 @@ INTRA_OP_THREADS = flags.DEFINE_integer(
 _DIVERGENCE_FACTOR = flags.DEFINE_float(
     "divergence_factor", _DEFAULTS_TRAIN.divergence_factor,
     "Stop when an epoch's train -ELBO exceeds this many times the best so far (0: never stop).")
+_PRECISION = flags.DEFINE_enum(
+    "precision", _DEFAULTS_TRAIN.precision, list(config_lib.PRECISIONS),
+    "float32, or mixed_bfloat16 / mixed_float16 for the networks' training math (variables, densities and "
+    "every evaluation stay float32). See BUILD.md for when each pays off.")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                               "default: one device; mirrored: all local GPUs (or logical CPUs); "
                               "multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG.")
@@ -80,5 +84,5 @@ def config_from_flags() -> config_lib.Config:
         learning_rate=_LEARNING_RATE.value, optimizer=_OPTIMIZER.value, seed=_SEED.value,
         eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
         train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,
-        strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value)
+        strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value, precision=_PRECISION.value)
     return config_lib.Config(model=model, train=train)

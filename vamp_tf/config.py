@@ -17,6 +17,7 @@ PSEUDO_INITS = ("random", "data")
 COMPONENT_WEIGHTS = ("uniform", "learned")
 OPTIMIZERS = ("adam", "adam_normgrad")
 STRATEGIES = ("default", "mirrored", "multi_worker")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 # Default initialisation of the VampPrior's pseudo-inputs, N(mean, std), by likelihood
 # (binary images: mostly-off pixels; gray images: mid-gray).
@@ -111,6 +112,10 @@ class TrainConfig:
       eval_batch_size x 500 samples, whatever eval_samples is).
     train_examples / test_examples: optional caps for smoke runs (0 = use all).
     eval_every: validate every this many epochs.
+    precision: 'float32', or a Keras mixed policy for the networks' training computations
+      ('mixed_bfloat16': CPUs with AMX / AVX512-BF16 and GPUs; 'mixed_float16': GPUs, with loss
+      scaling). Variables, densities, KL and losses stay float32, and validation, the test
+      evaluation and export always run in float32 on the float32 weights.
     divergence_factor: stop when an epoch's train -ELBO exceeds this many times the best
       epoch's so far (the loss exploded; the last good checkpoint is kept); 0 never stops.
     """
@@ -132,6 +137,7 @@ class TrainConfig:
     eval_every: int = 1
     strategy: str = "default"
     divergence_factor: float = 10.0
+    precision: str = "float32"
 
     def __post_init__(self):
         _check_positive("epochs", self.epochs)
@@ -148,6 +154,7 @@ class TrainConfig:
         _check_positive("test_examples", self.test_examples, allow_zero=True)
         _check_positive("eval_every", self.eval_every)
         _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("precision", self.precision, PRECISIONS)
         if self.divergence_factor != 0:
             _check_positive("divergence_factor", self.divergence_factor)
             if self.divergence_factor <= 1:
@@ -160,7 +167,7 @@ class TrainConfig:
 # learned epoch by epoch. Anything else differing means a different experiment.
 RESUMABLE_FIELDS = frozenset(
     {"epochs", "data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy",
-     "eval_every", "divergence_factor"})
+     "eval_every", "divergence_factor", "precision"})
 
 
 @dataclasses.dataclass(frozen=True)

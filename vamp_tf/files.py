@@ -76,6 +76,23 @@ def git_commit(directory: Optional[str] = None) -> Optional[str]:
         return None
 
 
+def cpu_flags() -> set:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def bf16_hardware() -> str:
+    """The CPU's bfloat16 matmul hardware: 'amx_bf16', 'avx512_bf16', both, or '' (none)."""
+    return ", ".join(f for f in ("amx_bf16", "avx512_bf16") if f in cpu_flags())
+
+
 def provenance() -> dict:
     """Versions, commit and machine, for results.json."""
     import keras  # pylint: disable=import-outside-toplevel
@@ -87,6 +104,6 @@ def provenance() -> dict:
         "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__, "keras": keras.__version__,
                      "tensorflow_probability": tfp.__version__, "numpy": np.__version__},
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpu_count": os.cpu_count(),
+                    "cpu_count": os.cpu_count(), "cpu_bf16": bf16_hardware() or "none",
                     "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]},
     }

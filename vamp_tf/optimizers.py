@@ -28,10 +28,16 @@ class AdamNormGrad(keras.optimizers.Adam):
         return {**super().get_config(), "epsilon_norm": self.epsilon_norm}
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    """'adam' or 'adam_normgrad' (see config.OPTIMIZERS)."""
+def make_optimizer(name: str, learning_rate: float, precision: str = "float32") -> keras.optimizers.Optimizer:
+    """'adam' or 'adam_normgrad' (see config.OPTIMIZERS); under precision='mixed_float16'
+    wrapped in a dynamic LossScaleOptimizer (AdamNormGrad then normalises the unscaled
+    gradients)."""
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate=learning_rate)
-    if name == "adam_normgrad":
-        return AdamNormGrad(learning_rate=learning_rate)
-    raise ValueError(f"optimizer={name!r} is not supported; allowed: adam, adam_normgrad.")
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    elif name == "adam_normgrad":
+        optimizer = AdamNormGrad(learning_rate=learning_rate)
+    else:
+        raise ValueError(f"optimizer={name!r} is not supported; allowed: adam, adam_normgrad.")
+    if precision == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer

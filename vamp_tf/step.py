@@ -26,8 +26,12 @@ def train_step(model, optimizer, images, noise, beta, global_batch_size):
         terms = model(images, noise=noise, training=True)
         per_example = objectives.negative_elbo(terms, beta)
         loss = tf.reduce_sum(per_example) / global_batch_size
+        # A LossScaleOptimizer (mixed_float16) scales the loss here and unscales the gradients
+        # (and skips steps whose gradients overflowed) in apply_gradients; other optimizers
+        # return the loss unchanged.
+        scaled = optimizer.scale_loss(loss)
     variables = model.trainable_variables
-    gradients = tape.gradient(loss, variables)
+    gradients = tape.gradient(scaled, variables)
     optimizer.apply_gradients(zip(gradients, variables))
     terms = dict(terms, loss=per_example)
     return tf.stack([tf.reduce_sum(terms[name]) for name in TRAIN_TERMS])

@@ -77,7 +77,8 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
 
     t = config.train
     validation_images = datasets.evaluation_images(t, "validation")
-    validate = evaluation.ElboTerms(trainer.model, seed=t.seed)
+    evaluated = trainer.eval_model()  # float32, whatever precision trains
+    validate = evaluation.ElboTerms(evaluated, seed=t.seed)
     steps_per_epoch = _log_start(config, trainer, len(validation_images))
     summary = tf.summary.create_file_writer(run.tensorboard) if is_chief else tf.summary.create_noop_writer()
     commit = files.git_commit()  # of the code that trains these epochs
@@ -91,6 +92,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
             _check_divergence(-train_means["elbo"], epochs, epoch, t.divergence_factor, saved, run)
             validation = None
             if epoch % t.eval_every == 0 or epoch == t.epochs:
+                trainer.eval_model()  # the twin takes the epoch's weights
                 validation = validate(validation_images)
                 _keep_best(state, saved, run, epoch, -validation["elbo"], t.warmup_epochs, t.eval_every)
             seconds = time.time() - started
@@ -114,7 +116,8 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
     if not is_chief:
         return {}
     saved.restore_best()
-    return results.evaluate_and_write(config, run, trainer.model, state, epochs, int(state.best_epoch.numpy()))
+    return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
+                                      int(state.best_epoch.numpy()))
 
 
 def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
@@ -124,9 +127,10 @@ def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
                        for split, cap in (("train", t.train_examples), ("test", t.test_examples)))
     steps_per_epoch = n_train // t.batch_size
     log.info("%s: %d train (%d steps of %d), %d validation, %d test images; %d trainable parameters; "
-             "%d replica(s)", t.dataset, n_train, steps_per_epoch, t.batch_size, num_validation, n_test,
+             "%d replica(s); training precision %s (CPU bfloat16 hardware: %s); evaluation in float32",
+             t.dataset, n_train, steps_per_epoch, t.batch_size, num_validation, n_test,
              sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
-             trainer.strategy.num_replicas_in_sync)
+             trainer.strategy.num_replicas_in_sync, t.precision, files.bf16_hardware() or "none")
     return steps_per_epoch
 
 

@@ -57,12 +57,24 @@ class Trainer:
         if t.batch_size % replicas:
             raise ValueError(f"batch_size={t.batch_size} must be divisible by the {replicas} replicas.")
         with self.strategy.scope():
-            self.model = build_model(config.model, seed=t.seed)
-            self.optimizer = optimizers.make_optimizer(t.optimizer, t.learning_rate)
+            self.model = build_model(config.model, seed=t.seed, precision=t.precision)
+            self.optimizer = optimizers.make_optimizer(t.optimizer, t.learning_rate, t.precision)
             self.optimizer.build(self.model.trainable_variables)
+        # Validation, the test evaluation and export run in float32: under a mixed policy on a
+        # float32 twin that `eval_model()` loads the current weights into.
+        self._float32_twin = None if t.precision == "float32" else build_model(config.model, seed=t.seed)
         if config.model.prior == "vamp" and config.model.pseudo_init == "data":
             self.initialize_pseudo_inputs()
         self.train_step = self._build_train_step()
+
+    def eval_model(self):
+        """The model with the current weights, computing in float32 (the trained model itself
+        under precision='float32')."""
+        if self._float32_twin is None:
+            return self.model
+        for target, source in zip(self._float32_twin.variables, self.model.variables):
+            target.assign(source)
+        return self._float32_twin
 
     def initialize_pseudo_inputs(self) -> None:
         """K training images + N(0, pseudo_std) noise as the VampPrior's pseudo-inputs."""

@@ -81,7 +81,8 @@ class GaussianHead(keras.layers.Layer):
         self.linear = _dense(2 * latent_dim, name="linear")
 
     def call(self, h):
-        mean, log_variance = tf.split(self.linear(h), 2, axis=-1)
+        # float32 out whatever the layer's compute dtype: densities are always float32.
+        mean, log_variance = tf.split(tf.cast(self.linear(h), tf.float32), 2, axis=-1)
         return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
 
 
@@ -130,7 +131,7 @@ class LikelihoodHead(keras.layers.Layer):
         self.linear = _dense(size * len(self.param_names), name="linear")
 
     def call(self, h):
-        raw = self.linear(h)
+        raw = tf.cast(self.linear(h), tf.float32)  # the likelihood's parameters are float32
         pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
         shape = tf.concat([tf.shape(h)[:-1], self.image_shape], axis=0)
         params = {n: tf.reshape(p, shape) for n, p in zip(self.param_names, pieces)}
