@@ -85,6 +85,8 @@ class LoopState:
         self.epochs_without_improvement = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.stopped_early = tf.Variable(False, trainable=False)  # final; the epoch limit is not
         self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+        # The run's first step's -ELBO (the untrained model's), a yardstick for divergence; 0 = not yet.
+        self.first_neg_elbo = tf.Variable(0.0, dtype=tf.float64, trainable=False)
 
     def trackables(self) -> dict:
         return dict(vars(self))

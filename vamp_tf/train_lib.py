@@ -89,7 +89,8 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
             beta = objectives.warmup_beta(epoch, t.warmup_epochs)
             started = time.time()
             train_means = _train_epoch(trainer, state, saved, run, epoch, beta, steps_per_epoch, stop, show=is_chief)
-            _check_divergence(-train_means["elbo"], epochs, epoch, t.divergence_factor, saved, run)
+            _check_divergence(-train_means["elbo"], epochs, float(state.first_neg_elbo.numpy()), epoch,
+                              t.divergence_factor, saved, run)
             validation = None
             if epoch % t.eval_every == 0 or epoch == t.epochs:
                 trainer.eval_model()  # the twin takes the epoch's weights
@@ -165,6 +166,8 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
                 f"{(epoch - 1) * steps_per_epoch + done + 1}); nothing was saved after it: "
                 f"{_last_good(saved, run)}. Lower --learning_rate (or try --optimizer=adam_normgrad) "
                 "in a new --workdir or with --overwrite.")
+        if not state.first_neg_elbo.numpy():
+            state.first_neg_elbo.assign(-step_sums[0] / t.batch_size)
         sums = sums + np.append(step_sums, t.batch_size)
         done += 1
         progress.update(done, f"-ELBO {-sums[0] / max(sums[-1], 1.0):8.2f}")
@@ -179,13 +182,14 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
     return {name: sums[i] / sums[-1] for i, name in enumerate(step.TRAIN_TERMS)}
 
 
-def _check_divergence(value: float, epochs: list, epoch: int, factor: float, saved, run) -> None:
-    """TrainingDiverged if this epoch's train -ELBO exceeds `factor` times the best so far."""
-    best = min((h["train_neg_elbo"] for h in epochs), default=None)
+def _check_divergence(value: float, epochs: list, first: float, epoch: int, factor: float, saved, run) -> None:
+    """TrainingDiverged if this epoch's train -ELBO exceeds `factor` times the best so far: the
+    best epoch's, or the run's first step's (the untrained model's)."""
+    best = min([h["train_neg_elbo"] for h in epochs] + ([first] if first > 0 else []), default=None)
     if factor and best is not None and best > 0 and value > factor * best:
         raise TrainingDiverged(
             f"training diverged at epoch {epoch}: train -ELBO {value:.4g} is {value / best:.3g} times the best "
-            f"epoch's {best:.2f}; nothing of epoch {epoch} was saved: {_last_good(saved, run)}. Lower "
+            f"so far, {best:.2f}; nothing of epoch {epoch} was saved: {_last_good(saved, run)}. Lower "
             "--learning_rate (or try --optimizer=adam_normgrad) in a new --workdir or with --overwrite; "
             "--divergence_factor=0 trains on regardless.")
 
