@@ -23,11 +23,12 @@ from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags 
 
 _TIMED_EPOCHS = flags.DEFINE_integer("timed_epochs", 2, "Epochs timed after the warm-up epoch.")
 _WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into bench/README.md.")
+_JIT = flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (jit_compile=True).")
 _PRECISIONS = flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"],
                                 "Precisions timed side by side, in this order, on the same data and model.")
 
 
-def measure(config, timed_epochs: int) -> dict:
+def measure(config, timed_epochs: int, jit_compile: bool = False) -> dict:
     """Times one configuration: epochs, steps, validation, FLOPs; see the module docstring."""
     import numpy as np  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -35,7 +36,7 @@ def measure(config, timed_epochs: int) -> dict:
     from vamp_tf import datasets, evaluation  # pylint: disable=import-outside-toplevel
     from vamp_tf.trainer import Trainer  # pylint: disable=import-outside-toplevel
 
-    trainer = Trainer(config)
+    trainer = Trainer(config, jit_compile=jit_compile)
     beta = tf.constant(0.5)
     validation = datasets.evaluation_images(config.train, "validation")
     validate = evaluation.ElboTerms(trainer.eval_model(), seed=0)  # float32 in every precision
@@ -89,7 +90,7 @@ def main(argv):
     results, rates = {}, {}
     for precision in precisions:  # the same data, model and seed, one after the other
         run = config_lib.Config(config.model, dataclasses.replace(config.train, precision=precision))
-        results[precision] = measure(run, _TIMED_EPOCHS.value)
+        results[precision] = measure(run, _TIMED_EPOCHS.value, _JIT.value)
         dtype = tf.bfloat16 if "bfloat16" in precision else tf.float16 if "float16" in precision else tf.float32
         rates[precision] = common.matmul_gflops(dtype=dtype)
     batch = config.train.batch_size
@@ -99,6 +100,7 @@ def main(argv):
                   f"latent {config.model.latent_dim}, hidden {config.model.hidden_units}, batch {batch}, "
                   f"{config.train.dataset}"),
         ("CPU bfloat16 hardware (lscpu flags)", files.bf16_hardware() or "none"),
+        ("train step compiled with XLA (jit_compile)", str(_JIT.value)),
         ("dataset files to first training batch (cold)", f"{load_seconds:.2f} s"),
     ]
 
@@ -125,7 +127,8 @@ def main(argv):
     for k, v in rows:
         print(f"{k:60s} {v}")
     if _WRITE_README.value:
-        name = f"train_throughput ({config.train.dataset}, {config.model.model}, {config.model.prior})"
+        name = (f"train_throughput ({config.train.dataset}, {config.model.model}, {config.model.prior}"
+                + (", jit_compile" if _JIT.value else "") + ")")
         common.write_section(name, "python -m bench.train_throughput " + " ".join(os.sys.argv[1:]), rows)
 
 

@@ -49,8 +49,11 @@ class Trainer:
     (`initialize_pseudo_inputs`); a resumed run restores its pseudo-inputs instead.
     """
 
-    def __init__(self, config: Config, strategy: Optional[tf.distribute.Strategy] = None):
+    def __init__(self, config: Config, strategy: Optional[tf.distribute.Strategy] = None, jit_compile: bool = False):
+        """jit_compile: compile the step with XLA (measured slower on this project's CPUs:
+        bench/README.md; off by default)."""
         self.config = config
+        self.jit_compile = jit_compile
         self.strategy = strategy or tf.distribute.get_strategy()
         t = config.train
         replicas = self.strategy.num_replicas_in_sync
@@ -110,7 +113,7 @@ class Trainer:
         def replica_step(images, noise, beta):
             return step.train_step(model, optimizer, images, noise, beta, global_batch)
 
-        @tf.function(autograph=False)
+        @tf.function(autograph=False, jit_compile=self.jit_compile)
         def train_step(batch, beta):
             images, noise = batch
             sums = strategy.run(replica_step, args=(images, noise, beta))
