@@ -23,6 +23,9 @@ def dense_macs(model_config, rows: dict) -> int:
     of (z, component) pairs of a mixture prior (0 for the standard prior).
     GatedDense(in -> h) is one [in, 2h] matmul.
     """
+    if getattr(model_config, "architecture", "dense") != "dense":
+        raise ValueError(f"dense_macs counts dense networks only; architecture={model_config.architecture!r} has "
+                         "convolutions, whose FLOP count is not implemented here yet.")
     d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
     params = 1 if model_config.likelihood == "bernoulli" else 2
     encoder = d * 2 * h + h * 2 * h + h * 2 * latent                       # q(z | x) / q(z2 | x)

@@ -73,6 +73,7 @@ PAPER_CELLS = {
     ("Caltech 101 Silhouettes", "HVAE"): ("caltech101_hvae_standard", "caltech101_hvae_vamp"),
     ("Frey Faces", "VAE"): ("frey_standard_l40", "frey_vamp_l40"),
     ("Frey Faces", "HVAE"): ("frey_hvae_standard", "frey_hvae_vamp"),
+    ("Frey Faces", "convHVAE"): ("frey_convhvae_standard", "frey_convhvae_vamp"),
 }
 # Run name -> the paper's number for it (every paper cell RESULTS.md shows comes from PAPER_TABLE).
 PAPER = {run: PAPER_TABLE[dataset][model][i] for (dataset, model), pair in PAPER_CELLS.items()

@@ -31,11 +31,12 @@ SETS = {
     "hvae": [f"{d}_hvae_{p}" for d in ("frey", "mnist", "binarized_mnist") for p in ("vamp", "standard")],
     "caltech": [f"caltech101_{m}{p}" for m in ("", "hvae_") for p in ("vamp", "standard")],
     "bfloat16": ["frey_vamp_l40_bf16", "mnist_vamp_l10_bf16"],
+    "convhvae": ["frey_convhvae_vamp", "frey_convhvae_standard"],
     "dead_components": ["frey_vamp_l40", "frey_vamp_l40_learnedw", "frey_vamp_l40_wideinit",
                         "mnist_vamp_l40_e20", "mnist_vamp_l40_learnedw_e20"],
 }
 SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed",
-                           "caltech", "dead_components", "bfloat16")
+                           "caltech", "dead_components", "bfloat16", "convhvae")
                for n in SETS[s]]
 SETS["all"] = list(dict.fromkeys(SETS["all"]))
 

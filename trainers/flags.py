@@ -34,6 +34,8 @@ _PSEUDO_STD = flags.DEFINE_float("pseudo_std", None, "Std of the pseudo-input in
 _COMPONENT_WEIGHTS = flags.DEFINE_enum(
     "component_weights", _DEFAULTS_MODEL.component_weights, list(config_lib.COMPONENT_WEIGHTS),
     "VampPrior mixture weights: uniform 1/K (the paper's) or learned (softmax of K trained logits).")
+_ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, list(config_lib.ARCHITECTURES),
+                                  "The HVAE's networks: dense (gated MLPs) or conv (the paper's convHVAE).")
 _LATENT_DIM = flags.DEFINE_integer("latent_dim", _DEFAULTS_MODEL.latent_dim, "Size of z (each layer for hvae).")
 _HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", _DEFAULTS_MODEL.hidden_units, "Width of the gated layers.")
 _EPOCHS = flags.DEFINE_integer("epochs", _DEFAULTS_TRAIN.epochs, "Maximum number of epochs.")
@@ -77,7 +79,7 @@ def config_from_flags() -> config_lib.Config:
         input_shape=info.image_shape, likelihood=info.likelihood, model=_MODEL.value, prior=_PRIOR.value,
         latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
         pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
-        component_weights=_COMPONENT_WEIGHTS.value)
+        component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value)
     train = config_lib.TrainConfig(
         dataset=_DATASET.value, data_dir=_DATA_DIR.value, split_seed=_SPLIT_SEED.value, epochs=_EPOCHS.value,
         warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value, batch_size=_BATCH_SIZE.value,

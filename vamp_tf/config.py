@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any, Optional
 
 MODELS = ("vae", "hvae")
+ARCHITECTURES = ("dense", "conv")
 PRIORS = ("standard", "mog", "vamp")
 LIKELIHOODS = ("bernoulli", "discretized_logistic")
 PSEUDO_INITS = ("random", "data")
@@ -50,6 +51,8 @@ class ModelConfig:
     pseudo_init: 'random' (N(pseudo_mean, pseudo_std)) or 'data' (K training images + noise).
     component_weights: the VampPrior's mixture weights: 'uniform' 1/K (the paper's) or
       'learned' (softmax of K trained logits; see priors.VampPrior).
+    architecture: the HVAE's networks: 'dense' (gated MLPs) or 'conv' (the paper's convHVAE:
+      gated convolutional encoders and decoder; vamp_tf.networks.conv).
     """
 
     input_shape: tuple[int, int, int] = (28, 28, 1)
@@ -63,6 +66,7 @@ class ModelConfig:
     pseudo_mean: Optional[float] = None
     pseudo_std: Optional[float] = None
     component_weights: str = "uniform"
+    architecture: str = "dense"
 
     def __post_init__(self):
         shape = tuple(self.input_shape)
@@ -76,6 +80,10 @@ class ModelConfig:
         _check_choice("prior", self.prior, PRIORS)
         _check_choice("pseudo_init", self.pseudo_init, PSEUDO_INITS)
         _check_choice("component_weights", self.component_weights, COMPONENT_WEIGHTS)
+        _check_choice("architecture", self.architecture, ARCHITECTURES)
+        if self.architecture != "dense" and self.model != "hvae":
+            raise ValueError(f"architecture={self.architecture!r} is an HVAE's (the paper's convHVAE); "
+                             f"model={self.model!r} has dense networks only: pass --model=hvae.")
         if self.component_weights == "learned" and self.prior != "vamp":
             raise ValueError(f"component_weights='learned' is an option of the VampPrior (prior='vamp'), not of "
                              f"prior={self.prior!r}: the mog prior always learns its weights, the standard prior has none.")

@@ -323,15 +323,21 @@ class HVAE(LatentVariableModel):
 
     def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
         super().__init__(config, **kwargs)
-        hidden, latent = config.hidden_units, config.latent_dim
-        self.encoder = networks.Encoder(latent, hidden, name="encoder")  # q(z2 | x)
-        self.q_z1_body = networks.PairMLP(hidden, name="q_z1_body")    # (x, z2) -> h
+        hidden, latent, shape = config.hidden_units, config.latent_dim, config.input_shape
+        conv = config.architecture == "conv"  # the paper's convHVAE; the rest of the model is shared
+        self.encoder = (networks.ConvEncoder(shape, latent, name="encoder") if conv
+                        else networks.Encoder(latent, hidden, name="encoder"))  # q(z2 | x)
+        self.q_z1_body = (networks.ConvPair(shape, hidden, name="q_z1_body") if conv
+                          else networks.PairMLP(hidden, name="q_z1_body"))  # (x, z2) -> h
         self.q_z1_head = networks.GaussianHead(latent, name="q_z1_head")
         self.p_z1_body = networks.GatedMLP([hidden, hidden], name="p_z1_body")
         self.p_z1_head = networks.GaussianHead(latent, name="p_z1_head")
-        self.p_x_body = networks.PairMLP(hidden, name="p_x_body")      # (z1, z2) -> h
-        self.p_x_head = networks.LikelihoodHead(config.input_shape, self.likelihood.param_names,
-                                                self.likelihood.constrain, name="p_x_head")
+        if conv:  # (z1, z2) -> likelihood parameters
+            self.p_x = networks.ConvDecoder(shape, self.likelihood.param_names, self.likelihood.constrain, name="p_x")
+        else:
+            self.p_x_body = networks.PairMLP(hidden, name="p_x_body")
+            self.p_x_head = networks.LikelihoodHead(shape, self.likelihood.param_names, self.likelihood.constrain,
+                                                    name="p_x_head")
         self.prior = priors.make_prior(config, self.encoder, seed=prior_seed)
 
     @property
@@ -345,6 +351,8 @@ class HVAE(LatentVariableModel):
         return _diagonal_gaussian(*self.p_z1_head(self.p_z1_body(z2)))
 
     def _p_x_params(self, z1, z2):
+        if self.config.architecture == "conv":
+            return self.p_x(z1, z2)
         return self.p_x_head(self.p_x_body(z1, z2))
 
     def log_densities(self, x, noise, prior):
@@ -353,7 +361,7 @@ class HVAE(LatentVariableModel):
         q_z2 = _diagonal_gaussian(*[t[:, tf.newaxis] for t in self.encoder(x)])
         z2 = _reparameterize(q_z2, noise[..., :latent])                       # [B, S, L]
         flat_z2 = tf.reshape(z2, [-1, latent])
-        x_features = self.q_z1_body.first_features(tf.reshape(x, [batch, -1]))  # once per image
+        x_features = self.q_z1_body.first_features(x)  # once per image
         x_features = tf.repeat(x_features, num_samples, axis=0)               # [B*S, H]
         q_z1 = self._q_z1(x_features, flat_z2)
         z1 = _reparameterize(q_z1, tf.reshape(noise[..., latent:], [-1, latent]))  # [B*S, L]
@@ -371,7 +379,7 @@ class HVAE(LatentVariableModel):
 
     def posterior_means(self, x):
         z2 = self.encoder(x)[0]
-        x_features = self.q_z1_body.first_features(tf.reshape(x, [tf.shape(x)[0], -1]))
+        x_features = self.q_z1_body.first_features(x)
         return {"z1": self._q_z1(x_features, z2).loc, "z2": z2}
 
     @property

@@ -174,7 +174,8 @@ class PairMLP(keras.layers.Layer):
         self.joint = GatedDense(hidden_units, name="joint")
 
     def first_features(self, a):
-        return self.first(a)
+        """a [batch, ...] (images are flattened) -> [batch, hidden_units]."""
+        return self.first(tf.reshape(a, [tf.shape(a)[0], -1]) if a.shape.rank != 2 else a)
 
     def joint_features(self, first_features, b):
         return self.joint(tf.concat([first_features, self.second(b)], axis=-1))

@@ -1,0 +1,103 @@
+"""Tests of vamp_tf.networks.conv and the convHVAE built from it (ModelConfig.architecture='conv')."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from export import export_lib
+from vamp_tf import config, evaluation, model, networks, train_lib, workdir
+
+SHAPES = {"bernoulli": (8, 8, 1), "discretized_logistic": (8, 4, 1)}
+
+
+def conv_hvae(likelihood="bernoulli", prior="vamp", seed=0):
+    cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model="hvae", prior=prior,
+                             architecture="conv", latent_dim=3, hidden_units=8, num_components=4)
+    return model.build_model(cfg, seed=seed)
+
+
+def test_gated_conv_is_h_times_sigmoid_g_and_the_stack_downsamples_by_four():
+    layer = networks.GatedConv2D(3, 3)
+    x = tf.random.normal([2, 8, 4, 1], seed=1)
+    y = layer(x).numpy()
+    pre = layer.conv(x).numpy()
+    np.testing.assert_allclose(y, pre[..., :3] / (1 + np.exp(-pre[..., 3:])), rtol=1e-5, atol=1e-6)
+    features = networks.ConvStack((28, 20, 1))(tf.zeros([2, 28, 20, 1]))
+    assert features.shape == (2, 7 * 5 * 6)  # two stride-2 layers, 6 channels out
+
+
+@pytest.mark.parametrize("likelihood", list(SHAPES))
+@pytest.mark.parametrize("prior", config.PRIORS)
+def test_conv_hvae_terms_are_finite_and_consistent(likelihood, prior):
+    net = conv_hvae(likelihood, prior)
+    x = tf.cast(tf.random.uniform((3,) + SHAPES[likelihood], seed=2) < 0.5, tf.float32)
+    out = net(x, seed=[1, 2])
+    for name in ("reconstruction", "kl", "elbo", "kl_z1", "kl_z2"):
+        assert out[name].shape == (3,) and np.all(np.isfinite(out[name].numpy())), name
+    np.testing.assert_allclose(out["kl"], out["kl_z1"] + out["kl_z2"], rtol=1e-5, atol=1e-5)
+    assert net.sample(4, seed=0).shape == (4,) + SHAPES[likelihood]
+    assert net.reconstruct(x).shape == x.shape
+
+
+def test_gradients_reach_every_sub_network_and_the_pseudo_inputs():
+    net = conv_hvae("discretized_logistic")
+    x = tf.random.uniform((4,) + SHAPES["discretized_logistic"], seed=3)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(net(x, seed=[3, 4])["elbo"])
+    grads = tape.gradient(loss, net.trainable_variables)
+    names = [v.path for v in net.trainable_variables]
+    for part in ("encoder", "q_z1_body", "q_z1_head", "p_z1_body", "p_z1_head", "p_x"):
+        assert getattr(net, part).trainable_variables, part
+    assert any("pseudo_inputs" in n for n in names)
+    for name, g in zip(names, grads):
+        assert g is not None and np.any(g.numpy() != 0), name
+    with pytest.raises(ValueError, match="architecture='conv' is an HVAE's.*--model=hvae"):
+        config.ModelConfig(architecture="conv")
+
+
+def test_importance_sampled_likelihood_bounds_the_elbo():
+    net = conv_hvae()
+    x = (np.random.default_rng(0).random((6,) + SHAPES["bernoulli"]) < 0.3).astype(np.float32)
+    noise = tf.random.stateless_normal([6, 500, net.noise_dim], seed=[7, 8])
+    terms = net.log_densities(x, noise, net.prior.distribution())
+    elbo = float(tf.reduce_mean(terms["reconstruction"] + terms["log_prior"] - terms["log_posterior"]))  # 500-sample
+    ll = evaluation.log_likelihood(net, x, num_samples=500, batch_size=3)
+    assert np.all(np.isfinite(ll["per_image"])) and ll["mean"] >= elbo, (ll["mean"], elbo)
+
+
+@pytest.fixture(scope="module")
+def frey_conv_run(real_data_dir, tmp_path_factory):
+    cfg = config.Config(
+        config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae", prior="vamp",
+                           architecture="conv", latent_dim=4, hidden_units=32, num_components=5),
+        config.TrainConfig(dataset="frey_faces", data_dir=real_data_dir, epochs=2, train_examples=500,
+                           test_examples=20, eval_samples=100, eval_batch_size=5, seed=1, learning_rate=2e-3))
+    run = str(tmp_path_factory.mktemp("conv") / "frey_conv")
+    return cfg, run, train_lib.train_and_evaluate(cfg, run)
+
+
+def test_training_on_real_frey_faces_improves_the_validation_elbo(frey_conv_run):
+    cfg, run, results = frey_conv_run
+    history = json.load(open(os.path.join(run, "history.json")))
+    assert history[1]["validation_neg_elbo"] < history[0]["validation_neg_elbo"]
+    m = results["metrics"]
+    assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0 and set(m["active_units"]) == {"z1", "z2"}
+
+
+def test_export_round_trip_of_the_conv_hvae(frey_conv_run, tmp_path):
+    _, run, _ = frey_conv_run
+    net, _, _ = workdir.restore_model(run)
+    module = export_lib.GenerativeModule(net)
+    export_lib.save_saved_model(module, str(tmp_path / "saved_model"))
+    loaded = tf.saved_model.load(str(tmp_path / "saved_model"))
+    rng = np.random.default_rng(0)
+    uniform = rng.random(3).astype(np.float32)
+    normal = rng.standard_normal((3, module.noise_dim)).astype(np.float32)
+    want = net.generate(uniform, normal).mean().numpy()
+    got = loaded.signatures["sample"](uniform=tf.constant(uniform), normal=tf.constant(normal))["images"].numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    lite = export_lib.tflite_run(export_lib.tflite_bytes(module, "sample"), {"uniform": uniform, "normal": normal})
+    np.testing.assert_allclose(lite["images"], got, atol=1e-4)

@@ -1,0 +1,134 @@
+"""Gated convolutional networks of the paper's convHVAE (Tomczak & Welling, AISTATS 2018, section 4).
+
+The same interfaces as the dense networks (vamp_tf.networks.dense), so the HVAE takes either:
+- `ConvEncoder`: q(z | x), images -> (mean, log_variance): five gated convolutions (7x7 32,
+  3x3 stride 2 32, 5x5 64, 3x3 stride 2 64, 3x3 6), flattened, then a Gaussian head;
+- `ConvPair`: the body of q(z1 | x, z2): the same convolution stack for x, a gated dense layer
+  for z2 and a joint gated dense layer (PairMLP's first_features / joint_features);
+- `ConvDecoder`: p(x | z1, z2): each latent through a gated dense layer to an image-sized map,
+  the two maps stacked as channels, four 3x3 gated convolutions of 64 channels and a 1x1
+  convolution to the likelihood's per-pixel parameters.
+Gated convolution: h(x) * sigmoid(g(x)), h and g from one convolution with 2x the channels.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import keras
+import tensorflow as tf
+
+from vamp_tf.networks.dense import GatedDense, GaussianHead
+
+# (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
+ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
+DECODER_CONVS = 4
+DECODER_CHANNELS = 64
+
+
+class GatedConv2D(keras.layers.Layer):
+    """h(x) * sigmoid(g(x)) for 2-D convolutions h, g computed as one convolution.
+
+    Call: x [batch, height, width, channels] -> [batch, height / stride, width / stride, filters]
+    ('same' padding).
+    """
+
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, activation: Optional[Callable] = None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.activation = keras.activations.get(activation)
+        self.conv = keras.layers.Conv2D(2 * filters, kernel_size, strides=strides, padding="same",
+                                        kernel_initializer="he_normal", name="conv")
+
+    def call(self, x):
+        h, g = tf.split(self.conv(x), 2, axis=-1)
+        return self.activation(h) * tf.sigmoid(g)
+
+
+class ConvStack(keras.layers.Layer):
+    """The encoders' gated convolutions (ENCODER_STACK), flattened.
+
+    Call: x [batch, H, W, C] (or [batch, H * W * C] with image_shape given) -> [batch, features].
+    Layers are attributes conv_0, conv_1, ... (tf.train.Checkpoint does not see Keras 3 lists).
+    """
+
+    def __init__(self, image_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(image_shape)
+        for i, (kernel, channels, stride) in enumerate(ENCODER_STACK):
+            setattr(self, f"conv_{i}", GatedConv2D(channels, kernel, stride, name=f"conv_{i}"))
+
+    def call(self, x):
+        x = tf.reshape(x, (-1,) + self.image_shape)
+        for i in range(len(ENCODER_STACK)):
+            x = getattr(self, f"conv_{i}")(x)
+        return tf.reshape(x, [tf.shape(x)[0], -1])
+
+
+class ConvEncoder(keras.layers.Layer):
+    """q(z | x) with the convolution stack: x [batch, H, W, C] -> (mean, log_variance) [batch, L]."""
+
+    def __init__(self, image_shape, latent_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.body = ConvStack(image_shape, name="body")
+        self.head = GaussianHead(latent_dim, name="head")
+
+    def call(self, x):
+        return self.head(self.body(x))
+
+
+class ConvPair(keras.layers.Layer):
+    """The body of the convHVAE's q(z1 | x, z2); the interface of dense.PairMLP.
+
+    first_features(x [batch, H, W, C]) -> [batch, features], computed once per image;
+    joint_features(features, z2 [batch, L]) -> [batch, hidden_units].
+    """
+
+    def __init__(self, image_shape, hidden_units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.first = ConvStack(image_shape, name="first")
+        self.second = GatedDense(hidden_units, name="second")
+        self.joint = GatedDense(hidden_units, name="joint")
+
+    def first_features(self, a):
+        return self.first(a)
+
+    def joint_features(self, first_features, b):
+        return self.joint(tf.concat([first_features, tf.cast(self.second(b), first_features.dtype)], axis=-1))
+
+    def call(self, a, b):
+        return self.joint_features(self.first_features(a), b)
+
+
+class ConvDecoder(keras.layers.Layer):
+    """p(x | z1, z2) of the convHVAE: (z1 [N, L], z2 [N, L]) -> {param: [N, H, W, C]} float32.
+
+    Args:
+      image_shape: (height, width, channels).
+      param_names, constrain: the likelihood's per-pixel parameters (see dense.LikelihoodHead).
+    """
+
+    def __init__(self, image_shape, param_names, constrain, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(image_shape)
+        self.param_names = tuple(param_names)
+        self.constrain = constrain
+        height, width, channels = self.image_shape
+        self.from_z1 = GatedDense(height * width, name="from_z1")
+        self.from_z2 = GatedDense(height * width, name="from_z2")
+        for i in range(DECODER_CONVS):
+            setattr(self, f"conv_{i}", GatedConv2D(DECODER_CHANNELS, 3, name=f"conv_{i}"))
+        self.head = keras.layers.Conv2D(channels * len(self.param_names), 1, kernel_initializer="he_normal",
+                                        name="head")
+
+    def call(self, z1, z2):
+        height, width, _ = self.image_shape
+        maps = [tf.reshape(layer(z), [-1, height, width, 1]) for layer, z in ((self.from_z1, z1), (self.from_z2, z2))]
+        h = tf.concat(maps, axis=-1)
+        for i in range(DECODER_CONVS):
+            h = getattr(self, f"conv_{i}")(h)
+        raw = tf.cast(self.head(h), tf.float32)
+        pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
+        return self.constrain(dict(zip(self.param_names, pieces)))
