@@ -21,8 +21,8 @@ def test_only_recorded_runs_give_numbers(tmp_path, fake_workdir):
             "804 (early stop) |") in text
     # The standard prior has no K: its K rows show the latent-40 standard run.
     assert "| hidden 300, K 1000 | 4.632 | 4.617 | — | 4.532 | — | 700 (early stop) / not run |" in text
-    assert "| z 30 | 19 / 500 (16.8), 3.8% | 804 (early stop) | 804 | 1.00 h | 1.0 min | abc123, def456 |" in text
-    assert "| mnist_standard_l40 | — | — | — | — | — | — | — | not run | — | — | — | — |" in text
+    assert "| z 30 | 19 / 500 (16.8), 3.8% | 804 (early stop) | 804 | float32 | 1.00 h | 1.0 min | abc123, def456 |" in text
+    assert "| mnist_standard_l40 | — | — | — | — | — | — | — | not run | — | — | — | — | — |" in text
     assert "Recovered records" not in text
     block = report.readme_block(runs, {})
     assert "| MNIST (dynamic), VAE, latent 40 [nats] | — | 85.25 |" in block

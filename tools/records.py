@@ -34,6 +34,7 @@ REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred 
     "frey_vampdata_l40": ("samples", "pseudo_inputs"),
     "frey_vamp_l40_learnedw": ("samples", "pseudo_inputs"),
     "frey_vamp_l40_wideinit": ("samples",),
+    "frey_vamp_l40_bf16": ("samples",),
     "caltech101_vamp": ("samples", "pseudo_inputs", "reconstructions"),
     "caltech101_standard": ("samples",),
     "caltech101_hvae_vamp": ("samples",),

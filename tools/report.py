@@ -194,13 +194,14 @@ def _usage(metrics) -> str:
 def _details(runs) -> list[str]:
     lines = ["### Every run", "",
              "| run | -log p(x) [nats] ± s.e. | bits/dim ± s.e. | test ELBO | RE | KL | active units | "
-             "prior components used (effective) | epochs | best epoch | train time | eval time | commits |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "prior components used (effective), mass on them | epochs | best epoch | training precision | "
+             "train time | eval time | commits |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, run in sorted(runs.items()):
         if name in ALIASES:
             continue
         if not run.finished:
-            lines.append(f"| {name} | — | — | — | — | — | — | — | {run.epochs()} | — | — | — | {run.commits()} |")
+            lines.append(f"| {name} | — | — | — | — | — | — | — | {run.epochs()} | — | — | — | — | {run.commits()} |")
             continue
         r, m = run.results, run.results["metrics"]
         se, se_bits = run.standard_error(), run.standard_error(bits=True)
@@ -211,9 +212,16 @@ def _details(runs) -> list[str]:
             f"{m['test_elbo']:.2f} | "
             f"{-m['test_reconstruction']:.2f} | {m['test_kl']:.2f} | "
             f"{', '.join(f'{k} {v}' for k, v in sorted(m['active_units'].items()))} | {_usage(m)} | {run.epochs()} | "
-            f"{m['best_epoch']} | {r['train_seconds'] / 3600:.2f} h | {r['evaluation_seconds'] / 60:.1f} min | "
+            f"{m['best_epoch']} | {_precision(r)} | {r['train_seconds'] / 3600:.2f} h | {r['evaluation_seconds'] / 60:.1f} min | "
             f"{run.commits()} |")
     return lines + [""]
+
+
+def _precision(results) -> str:
+    """The training precision, and the CPU's bf16 hardware where the run recorded it."""
+    precision = results.get("config", {}).get("train", {}).get("precision", "float32")
+    hardware = results.get("machine", {}).get("cpu_bf16")
+    return precision + (f" ({hardware})" if hardware and precision != "float32" else "")
 
 
 def _figures(runs, figures_dir) -> dict:
@@ -290,6 +298,9 @@ def build(records_dir: str, figures_dir: str):
                                "caltech101_standard_nowarmup", "caltech101_vamp_nowarmup")], False,
                        "Table 8: Caltech 101 Silhouettes (a seeded split of the full file, not the paper's split1)")
     sections += _remedies(runs)
+    sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vamp_l40_bf16")], True,
+                       "Table 10: training precision (evaluation is float32 for both), not in the paper",
+                       labels=("float32", "mixed_bfloat16"))
     sections += _details(runs)
     if figures:
         sections += ["### Figures", ""]
