@@ -35,6 +35,7 @@ SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init) -- tiny models, one
     "frey_standard": ("frey_faces", "vae", "standard", "random"),
     "frey_hvae_vamp": ("frey_faces", "hvae", "vamp", "random"),
     "mnist_mog": ("mnist", "vae", "mog", "random"),
+    "mnist_vamp_learned": ("mnist", "vae", "vamp", "random"),  # learned mixture weights (issue 24)
 }
 
 
@@ -48,7 +49,8 @@ def small_runs(real_data_dir, tmp_path_factory):
         info = datasets.info(dataset)
         cfg = config.Config(
             config.ModelConfig(input_shape=info.image_shape, likelihood=info.likelihood, model=kind, prior=prior,
-                               pseudo_init=pseudo_init, latent_dim=4, hidden_units=16, num_components=5),
+                               pseudo_init=pseudo_init, latent_dim=4, hidden_units=16, num_components=5,
+                               component_weights="learned" if name.endswith("_learned") else "uniform"),
             config.TrainConfig(dataset=dataset, data_dir=path_or_default(real_data_dir), epochs=1,
                                train_examples=500, test_examples=50, eval_samples=100, seed=1))
         out[name] = str(root / name)

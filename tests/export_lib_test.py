@@ -28,7 +28,7 @@ def exported(small_runs, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["mnist_vamp", "mnist_standard", "frey_vamp", "frey_standard", "frey_hvae_vamp",
-                                  "mnist_mog"])
+                                  "mnist_mog", "mnist_vamp_learned"])
 def test_keras_saved_model_and_tflite_agree(exported, name):
     keras_model, module, loaded, tflite = exported[name]
     rng = np.random.default_rng(0)
@@ -83,3 +83,18 @@ def test_bad_inputs_name_the_problem(exported, tmp_path):
     with pytest.raises(TypeError, match=f"Can not cast TensorSpec\\(shape=\\(2, {module.latent_width + 1}\\).* to "
                                         f"TensorSpec\\(shape=\\(None, {module.latent_width}\\)"):
         module.decode(tf.zeros([2, module.latent_width + 1]))
+
+
+def test_a_learned_weight_vampprior_samples_its_components_by_their_weights(exported):
+    keras_model, module, loaded, tflite = exported["mnist_vamp_learned"]
+    keras_model.prior.logits.assign([3.0, 0.0, 0.0, 0.0, -3.0])  # far from uniform
+    cdf, loc, _ = (t.numpy() for t in keras_model.prior_parameters())
+    np.testing.assert_allclose(np.diff(np.concatenate([[0.0], cdf])),
+                               tf.nn.softmax([3.0, 0.0, 0.0, 0.0, -3.0]).numpy(), atol=1e-6)
+    # The exported module froze the trained weights; a re-export takes the new ones.
+    fresh = export_lib.GenerativeModule(keras_model)
+    uniform = np.float32([0.1, 0.9, 0.999])
+    normal = np.zeros((3, module.noise_dim), np.float32)
+    got = export_lib.tflite_run(export_lib.tflite_bytes(fresh, "sample"), {"uniform": uniform, "normal": normal})
+    want = keras_model.decode(loc[[0, 1, 4]]).mean().numpy()  # cdf: 0.868, 0.911, 0.955, 0.998, 1
+    np.testing.assert_allclose(got["images"], want, atol=1e-5)
