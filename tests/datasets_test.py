@@ -211,3 +211,17 @@ def test_bad_names_raise_value_errors(real_data_dir):
         datasets.load("mnist", "valid", 10, data_dir=real_data_dir)
     with pytest.raises(ValueError, match="batch_size=0"):
         datasets.load("mnist", "test", 0, data_dir=real_data_dir)
+
+
+def test_the_data_beside_a_checkout_is_found_without_flags_or_environment(real_data_dir, tmp_path, monkeypatch):
+    from vamp_tf.datasets import pipeline
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (tmp_path / "shared").mkdir()
+    os.symlink(real_data_dir, tmp_path / "shared" / "data")
+    monkeypatch.delenv(pipeline.ENV_DATA_DIR, raising=False)
+    monkeypatch.chdir(checkout)
+    assert pipeline.resolve_data_dir(None) == str(tmp_path / "shared" / "data")
+    assert pipeline.resolve_data_dir("/explicit") == "/explicit"
+    monkeypatch.chdir(tmp_path)  # no ../shared/data here: TFDS is next
+    assert pipeline.resolve_data_dir(None) is None

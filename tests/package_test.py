@@ -32,3 +32,9 @@ def test_import_changes_no_global_state_and_exposes_every_module():
     assert out["backend_after"] == out["backend_before"] == "svg"  # plots.py never calls matplotlib.use
     assert not out["frey_registered"] and not out["caltech_registered"]  # registered when TFDS is used
     assert all(out["attributes"])
+
+
+def test_what_the_readme_commands_write_into_the_checkout_is_ignored_by_git():
+    for path in ("exported/saved_model/x.pb", "samples.png", "runs/mnist-1234abcd/results.json"):
+        proc = subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO)
+        assert proc.returncode == 0, f"{path} is not ignored by git"
