@@ -54,19 +54,8 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine() -> str:
-    return (f"{cpu_model()} ({platform.machine()}, bf16 hardware: {files.bf16_hardware() or 'none'}), "
+    return (f"{files.cpu_model()} ({platform.machine()}, bf16 hardware: {files.bf16_hardware() or 'none'}), "
             f"{os.cpu_count()} cores, Python {platform.python_version()}, "
             f"TF {tf.__version__}, {'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}")
 

@@ -76,16 +76,26 @@ def git_commit(directory: Optional[str] = None) -> Optional[str]:
         return None
 
 
-def cpu_flags() -> set:
-    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+def _cpuinfo(key: str) -> Optional[str]:
+    """The value of the first `key` line of /proc/cpuinfo (Linux), or None."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name ('AMD EPYC', ...), or what platform knows of it."""
+    return _cpuinfo("model name") or platform.processor() or "unknown CPU"
+
+
+def cpu_flags() -> set:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    return set((_cpuinfo("flags") or "").split())
 
 
 def bf16_hardware() -> str:

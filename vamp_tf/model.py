@@ -231,9 +231,7 @@ class LatentVariableModel(keras.Model):
     def test_step(self, data):
         images, noise = self._fit_batch(data)
         terms = self(images, noise=noise)
-        per_example = objectives.negative_elbo(terms)
-        terms = dict(terms, loss=per_example)
-        sums = tf.stack([tf.reduce_sum(terms[name]) for name in step.TRAIN_TERMS])
+        sums = step.batch_sums(terms, objectives.negative_elbo(terms))
         return self._update_fit_metrics(sums, tf.shape(images)[0])
 
     def _likelihood(self, params) -> tfd.Distribution:

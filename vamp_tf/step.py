@@ -33,5 +33,10 @@ def train_step(model, optimizer, images, noise, beta, global_batch_size):
     variables = model.trainable_variables
     gradients = tape.gradient(scaled, variables)
     optimizer.apply_gradients(zip(gradients, variables))
-    terms = dict(terms, loss=per_example)
+    return batch_sums(terms, per_example)
+
+
+def batch_sums(terms: dict, per_example_loss) -> tf.Tensor:
+    """float32 [len(TRAIN_TERMS)]: the batch sums of a model call's terms and the loss."""
+    terms = dict(terms, loss=per_example_loss)
     return tf.stack([tf.reduce_sum(terms[name]) for name in TRAIN_TERMS])

@@ -173,17 +173,16 @@ def _existing_ancestor(path: str) -> str:
     return path
 
 
-def checkpoint_path(workdir: str, which: str = "best") -> str:
-    """The newest checkpoint of checkpoints/<which> ('best' falls back to 'latest').
-    Raises RunNotFound if there is none."""
+def checkpoint_directory(workdir: str, which: str = "best") -> str:
+    """checkpoints/<which> of the run if it holds a checkpoint ('best' falls back to
+    'latest'). Raises RunNotFound if there is none."""
     run = paths(workdir)
-    path = tf.train.latest_checkpoint(run.best if which == "best" else run.latest)
-    if path is None and which == "best":
-        path = tf.train.latest_checkpoint(run.latest)
-    if path is None:
-        raise RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
-                          f"(python -m trainers.main ... --workdir={workdir}).")
-    return path
+    candidates = (run.best, run.latest) if which == "best" else (run.latest,)
+    for directory in candidates:
+        if tf.train.latest_checkpoint(directory):
+            return directory
+    raise RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
+                      f"(python -m trainers.main ... --workdir={workdir}).")
 
 
 def restore_model(workdir: str, which: str = "best"):
@@ -197,11 +196,8 @@ def restore_model(workdir: str, which: str = "best"):
     if config is None:
         raise RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
     from vamp_tf.checkpoints import restore_newest  # pylint: disable=import-outside-toplevel
-    checkpoint_path(workdir, which)  # RunNotFound if there is none at all
+    directory = checkpoint_directory(workdir, which)
     model = build_model(config.model, seed=config.train.seed)
-    run = paths(workdir)
-    checkpoint = tf.train.Checkpoint(model=model)
-    directory = run.best if which == "best" and tf.train.latest_checkpoint(run.best) else run.latest
-    path = restore_newest(checkpoint, directory,
+    path = restore_newest(tf.train.Checkpoint(model=model), directory,
                           lambda status: status.expect_partial().assert_existing_objects_matched())
     return model, config, path
