@@ -10,6 +10,12 @@ prior component, normal drives z = mu_k + sigma_k * normal, and z1 | z2 for the 
 the same inputs give the same images on every runtime. The prior's components (for the
 VampPrior: the encoded pseudo-inputs) are computed once at export and frozen as constants.
 
+Autoregressive models (the PixelHVAE) draw their pixels one by one inside the exported
+graph (a while loop, which TFLite runs as a WHILE op): decode and sample take one more
+input, pixel_uniform [N, H, W, C] in [0, 1), the noise of each pixel's draw, and return at
+every pixel the mean of its conditional given the pixels drawn before it
+(LatentVariableModel.decode_images). `module.inputs` lists every function's inputs.
+
 The SavedModel's functions check that inputs are finite (InvalidArgumentError naming the
 input). TFLite has no such op; its functions are the unchecked twins, and
 export/sample.py checks inputs in numpy instead.
@@ -34,6 +40,10 @@ def _finite(tensor, name):
     return tf.debugging.assert_all_finite(tensor, f"{name} must be finite (no NaN or inf)")
 
 
+def _finite_or_none(tensor, name):
+    return None if tensor is None else _finite(tensor, name)
+
+
 class GenerativeModule(tf.Module):
     """The exported functions of a trained model (see the module docstring)."""
 
@@ -45,31 +55,46 @@ class GenerativeModule(tf.Module):
         self.latent_width, self.noise_dim, self.latent_dim = model.latent_width, model.noise_dim, config.latent_dim
         self._prior = tuple(tf.constant(t.numpy()) for t in model.prior_parameters())
 
+        self.autoregressive = model.autoregressive
         image = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="x")
         latent = tf.TensorSpec([None, self.latent_width], tf.float32, name="z")
         uniform = tf.TensorSpec([None], tf.float32, name="uniform")
         normal = tf.TensorSpec([None, self.noise_dim], tf.float32, name="normal")
+        pixel = [tf.TensorSpec((None,) + self.image_shape, tf.float32, name="pixel_uniform")] \
+            if self.autoregressive else []
+        decode, sample = [latent] + pixel, [uniform, normal] + pixel
+        self.inputs = {"decode": decode, "sample": sample, "encode": [image]}
 
-        self.decode = tf.function(self._decode_checked, autograph=False, input_signature=[latent])
-        self.sample = tf.function(self._sample_checked, autograph=False, input_signature=[uniform, normal])
+        self.decode = tf.function(self._decode_checked, autograph=False, input_signature=decode)
+        self.sample = tf.function(self._sample_checked, autograph=False, input_signature=sample)
         self.encode = tf.function(self._encode_checked, autograph=False, input_signature=[image])
-        self.decode_unchecked = tf.function(self._decode, autograph=False, input_signature=[latent])
-        self.sample_unchecked = tf.function(self._sample, autograph=False, input_signature=[uniform, normal])
+        self.decode_unchecked = tf.function(self._decode, autograph=False, input_signature=decode)
+        self.sample_unchecked = tf.function(self._sample, autograph=False, input_signature=sample)
 
-    def _decode_checked(self, z):
-        return self._decode(_finite(z, "z"))
+    def _decode_checked(self, z, pixel_uniform=None):
+        return self._decode(_finite(z, "z"), _finite_or_none(pixel_uniform, "pixel_uniform"))
 
-    def _sample_checked(self, uniform, normal):
-        return self._sample(_finite(uniform, "uniform"), _finite(normal, "normal"))
+    def _sample_checked(self, uniform, normal, pixel_uniform=None):
+        return self._sample(_finite(uniform, "uniform"), _finite(normal, "normal"),
+                            _finite_or_none(pixel_uniform, "pixel_uniform"))
 
     def _encode_checked(self, x):
         return self._encode(_finite(x, "x"))
 
-    def _decode(self, z):
-        return {"mean": self.model.decode(z).mean()}
+    def _decode(self, z, pixel_uniform=None):
+        return {"mean": self.model.decode_images(z, pixel_uniform)}
 
-    def _sample(self, uniform, normal):
-        return {"images": self.model.generate(uniform, normal, prior_parameters=self._prior).mean()}
+    def _sample(self, uniform, normal, pixel_uniform=None):
+        return {"images": self.model.generate_images(uniform, normal, pixel_uniform, prior_parameters=self._prior)}
+
+    def example_inputs(self, function: str, n: int, rng: np.random.Generator) -> dict:
+        """Random valid inputs {name: float32 array} of `function` for n images."""
+        out = {}
+        for spec in self.inputs[function]:
+            shape = [n] + list(spec.shape[1:])
+            normal = spec.name in ("z", "normal")
+            out[spec.name] = (rng.standard_normal(shape) if normal else rng.random(shape)).astype(np.float32)
+        return out
 
     def _encode(self, x):
         mean, log_variance = self.model.encoder(x)  # q(z | x); for the HVAE q(z2 | x)
@@ -130,8 +155,8 @@ def describe(module: GenerativeModule, config: Config, checkpoint: str) -> dict:
         "likelihood": config.model.likelihood, "num_components": config.model.num_components,
         "latent_dim": module.latent_dim, "latent_width": module.latent_width, "noise_dim": module.noise_dim,
         "image_shape": list(module.image_shape), "source_checkpoint": checkpoint,
-        "inputs": {"decode": {"z": [None, module.latent_width]},
-                   "sample": {"uniform": [None], "normal": [None, module.noise_dim]},
-                   "encode": {"x": [None, *module.image_shape]}},
+        "architecture": config.model.architecture, "autoregressive": module.autoregressive,
+        "inputs": {function: {spec.name: [None] + list(spec.shape[1:]) for spec in specs}
+                   for function, specs in module.inputs.items()},
         "outputs": {"decode": "mean", "sample": "images", "encode": ["mean", "log_variance"]},
     }

@@ -49,9 +49,7 @@ def main(argv):
     meta["sizes_bytes"] = {}
     meta["max_abs_difference_vs_saved_model"] = {}
     rng = np.random.default_rng(0)
-    check = {"decode": {"z": rng.standard_normal((16, module.latent_width)).astype(np.float32)},
-             "sample": {"uniform": rng.random(16).astype(np.float32),
-                        "normal": rng.standard_normal((16, module.noise_dim)).astype(np.float32)}}
+    check = {function: module.example_inputs(function, 16, rng) for function in ("decode", "sample")}
     names = {"decode": "decoder", "sample": "sampler"}
     for function in ("decode", "sample"):
         reference = list(getattr(module, function)(**check[function]).values())[0].numpy()

@@ -31,29 +31,38 @@ def read_metadata(model_path: str) -> dict:
         raise SampleError(f"{path} cannot be read ({e}); export the model again with python -m export.main.") from e
 
 
-def noise(metadata: dict, num_samples: int, seed: int):
-    """(uniform [N], normal [N, noise_dim]) float32, from numpy's PCG64 seeded with `seed`."""
+def noise(metadata: dict, num_samples: int, seed: int) -> dict:
+    """The sampler's inputs, float32, from numpy's PCG64 seeded with `seed`: uniform [N]
+    and normal [N, noise_dim]; for autoregressive models also pixel_uniform [N, H, W, C]."""
     if num_samples < 1:
         raise SampleError(f"num_samples={num_samples} must be >= 1.")
     rng = np.random.default_rng(seed)
-    uniform = rng.random(num_samples, dtype=np.float32)
-    normal = rng.standard_normal((num_samples, metadata["noise_dim"]), dtype=np.float32)
-    return uniform, normal
+    inputs = {"uniform": rng.random(num_samples, dtype=np.float32),
+              "normal": rng.standard_normal((num_samples, metadata["noise_dim"]), dtype=np.float32)}
+    if "pixel_uniform" in metadata["inputs"]["sample"]:
+        inputs["pixel_uniform"] = rng.random((num_samples, *metadata["image_shape"]), dtype=np.float32)
+    return inputs
 
 
-def check_inputs(metadata: dict, uniform: np.ndarray, normal: np.ndarray) -> None:
-    """What the TFLite model cannot check itself: widths, ranges, finiteness."""
-    if normal.ndim != 2 or normal.shape[1] != metadata["noise_dim"]:
-        raise SampleError(f"normal has shape {normal.shape}; the model needs [N, {metadata['noise_dim']}].")
-    if uniform.shape != (normal.shape[0],):
-        raise SampleError(f"uniform has shape {uniform.shape}; the model needs [{normal.shape[0]}].")
-    if not (np.all(np.isfinite(normal)) and np.all(np.isfinite(uniform))):
+def check_inputs(metadata: dict, inputs: dict) -> None:
+    """What the TFLite model cannot check itself: names, shapes, ranges, finiteness."""
+    wanted = metadata["inputs"]["sample"]
+    if set(inputs) != set(wanted):
+        raise SampleError(f"the sampler takes inputs {', '.join(sorted(wanted))}; got {', '.join(sorted(inputs))}.")
+    n = inputs["uniform"].shape[0] if inputs["uniform"].ndim == 1 else None
+    for name, shape in wanted.items():
+        want = [n] + list(shape[1:])
+        if list(inputs[name].shape) != want:
+            raise SampleError(f"{name} has shape {inputs[name].shape}; the model needs {want} "
+                              "(N images, the uniform's length).")
+    if not all(np.all(np.isfinite(v)) for v in inputs.values()):
         raise SampleError("the noise contains NaN or inf; it must be finite.")
-    if np.any(uniform < 0) or np.any(uniform >= 1):
-        raise SampleError("uniform must lie in [0, 1).")
+    for name in ("uniform", "pixel_uniform"):
+        if name in inputs and (np.any(inputs[name] < 0) or np.any(inputs[name] >= 1)):
+            raise SampleError(f"{name} must lie in [0, 1).")
 
 
-def sample_tflite(path: str, uniform, normal) -> np.ndarray:
+def sample_tflite(path: str, inputs: dict) -> np.ndarray:
     from ai_edge_litert.interpreter import Interpreter  # pylint: disable=import-outside-toplevel
     try:
         interpreter = Interpreter(model_path=path)
@@ -64,13 +73,13 @@ def sample_tflite(path: str, uniform, normal) -> np.ndarray:
     if "sample" not in signatures:
         raise SampleError(f"{path} has no 'sample' signature (it has: {', '.join(signatures) or 'none'}); "
                           "pass the sampler (sampler.tflite or sampler_int8.tflite), not the decoder.")
-    return interpreter.get_signature_runner("sample")(uniform=uniform, normal=normal)["images"]
+    return interpreter.get_signature_runner("sample")(**inputs)["images"]
 
 
-def sample_saved_model(path: str, uniform, normal) -> np.ndarray:
+def sample_saved_model(path: str, inputs: dict) -> np.ndarray:
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     fn = tf.saved_model.load(path).signatures["sample"]
-    return fn(uniform=tf.constant(uniform), normal=tf.constant(normal))["images"].numpy()
+    return fn(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
 
 
 def generate(model_path: str, num_samples: int, seed: int) -> np.ndarray:
@@ -80,12 +89,12 @@ def generate(model_path: str, num_samples: int, seed: int) -> np.ndarray:
         raise SampleError(f"{model_path} does not exist{hint}: pass a sampler.tflite or saved_model directory "
                           "written by python -m export.main --export_dir=...")
     metadata = read_metadata(model_path)
-    uniform, normal = noise(metadata, num_samples, seed)
-    check_inputs(metadata, uniform, normal)
+    inputs = noise(metadata, num_samples, seed)
+    check_inputs(metadata, inputs)
     if os.path.isdir(model_path):
-        return sample_saved_model(model_path, uniform, normal)
+        return sample_saved_model(model_path, inputs)
     if model_path.endswith(".tflite"):
-        return sample_tflite(model_path, uniform, normal)
+        return sample_tflite(model_path, inputs)
     raise SampleError(f"{model_path} is neither a .tflite file nor a SavedModel directory.")
 
 

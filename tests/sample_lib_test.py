@@ -66,12 +66,15 @@ def test_both_runtimes_generate_the_same_images_without_vamp_tf(export_dir, tmp_
 
 def test_bad_inputs_and_files_name_the_problem(export_dir, tmp_path):
     meta = sample.read_metadata(os.path.join(export_dir, "sampler.tflite"))
-    uniform, normal = sample.noise(meta, 3, 0)
-    with pytest.raises(sample.SampleError, match="needs \\[N, 4\\]"):
-        sample.check_inputs(meta, uniform, normal[:, :3])
-    normal[0, 0] = np.inf
+    inputs = sample.noise(meta, 3, 0)
+    assert set(inputs) == {"uniform", "normal"}  # a dense model takes no pixel noise
+    with pytest.raises(sample.SampleError, match="normal has shape \\(3, 3\\); the model needs \\[3, 4\\]"):
+        sample.check_inputs(meta, dict(inputs, normal=inputs["normal"][:, :3]))
+    with pytest.raises(sample.SampleError, match="takes inputs normal, uniform; got normal, pixel_uniform, uniform"):
+        sample.check_inputs(meta, dict(inputs, pixel_uniform=inputs["uniform"]))
+    inputs["normal"][0, 0] = np.inf
     with pytest.raises(sample.SampleError, match="NaN or inf"):
-        sample.check_inputs(meta, uniform, normal)
+        sample.check_inputs(meta, inputs)
     with pytest.raises(sample.SampleError, match="num_samples=0"):
         sample.noise(meta, 0, 0)
     (tmp_path / "sampler.tflite").write_bytes(b"x")
@@ -82,8 +85,8 @@ def test_bad_inputs_and_files_name_the_problem(export_dir, tmp_path):
 def test_same_seed_same_noise_other_seed_other_noise(export_dir):
     meta = sample.read_metadata(os.path.join(export_dir, "sampler.tflite"))
     a, b, c = sample.noise(meta, 5, 1), sample.noise(meta, 5, 1), sample.noise(meta, 5, 2)
-    np.testing.assert_array_equal(a[1], b[1])
-    assert not np.array_equal(a[1], c[1])
+    np.testing.assert_array_equal(a["normal"], b["normal"])
+    assert not np.array_equal(a["normal"], c["normal"])
 
 
 def test_bad_model_files_and_outputs_get_one_clear_error(export_dir, tmp_path):

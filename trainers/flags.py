@@ -57,6 +57,8 @@ _TRAIN_EXAMPLES = flags.DEFINE_integer("train_examples", 0, "Use only this many 
 _TEST_EXAMPLES = flags.DEFINE_integer("test_examples", 0,
                                       "Use only this many validation and test images, evenly spaced (0: all).")
 _EVAL_EVERY = flags.DEFINE_integer("eval_every", _DEFAULTS_TRAIN.eval_every, "Validate every N epochs.")
+_FIGURE_SAMPLES = flags.DEFINE_integer("figure_samples", _DEFAULTS_TRAIN.figure_samples,
+                                       "Images in the final samples figure.")
 INTRA_OP_THREADS = flags.DEFINE_integer(
     "intra_op_threads", 0, "Threads per TensorFlow op (0: TensorFlow's default, all cores). Set 1 to run "
     "several trainings side by side. A runtime setting: not part of the run's config.")
@@ -86,5 +88,6 @@ def config_from_flags() -> config_lib.Config:
         learning_rate=_LEARNING_RATE.value, optimizer=_OPTIMIZER.value, seed=_SEED.value,
         eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
         train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,
+        figure_samples=_FIGURE_SAMPLES.value,
         strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value, precision=_PRECISION.value)
     return config_lib.Config(model=model, train=train)

@@ -113,6 +113,12 @@ class DiscretizedLogistic(tfd.Distribution):
         shape = tf.concat([[n], self._batch_shape_tensor()], axis=0)
         u = tf.random.stateless_uniform(shape, seed=seed, minval=np.finfo(np.float32).tiny,
                                         maxval=1.0, dtype=self.dtype)
+        return self.sample_from_uniform(u)
+
+    def sample_from_uniform(self, u):
+        """The value (on the grid k / (num_bins - 1)) at uniform noise u in [0, 1), by the
+        logistic's inverse CDF: a deterministic sample, broadcast with the batch shape."""
+        u = tf.clip_by_value(tf.convert_to_tensor(u, self.dtype), np.finfo(np.float32).tiny, 1.0 - 2.0 ** -24)
         y = self._loc + tf.exp(self._log_scale) * (tf.math.log(u) - tf.math.log1p(-u))
         return self._bin_index(y) / (self._num_bins - 1.0)
 
@@ -180,6 +186,14 @@ class Likelihood:
     param_names: tuple[str, ...]
     constrain: Callable
     make: Callable
+
+    def sample_from_uniform(self, params: dict, u):
+        """Per-pixel values drawn with uniform noise u [..., H, W, C] in [0, 1) (inverse CDF):
+        Bernoulli 1 where u < p; discretized logistic on the grid p / 255. Autoregressive
+        decoders draw pixel by pixel this way, with all randomness an input."""
+        if self.name == "bernoulli":
+            return tf.cast(u < tf.sigmoid(params["logits"]), tf.float32)
+        return DiscretizedLogistic(params["loc"], params["log_scale"]).sample_from_uniform(u)
 
 
 LIKELIHOODS = {

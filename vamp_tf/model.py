@@ -138,8 +138,29 @@ class LatentVariableModel(keras.Model):
         """(cumulative weights [K], loc [K, L], scale [K, L]) of the current prior."""
         return priors.mixture_parameters(self.prior.distribution())
 
-    def reconstruct(self, x):
-        """Mean of p(x | z) at the posterior mean(s): [batch, height, width, channels]."""
+    @property
+    def autoregressive(self) -> bool:
+        """True when p(x | z) is autoregressive over pixels (the PixelHVAE): images are then
+        generated pixel by pixel, and generation takes per-pixel uniform noise."""
+        return False
+
+    def decode_images(self, z, pixel_uniform=None):
+        """Images from p(x | z), z [N, latent_width] -> [N, H, W, C]: E[x | z] (decode(z).mean()).
+
+        Autoregressive models draw pixel i with pixel_uniform[:, i] (inverse CDF) given the
+        pixels drawn before it, and return at every pixel the mean of its conditional
+        E[x_i | x_<i, z]; pixel_uniform [N, H, W, C] in [0, 1) is required then, ignored otherwise.
+        """
+        return self.decode(z).mean()
+
+    def generate_images(self, uniform, normal, pixel_uniform=None, prior_parameters=None):
+        """Images generated from the prior with the given noise: decode_images at z drawn by
+        `generate`'s rule (uniform [N], normal [N, noise_dim], prior_parameters as there)."""
+        return self.generate(uniform, normal, prior_parameters).mean()
+
+    def reconstruct(self, x, seed=0):
+        """Images decoded at the posterior mean(s): [batch, height, width, channels]: the mean
+        of p(x | z) (autoregressive models: decode_images with pixel noise from `seed`)."""
         raise NotImplementedError
 
     # --- derived --------------------------------------------------------------------
@@ -175,7 +196,16 @@ class LatentVariableModel(keras.Model):
         uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         uniform = tf.random.stateless_uniform([num_samples], seed=uniform_seed)
         normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=normal_seed)
-        return self.generate(uniform, normal).mean()
+        if not self.autoregressive:  # the pixel noise's seed is split off only where it is used
+            return self.generate(uniform, normal).mean()
+        return self.generate_images(uniform, normal, self._pixel_uniform(num_samples, seed))
+
+    def _pixel_uniform(self, n, seed):
+        """[n, H, W, C] uniform noise for autoregressive decoding, from an int or shape [2] seed."""
+        seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0x9e1, tf.int32)]) \
+            if np.ndim(seed) == 0 else tf.convert_to_tensor(seed, tf.int32)
+        key = tf.random.experimental.stateless_fold_in(seed, 0x9e1)
+        return tf.random.stateless_uniform(tf.concat([[n], self.config.input_shape], 0), seed=key)
 
     # --- Keras compile / fit ----------------------------------------------------------
     def compile(self, optimizer="adam", **kwargs):
@@ -306,7 +336,7 @@ class VAE(LatentVariableModel):
         z = priors.sample_with_noise(*(prior_parameters or self.prior_parameters()), uniform, normal)
         return self.decode(z)
 
-    def reconstruct(self, x):
+    def reconstruct(self, x, seed=0):
         x = self.check_images(x)
         return self.decode(self.encoder(x)[0]).mean()
 
@@ -322,7 +352,9 @@ class HVAE(LatentVariableModel):
     def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
         super().__init__(config, **kwargs)
         hidden, latent, shape = config.hidden_units, config.latent_dim, config.input_shape
-        conv = config.architecture == "conv"  # the paper's convHVAE; the rest of the model is shared
+        # 'conv' (the paper's convHVAE) and 'pixelcnn' (PixelHVAE) share the convolutional encoders;
+        # the rest of the model is shared by all three architectures.
+        conv = config.architecture in ("conv", "pixelcnn")
         self.encoder = (networks.ConvEncoder(shape, latent, name="encoder") if conv
                         else networks.Encoder(latent, hidden, name="encoder"))  # q(z2 | x)
         self.q_z1_body = (networks.ConvPair(shape, hidden, name="q_z1_body") if conv
@@ -330,7 +362,9 @@ class HVAE(LatentVariableModel):
         self.q_z1_head = networks.GaussianHead(latent, name="q_z1_head")
         self.p_z1_body = networks.GatedMLP([hidden, hidden], name="p_z1_body")
         self.p_z1_head = networks.GaussianHead(latent, name="p_z1_head")
-        if conv:  # (z1, z2) -> likelihood parameters
+        if config.architecture == "pixelcnn":  # (z1, z2, x) -> likelihood parameters, autoregressive in x
+            self.p_x = networks.PixelDecoder(shape, self.likelihood.param_names, self.likelihood.constrain, name="p_x")
+        elif conv:  # (z1, z2) -> likelihood parameters
             self.p_x = networks.ConvDecoder(shape, self.likelihood.param_names, self.likelihood.constrain, name="p_x")
         else:
             self.p_x_body = networks.PairMLP(hidden, name="p_x_body")
@@ -348,7 +382,17 @@ class HVAE(LatentVariableModel):
     def _p_z1(self, z2):
         return _diagonal_gaussian(*self.p_z1_head(self.p_z1_body(z2)))
 
-    def _p_x_params(self, z1, z2):
+    @property
+    def autoregressive(self):
+        return self.config.architecture == "pixelcnn"
+
+    def _p_x_params(self, z1, z2, x=None):
+        """Likelihood parameters for z1, z2 [N, L]; the PixelCNN also takes x [N, H, W, C]."""
+        if self.autoregressive:
+            if x is None:
+                raise ValueError("p(x | z1, z2) of the PixelHVAE is autoregressive: it needs the images x it scores "
+                                 "(decode(z, x)); to generate, call decode_images(z, pixel_uniform) or sample().")
+            return self.p_x(z1, z2, x)
         if self.config.architecture == "conv":
             return self.p_x(z1, z2)
         return self.p_x_head(self.p_x_body(z1, z2))
@@ -363,7 +407,8 @@ class HVAE(LatentVariableModel):
         x_features = tf.repeat(x_features, num_samples, axis=0)               # [B*S, H]
         q_z1 = self._q_z1(x_features, flat_z2)
         z1 = _reparameterize(q_z1, tf.reshape(noise[..., latent:], [-1, latent]))  # [B*S, L]
-        params = self._p_x_params(z1, flat_z2)
+        x_context = tf.repeat(x, num_samples, axis=0) if self.autoregressive else None  # [B*S, H, W, C]
+        params = self._p_x_params(z1, flat_z2, x_context)
         params = {k: tf.reshape(v, tf.concat([[batch, num_samples], tf.shape(v)[1:]], 0))
                   for k, v in params.items()}
         to_bs = lambda t: tf.reshape(t, [batch, num_samples])
@@ -388,21 +433,72 @@ class HVAE(LatentVariableModel):
     def latent_width(self):
         return 2 * self.config.latent_dim
 
-    def decode(self, z):
+    def decode(self, z, x=None):
+        """p(x | z1, z2) for z = [z1, z2]; the PixelHVAE's is conditioned on images x
+        [N, H, W, C] at the earlier pixels (its log_prob scores x; see decode_images)."""
         z1, z2 = tf.split(z, 2, axis=-1)
-        return self._likelihood(self._p_x_params(z1, z2))
+        return self._likelihood(self._p_x_params(z1, z2, x))
 
-    def generate(self, uniform, normal, prior_parameters=None):
+    def _prior_z(self, uniform, normal, prior_parameters):
         latent = self.config.latent_dim
         z2 = priors.sample_with_noise(*(prior_parameters or self.prior_parameters()), uniform,
                                       normal[:, :latent])
         z1 = _reparameterize(self._p_z1(z2), normal[:, latent:])
-        return self.decode(tf.concat([z1, z2], axis=-1))
+        return tf.concat([z1, z2], axis=-1)
 
-    def reconstruct(self, x):
+    def generate(self, uniform, normal, prior_parameters=None):
+        if self.autoregressive:
+            raise ValueError("the PixelHVAE's p(x | z) is autoregressive and has no closed form at a z alone: "
+                             "generate images with generate_images(uniform, normal, pixel_uniform) or sample().")
+        return self.decode(self._prior_z(uniform, normal, prior_parameters))
+
+    def generate_images(self, uniform, normal, pixel_uniform=None, prior_parameters=None):
+        return self.decode_images(self._prior_z(uniform, normal, prior_parameters), pixel_uniform)
+
+    def decode_images(self, z, pixel_uniform=None):
+        if not self.autoregressive:
+            return self.decode(z).mean()
+        if pixel_uniform is None:
+            raise ValueError("the PixelHVAE draws its pixels one by one: pass pixel_uniform [N, H, W, C] in [0, 1).")
+        return self.draw_pixels(z, pixel_uniform)[1]
+
+    def draw_pixels(self, z, pixel_uniform):
+        """(drawn, means) [N, H, W, C] of the PixelHVAE's autoregressive decoding at z [N, 2L]:
+        pixel i is drawn from p(x_i | x_<i drawn, z) with pixel_uniform[:, i] (inverse CDF), and
+        means holds E[x_i | x_<i drawn, z]. The masked stack runs once per pixel in raster
+        order, inside a tf.while_loop (so an exported graph holds one copy of it)."""
+        pixel_uniform = tf.convert_to_tensor(pixel_uniform, tf.float32)
+        if tf.executing_eagerly():  # one traced loop instead of 8 layers' ops dispatched per pixel
+            return tf.function(self._draw_pixels_loop, autograph=False)(tf.convert_to_tensor(z, tf.float32),
+                                                                        pixel_uniform)
+        return self._draw_pixels_loop(z, pixel_uniform)
+
+    def _draw_pixels_loop(self, z, pixel_uniform):
+        height, width, channels = self.config.input_shape
+        z1, z2 = tf.split(z, 2, axis=-1)
+        maps = self.p_x.latent_maps(z1, z2)
+        shape = tf.concat([tf.shape(z)[:1], [height, width, channels]], 0)
+
+        def body(i, canvas, means):
+            row, column = i // width, i % width
+            params = {k: v[:, row, column] for k, v in self.p_x.from_maps(canvas, maps).items()}  # [N, C]
+            drawn = self.likelihood.sample_from_uniform(params, pixel_uniform[:, row, column])
+            mean = self.likelihood.make(**{k: v[:, tf.newaxis, tf.newaxis] for k, v in params.items()}).mean()
+            here = tf.reshape(tf.one_hot(i, height * width, dtype=tf.float32), [1, height, width, 1])
+            return i + 1, canvas + here * drawn[:, tf.newaxis, tf.newaxis], means + here * mean
+
+        _, drawn, means = tf.while_loop(lambda i, *_: i < height * width, body,
+                                        (tf.constant(0), tf.zeros(shape), tf.zeros(shape)),
+                                        maximum_iterations=height * width)
+        return drawn, means
+
+    def reconstruct(self, x, seed=0):
         x = self.check_images(x)
         means = self.posterior_means(x)
-        return self.decode(tf.concat([means["z1"], means["z2"]], axis=-1)).mean()
+        z = tf.concat([means["z1"], means["z2"]], axis=-1)
+        if not self.autoregressive:
+            return self.decode(z).mean()
+        return self.decode_images(z, self._pixel_uniform(tf.shape(x)[0], seed))
 
 
 MODELS = {"vae": VAE, "hvae": HVAE}

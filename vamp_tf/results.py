@@ -83,7 +83,8 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
     histogram and the learning curves, as PNGs in run.figures; returns {kind: path}."""
     t = config.train
     out = {
-        "samples": plots.samples(model.sample(100, seed=t.seed).numpy(), os.path.join(run.figures, "samples.png"),
+        "samples": plots.samples(model.sample(t.figure_samples, seed=t.seed).numpy(),
+                                 os.path.join(run.figures, "samples.png"),
                                  title=f"Samples ({config.model.model.upper()}, {config.model.prior} prior)"),
     }
     shown = test_images[np.linspace(0, len(test_images) - 1, min(50, len(test_images))).astype(int)]

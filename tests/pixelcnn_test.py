@@ -1,0 +1,163 @@
+"""Tests of vamp_tf.networks.pixelcnn and the PixelHVAE built from it (ModelConfig.architecture='pixelcnn')."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from export import export_lib, sample_lib
+from vamp_tf import config, evaluation, model, networks, train_lib, workdir
+
+SHAPES = {"bernoulli": (8, 6, 1), "discretized_logistic": (6, 5, 1)}
+
+
+def pixel_hvae(likelihood="bernoulli", prior="vamp", seed=0):
+    cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model="hvae", prior=prior,
+                             architecture="pixelcnn", latent_dim=3, hidden_units=8, num_components=4)
+    return model.build_model(cfg, seed=seed)
+
+
+def images(likelihood, n, seed):
+    x = np.random.default_rng(seed).random((n,) + SHAPES[likelihood]).astype(np.float32)
+    return (x < 0.4).astype(np.float32) if likelihood == "bernoulli" else np.round(x * 255) / 255
+
+
+def test_masks_hide_the_centre_for_a_and_everything_later_for_both():
+    a, b = networks.causal_mask(3, "A", 2, 1, masked_in_channels=1), networks.causal_mask(3, "B", 1, 1)
+    np.testing.assert_array_equal(a[..., 0, 0], [[1, 1, 1], [1, 0, 0], [0, 0, 0]])  # x channel
+    np.testing.assert_array_equal(a[..., 1, 0], np.ones((3, 3)))                      # a latent map: unmasked
+    np.testing.assert_array_equal(b[..., 0, 0], [[1, 1, 1], [1, 1, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match="mask_type='C' is not supported; allowed: A, B"):
+        networks.MaskedConv2D(4, "C")
+
+
+def test_the_decoder_is_autoregressive_in_raster_order():
+    net = pixel_hvae("discretized_logistic")
+    height, width, _ = SHAPES["discretized_logistic"]
+    z = tf.random.stateless_normal([1, net.latent_width], seed=[1, 2])
+    x = tf.Variable(images("discretized_logistic", 1, 3))
+    for row, column in [(0, 0), (2, 3), (5, 4)]:
+        with tf.GradientTape() as tape:
+            loc = net.decode(z, x).distribution.loc[0, row, column, 0]
+        grad = np.abs(tape.gradient(loc, x).numpy()[0, :, :, 0]).reshape(-1)
+        here = row * width + column
+        assert np.all(grad[here:] == 0), (row, column)  # the pixel itself and every later one
+        if here > 0:
+            assert grad[here - 1] > 0 and grad[0] > 0, (row, column)  # its left neighbour and the first pixel
+    assert np.all(np.isfinite(loc.numpy()))
+
+
+@pytest.mark.parametrize("likelihood", list(SHAPES))
+@pytest.mark.parametrize("prior", config.PRIORS)
+def test_pixel_hvae_terms_are_finite_and_generation_is_autoregressive(likelihood, prior):
+    net = pixel_hvae(likelihood, prior)
+    x = images(likelihood, 3, 2)
+    out = net(x, seed=[1, 2])
+    for name in ("reconstruction", "kl", "elbo", "kl_z1", "kl_z2"):
+        assert out[name].shape == (3,) and np.all(np.isfinite(out[name].numpy())), name
+    samples = net.sample(2, seed=0).numpy()
+    assert samples.shape == (2,) + SHAPES[likelihood] and 0 <= samples.min() and samples.max() <= 1
+    np.testing.assert_array_equal(samples, net.sample(2, seed=0).numpy())
+    assert net.reconstruct(x).shape == x.shape
+    # Generation is consistent: scoring the drawn image gives back, at every pixel, the
+    # conditional whose mean was returned and from which the pixel was drawn.
+    z = tf.random.stateless_normal([2, net.latent_width], seed=[3, 4])
+    u = tf.random.stateless_uniform((2,) + SHAPES[likelihood], seed=[5, 6])
+    drawn, means = net.draw_pixels(z, u)
+    np.testing.assert_allclose(net.decode(z, drawn).mean(), means, atol=1e-5)
+    params = net._p_x_params(*tf.split(z, 2, axis=-1), drawn)
+    np.testing.assert_allclose(net.likelihood.sample_from_uniform(params, u), drawn, atol=1e-6)  # same bin (1/255 apart)
+
+
+def test_scoring_needs_images_and_generation_needs_pixel_noise():
+    net = pixel_hvae()
+    z = tf.zeros([1, net.latent_width])
+    with pytest.raises(ValueError, match="autoregressive: it needs the images x it scores"):
+        net.decode(z)
+    with pytest.raises(ValueError, match="generate_images\\(uniform, normal, pixel_uniform\\)"):
+        net.generate(tf.zeros([1]), tf.zeros([1, net.noise_dim]))
+    with pytest.raises(ValueError, match="pass pixel_uniform"):
+        net.decode_images(z)
+    with pytest.raises(ValueError, match="architecture='pixelcnn' takes one-channel images"):
+        config.ModelConfig(input_shape=(8, 8, 3), model="hvae", architecture="pixelcnn")
+
+
+def test_gradients_reach_every_sub_network_and_batch_norm_learns_only_in_training():
+    net = pixel_hvae("discretized_logistic")
+    x = images("discretized_logistic", 4, 3)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(net(x, seed=[3, 4], training=True)["elbo"])
+    grads = tape.gradient(loss, net.trainable_variables)
+    for part in ("encoder", "q_z1_body", "q_z1_head", "p_z1_body", "p_z1_head", "p_x"):
+        assert getattr(net, part).trainable_variables, part
+    names = [v.path for v in net.trainable_variables]
+    assert any("pseudo_inputs" in n for n in names)
+    for name, g in zip(names, grads):
+        assert g is not None and np.any(g.numpy() != 0), name
+    moving = net.p_x.norm_3.moving_mean
+    assert np.any(moving.numpy() != 0)  # the training call updated the moving averages
+    before = moving.numpy().copy()
+    net(x, seed=[3, 4])  # inference: moving averages used, not changed
+    np.testing.assert_array_equal(moving.numpy(), before)
+    # With moving averages an image's likelihood does not depend on the rest of its batch.
+    noise = tf.random.stateless_normal([4, 7, net.noise_dim], seed=[1, 1])
+    prior = net.prior.distribution()
+    whole = net.log_densities(x, noise, prior)["reconstruction"].numpy()
+    alone = net.log_densities(x[:1], noise[:1], prior)["reconstruction"].numpy()
+    np.testing.assert_allclose(alone[0], whole[0], rtol=1e-5)
+
+
+def test_importance_sampled_likelihood_bounds_the_elbo():
+    net = pixel_hvae()
+    x = images("bernoulli", 4, 0)
+    noise = tf.random.stateless_normal([4, 300, net.noise_dim], seed=[7, 8])
+    terms = net.log_densities(x, noise, net.prior.distribution())
+    elbo = float(tf.reduce_mean(terms["reconstruction"] + terms["log_prior"] - terms["log_posterior"]))
+    ll = evaluation.log_likelihood(net, x, num_samples=300, batch_size=2)
+    assert np.all(np.isfinite(ll["per_image"])) and ll["mean"] >= elbo, (ll["mean"], elbo)
+
+
+@pytest.fixture(scope="module")
+def frey_pixel_run(real_data_dir, tmp_path_factory):
+    cfg = config.Config(
+        config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae", prior="vamp",
+                           architecture="pixelcnn", latent_dim=4, hidden_units=32, num_components=5),
+        config.TrainConfig(dataset="frey_faces", data_dir=real_data_dir, epochs=2, train_examples=300,
+                           test_examples=4, eval_samples=20, eval_batch_size=2, seed=1, figure_samples=2, learning_rate=2e-3))
+    run = str(tmp_path_factory.mktemp("pixel") / "frey_pixel")
+    return cfg, run, train_lib.train_and_evaluate(cfg, run)
+
+
+def test_training_on_real_frey_faces_improves_the_validation_elbo(frey_pixel_run):
+    cfg, run, results = frey_pixel_run
+    history = json.load(open(os.path.join(run, "history.json")))
+    assert history[1]["validation_neg_elbo"] < history[0]["validation_neg_elbo"]
+    m = results["metrics"]
+    assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0 and set(m["active_units"]) == {"z1", "z2"}
+    assert os.path.exists(os.path.join(run, "figures", "samples.png"))
+    # The checkpoint holds batch normalisation's moving averages: a restored model scores the same.
+    net, _, _ = workdir.restore_model(run)
+    x = np.round(np.random.default_rng(1).random((2, 28, 20, 1)) * 255).astype(np.float32) / 255
+    moving = net.p_x.norm_0.moving_variance.numpy()
+    assert not np.allclose(moving, 1.0)
+    again, _, _ = workdir.restore_model(run)
+    np.testing.assert_allclose(again(x)["elbo"], net(x)["elbo"], rtol=1e-6)
+
+
+def test_export_round_trip_draws_pixels_inside_the_graph(frey_pixel_run, tmp_path):
+    _, run, _ = frey_pixel_run
+    net, cfg, checkpoint = workdir.restore_model(run)
+    module = export_lib.GenerativeModule(net)
+    export_lib.save_saved_model(module, str(tmp_path / "saved_model"))
+    meta = export_lib.describe(module, cfg, checkpoint)
+    assert meta["autoregressive"] and meta["inputs"]["sample"]["pixel_uniform"] == [None, 28, 20, 1]
+    inputs = sample_lib.noise(meta, 2, 0)
+    sample_lib.check_inputs(meta, inputs)
+    want = net.generate_images(inputs["uniform"], inputs["normal"], inputs["pixel_uniform"]).numpy()
+    loaded = tf.saved_model.load(str(tmp_path / "saved_model"))
+    got = loaded.signatures["sample"](**{k: tf.constant(v) for k, v in inputs.items()})["images"].numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    lite = export_lib.tflite_run(export_lib.tflite_bytes(module, "sample"), inputs)
+    np.testing.assert_allclose(lite["images"], got, atol=1e-4)

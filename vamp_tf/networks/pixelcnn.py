@@ -1,0 +1,123 @@
+"""The PixelCNN decoder of the paper's PixelHVAE (Tomczak & Welling, AISTATS 2018, section 4).
+
+p(x | z1, z2) = prod_i p(x_i | x_<i, z1, z2) over pixels in raster order: z1 and z2 each
+go through a gated dense layer to an image-sized map; the maps and x are stacked as
+channels; eight 3x3 masked convolutions of 64 channels (mask A first, then B), each with
+batch normalisation and ReLU, and a 1x1 convolution give every pixel's likelihood
+parameters. One pass scores an image (teacher forcing); generation runs the network once
+per pixel (vamp_tf.model.HVAE.decode_images).
+
+Masks (van den Oord et al., 2016): mask A hides the centre pixel and every later one, mask
+B hides the later ones only, so the output at pixel i depends on x at pixels < i. Unlike
+the reference code, the first layer masks only the x channel: the latent maps carry no x,
+so every pixel (the first one too) sees z at and around its own position.
+
+Batch normalisation uses the batch's statistics in training (the Keras `training`
+argument, set by `model(x, training=True)` in the train step) and its moving averages
+everywhere else (validation, the importance-sampled log-likelihood, generation, export):
+with batch statistics an image's log p(x | z) would depend on the other images and
+importance samples in its batch, and the estimate would no longer be a density.
+Images must have one channel (the datasets of the paper all do).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from vamp_tf.networks.dense import GatedDense
+
+PIXEL_LAYERS = 8
+PIXEL_CHANNELS = 64
+KERNEL = 3
+
+
+def causal_mask(kernel_size: int, mask_type: str, in_channels: int, out_channels: int,
+                masked_in_channels: int = None) -> np.ndarray:
+    """[k, k, in, out] float32 mask of a raster-order masked convolution.
+
+    mask_type 'A' zeroes the centre and every later position; 'B' the later ones only.
+    masked_in_channels: the first this many input channels are masked (default all); the
+    others see the whole kernel.
+    """
+    if mask_type not in ("A", "B"):
+        raise ValueError(f"mask_type={mask_type!r} is not supported; allowed: A, B.")
+    centre = kernel_size // 2
+    spatial = np.ones((kernel_size, kernel_size), np.float32)
+    spatial[centre, centre + (mask_type == "B"):] = 0.0
+    spatial[centre + 1:, :] = 0.0
+    mask = np.ones((kernel_size, kernel_size, in_channels, out_channels), np.float32)
+    masked = in_channels if masked_in_channels is None else masked_in_channels
+    mask[:, :, :masked, :] *= spatial[:, :, None, None]
+    return mask
+
+
+class MaskedConv2D(keras.layers.Conv2D):
+    """A 'same'-padded Conv2D whose kernel is multiplied by `causal_mask` (see there).
+
+    Args: filters, mask_type ('A' or 'B'), kernel_size, masked_in_channels (None: all).
+    """
+
+    def __init__(self, filters: int, mask_type: str, kernel_size: int = KERNEL, masked_in_channels=None, **kwargs):
+        kwargs.setdefault("kernel_initializer", "he_normal")
+        super().__init__(filters, kernel_size, padding="same", **kwargs)
+        if mask_type not in ("A", "B"):
+            raise ValueError(f"mask_type={mask_type!r} is not supported; allowed: A, B.")
+        self.mask_type = mask_type
+        self.masked_in_channels = masked_in_channels
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        # numpy, not a tensor: Keras may build inside a scratch graph that a tensor would be stuck in
+        self._mask = causal_mask(self.kernel_size[0], self.mask_type, int(input_shape[-1]), self.filters,
+                                 self.masked_in_channels)
+
+    def convolution_op(self, inputs, kernel):
+        return super().convolution_op(inputs, kernel * tf.constant(self._mask, kernel.dtype))
+
+
+class PixelDecoder(keras.layers.Layer):
+    """p(x | z1, z2) of the PixelHVAE: (z1 [N, L], z2 [N, L], x [N, H, W, 1]) -> {param: [N, H, W, 1]} float32.
+
+    Args:
+      image_shape: (height, width, 1).
+      param_names, constrain: the likelihood's per-pixel parameters (see dense.LikelihoodHead).
+    Methods `latent_maps(z1, z2)` and `from_maps(x, maps)` split the call, so that generation
+    computes the maps once and runs only the masked stack per pixel.
+    """
+
+    def __init__(self, image_shape, param_names, constrain, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(image_shape)
+        if self.image_shape[-1] != 1:
+            raise ValueError(f"the PixelCNN decoder takes one-channel images; image_shape={self.image_shape}.")
+        self.param_names = tuple(param_names)
+        self.constrain = constrain
+        height, width, _ = self.image_shape
+        self.from_z1 = GatedDense(height * width, name="from_z1")
+        self.from_z2 = GatedDense(height * width, name="from_z2")
+        for i in range(PIXEL_LAYERS):  # attributes, not a list: tf.train.Checkpoint tracks them
+            setattr(self, f"conv_{i}", MaskedConv2D(PIXEL_CHANNELS, "A" if i == 0 else "B", use_bias=False,
+                                                    masked_in_channels=1 if i == 0 else None, name=f"conv_{i}"))
+            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(name=f"norm_{i}"))
+        self.head = keras.layers.Conv2D(len(self.param_names), 1, kernel_initializer="he_normal", name="head")
+
+    def latent_maps(self, z1, z2):
+        """[N, H, W, 2]: z1 and z2 as image-sized maps."""
+        height, width, _ = self.image_shape
+        return tf.concat([tf.reshape(layer(z), [-1, height, width, 1])
+                          for layer, z in ((self.from_z1, z1), (self.from_z2, z2))], axis=-1)
+
+    def from_maps(self, x, maps, training=None):
+        """Likelihood parameters of every pixel given x at the earlier pixels and the latent maps."""
+        h = tf.concat([tf.cast(x, maps.dtype), maps], axis=-1)  # x first: the channel mask A applies to
+        for i in range(PIXEL_LAYERS):
+            h = getattr(self, f"conv_{i}")(h)
+            h = tf.nn.relu(getattr(self, f"norm_{i}")(h, training=training))
+        raw = tf.cast(self.head(h), tf.float32)
+        pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
+        return self.constrain(dict(zip(self.param_names, pieces)))
+
+    def call(self, z1, z2, x, training=None):
+        return self.from_maps(x, self.latent_maps(z1, z2), training=training)
