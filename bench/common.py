@@ -20,23 +20,79 @@ def dense_macs(model_config, rows: dict) -> int:
     """Multiply-accumulates of every dense layer of a VAE/HVAE for the given row counts.
 
     rows: {'encoder': n, 'decoder': n, 'prior_pairs': n} where prior_pairs is the number
-    of (z, component) pairs of a mixture prior (0 for the standard prior).
+    of (z, component) pairs of a mixture prior (0 for the standard prior); for the HVAE,
+    'images' (default: 'decoder') counts images through q(z1 | x, z2)'s x layer, which runs
+    once per image whatever the number of samples.
     GatedDense(in -> h) is one [in, 2h] matmul.
     """
     if getattr(model_config, "architecture", "dense") != "dense":
-        raise ValueError(f"dense_macs counts dense networks only; architecture={model_config.architecture!r} has "
-                         "convolutions, whose FLOP count is not implemented here yet.")
+        raise ValueError(f"dense_macs counts dense networks only; for architecture={model_config.architecture!r} "
+                         "use conv_macs (or model_macs, which picks).")
     d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
     params = 1 if model_config.likelihood == "bernoulli" else 2
     encoder = d * 2 * h + h * 2 * h + h * 2 * latent                       # q(z | x) / q(z2 | x)
     if model_config.model == "vae":
         decoder = latent * 2 * h + h * 2 * h + h * d * params
     else:  # HVAE: q(z1 | x, z2) and p(z1 | z2) and p(x | z1, z2), per sample
-        q_z1 = d * 2 * h + latent * 2 * h + 2 * h * 2 * h + h * 2 * latent
+        q_z1 = latent * 2 * h + 2 * h * 2 * h + h * 2 * latent  # its x layer (d * 2h) runs once per image
         p_z1 = latent * 2 * h + h * 2 * h + h * 2 * latent
         p_x = 2 * latent * 2 * h + 2 * h * 2 * h + h * d * params
         decoder = q_z1 + p_z1 + p_x
+        decoder_images = d * 2 * h
+        return (encoder * rows["encoder"] + decoder_images * rows.get("images", rows["decoder"])
+                + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0))
     return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
+
+
+def _stack_macs(image_shape) -> tuple[int, int]:
+    """(MACs, flattened features) of the convolutional encoders' stack (networks.conv.ENCODER_STACK)
+    on one image: 'same' padding, a gated convolution is one convolution with 2x the channels."""
+    from vamp_tf.networks.conv import ENCODER_STACK  # pylint: disable=import-outside-toplevel
+    height, width, channels = image_shape
+    macs = 0
+    for kernel, out, stride in ENCODER_STACK:
+        height, width = -(-height // stride), -(-width // stride)
+        macs += height * width * kernel * kernel * channels * 2 * out
+        channels = out
+    return macs, height * width * channels
+
+
+def conv_macs(model_config, rows: dict) -> int:
+    """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv' / 'pixelcnn').
+
+    rows: {'encoder': images through q(z2 | x) (pseudo-inputs included), 'images': images
+    through q(z1 | x, z2)'s convolution stack (once per image), 'decoder': samples through
+    the rest of q(z1 | x, z2), p(z1 | z2) and p(x | z1, z2), 'prior_pairs': (z, component) pairs}.
+    Masked convolutions are counted whole (the masked taps are multiplied by zero, not skipped).
+    """
+    from vamp_tf.networks import conv, pixelcnn  # pylint: disable=import-outside-toplevel
+    height, width, channels = model_config.input_shape
+    pixels, h, latent = height * width, model_config.hidden_units, model_config.latent_dim
+    params = 1 if model_config.likelihood == "bernoulli" else 2
+    stack, features = _stack_macs(model_config.input_shape)
+    encoder = stack + features * 2 * latent
+    q_z1 = latent * 2 * h + (features + h) * 2 * h + h * 2 * latent  # second, joint, head (per sample)
+    p_z1 = latent * 2 * h + h * 2 * h + h * 2 * latent
+    maps = 2 * latent * 2 * pixels  # z1 and z2 to image-sized maps (gated dense)
+    if model_config.architecture == "conv":
+        c = conv.DECODER_CHANNELS
+        body = pixels * 9 * (2 * 2 * c + (conv.DECODER_CONVS - 1) * c * 2 * c)
+        head = pixels * c * channels * params
+    else:
+        c = pixelcnn.PIXEL_CHANNELS
+        k2 = pixelcnn.KERNEL ** 2
+        body = pixels * k2 * ((channels + 2) * c + (pixelcnn.PIXEL_LAYERS - 1) * c * c)
+        head = pixels * c * params
+    decoder = q_z1 + p_z1 + maps + body + head
+    return (encoder * rows["encoder"] + stack * rows.get("images", rows["decoder"]) + decoder * rows["decoder"]
+            + 2 * latent * rows.get("prior_pairs", 0))
+
+
+def model_macs(model_config, rows: dict) -> int:
+    """dense_macs or conv_macs, as the model's architecture requires (rows: see conv_macs)."""
+    if getattr(model_config, "architecture", "dense") == "dense":
+        return dense_macs(model_config, rows)
+    return conv_macs(model_config, rows)
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:

@@ -44,7 +44,8 @@ def main(argv):
     per_image = seconds / len(images)
     prior_pairs = config.model.num_components if config.model.prior != "standard" else 0
     samples = t.eval_samples
-    macs = common.dense_macs(config.model, {"encoder": 1, "decoder": samples, "prior_pairs": samples * prior_pairs})
+    macs = common.model_macs(config.model, {"encoder": 1, "images": 1, "decoder": samples,
+                                            "prior_pairs": samples * prior_pairs})
     flops = 2 * macs
     peak = common.matmul_gflops()
     n_test = datasets.info(t.dataset).split_sizes["test"]

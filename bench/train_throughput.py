@@ -62,8 +62,8 @@ def measure(config, timed_epochs: int, jit_compile: bool = False) -> dict:
     steps = timings[0][2]
     batch = config.train.batch_size
     prior_rows = config.model.num_components if config.model.prior == "vamp" else 0
-    macs = common.dense_macs(config.model, {
-        "encoder": batch + prior_rows, "decoder": batch,
+    macs = common.model_macs(config.model, {
+        "encoder": batch + prior_rows, "images": batch, "decoder": batch,
         "prior_pairs": batch * config.model.num_components if config.model.prior != "standard" else 0})
     flops_per_step = 3 * 2 * macs
     return {"examples_per_second": steps * batch / epoch_seconds, "step_ms": step_seconds * 1e3,

@@ -23,3 +23,24 @@ def test_write_section_replaces_its_own_section_only(tmp_path, monkeypatch):
     text = readme.read_text()
     assert text.count("<!-- a:begin -->") == 1 and "| x | 3 |" in text and "| x | 1 |" not in text
     assert "| y | 2 |" in text and text.startswith("# Benchmarks\n\nintro")
+
+
+def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
+    """The hand counts equal TensorFlow's profiler count of the MatMul and Conv2D ops of a
+    traced log_densities (2 images, 3 importance samples each)."""
+    import pytest
+    import tensorflow as tf
+    from vamp_tf import model
+    for architecture in ("dense", "conv", "pixelcnn"):
+        cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
+                                 prior="standard", architecture=architecture, latent_dim=6, hidden_units=10)
+        net = model.build_model(cfg)
+        prior = net.prior.distribution()
+        fn = tf.function(lambda x, noise: net.log_densities(x, noise, prior), autograph=False)
+        graph = fn.get_concrete_function(tf.TensorSpec([2, 28, 20, 1]), tf.TensorSpec([2, 3, 12])).graph
+        options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+        options.update(account_type_regexes=["Conv2D", "MatMul", "BatchMatMulV2"], output="none")
+        counted = tf.compat.v1.profiler.profile(graph, options=options).total_float_ops
+        assert counted == 2 * common.model_macs(cfg, {"encoder": 2, "images": 2, "decoder": 6}), architecture
+    with pytest.raises(ValueError, match="use conv_macs"):
+        common.dense_macs(config.ModelConfig(model="hvae", architecture="conv"), {"encoder": 1, "decoder": 1})

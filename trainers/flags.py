@@ -35,7 +35,8 @@ _COMPONENT_WEIGHTS = flags.DEFINE_enum(
     "component_weights", _DEFAULTS_MODEL.component_weights, list(config_lib.COMPONENT_WEIGHTS),
     "VampPrior mixture weights: uniform 1/K (the paper's) or learned (softmax of K trained logits).")
 _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, list(config_lib.ARCHITECTURES),
-                                  "The HVAE's networks: dense (gated MLPs) or conv (the paper's convHVAE).")
+                                  "The HVAE's networks: dense (gated MLPs), conv (the paper's convHVAE) or pixelcnn (its "
+                                  "PixelHVAE: conv encoders, an autoregressive PixelCNN decoder).")
 _LATENT_DIM = flags.DEFINE_integer("latent_dim", _DEFAULTS_MODEL.latent_dim, "Size of z (each layer for hvae).")
 _HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", _DEFAULTS_MODEL.hidden_units, "Width of the gated layers.")
 _EPOCHS = flags.DEFINE_integer("epochs", _DEFAULTS_TRAIN.epochs, "Maximum number of epochs.")
