@@ -100,7 +100,7 @@ class PixelDecoder(keras.layers.Layer):
         for i in range(PIXEL_LAYERS):  # attributes, not a list: tf.train.Checkpoint tracks them
             setattr(self, f"conv_{i}", MaskedConv2D(PIXEL_CHANNELS, "A" if i == 0 else "B", use_bias=False,
                                                     masked_in_channels=1 if i == 0 else None, name=f"conv_{i}"))
-            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(name=f"norm_{i}"))
+            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(synchronized=True, name=f"norm_{i}"))
         self.head = keras.layers.Conv2D(len(self.param_names), 1, kernel_initializer="he_normal", name="head")
 
     def latent_maps(self, z1, z2):
