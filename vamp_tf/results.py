@@ -78,6 +78,11 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
     return results
 
 
+def _model_name(model_config) -> str:
+    """'VAE', 'HVAE', or the paper's 'convHVAE' / 'PixelHVAE'."""
+    return {"conv": "convHVAE", "pixelcnn": "PixelHVAE"}.get(model_config.architecture, model_config.model.upper())
+
+
 def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage) -> dict:
     """samples, reconstructions, pseudo-inputs (most used first), the log-likelihood
     histogram and the learning curves, as PNGs in run.figures; returns {kind: path}."""
@@ -85,7 +90,7 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
     out = {
         "samples": plots.samples(model.sample(t.figure_samples, seed=t.seed).numpy(),
                                  os.path.join(run.figures, "samples.png"),
-                                 title=f"Samples ({config.model.model.upper()}, {config.model.prior} prior)"),
+                                 title=f"Samples ({_model_name(config.model)}, {config.model.prior} prior)"),
     }
     shown = test_images[np.linspace(0, len(test_images) - 1, min(50, len(test_images))).astype(int)]
     out["reconstructions"] = plots.reconstructions(
