@@ -1,4 +1,4 @@
-"""Tests of experiments/report.py: tables from run records, and RESULTS.md from the committed ones."""
+"""Tests of tools/report.py: tables from run records, and RESULTS.md from the committed ones."""
 
 import os
 import re
@@ -74,7 +74,7 @@ def test_results_md_and_the_readme_block_regenerate_from_the_committed_records()
     """RESULTS.md is generated, never edited: the committed records give it back byte for byte."""
     runs, figures, text = report.build(records.RECORDS, records.FIGURES)
     with open(os.path.join(report.REPO, "RESULTS.md")) as f:
-        assert f.read() == text + "\n", "RESULTS.md is stale: run python -m experiments.report"
+        assert f.read() == text + "\n", "RESULTS.md is stale: run python -m tools.report"
     with open(os.path.join(report.REPO, "README.md")) as f:
         block = re.search(r"<!-- results:begin[^>]*-->\n(.*?)\n<!-- results:end -->", f.read(), re.S).group(1)
     assert block == report.readme_block(runs, figures)

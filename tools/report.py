@@ -340,7 +340,7 @@ def _paper_section(runs) -> list[str]:
                 ours.append("")
                 continue
             d = 3 if bits else 2
-            ours.append(" / ".join("—" if v is None else f"{v:.{d}f} ({v - cells[m][i]:+.{d}f})"
+            ours.append(" / ".join("—" if v is None else f"{v:.{d}f} ({v - cells[m][i]:+.{d}f}){_samples_note(runs[pair[i]])}"
                                    for i, v in enumerate(values)))
         if any(ours):
             lines.append(f"| {dataset} (ours, ours - paper) | " + " | ".join(ours) + " |")
