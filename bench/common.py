@@ -88,6 +88,12 @@ def conv_macs(model_config, rows: dict) -> int:
             + 2 * latent * rows.get("prior_pairs", 0))
 
 
+def model_name(model_config) -> str:
+    """'vae', 'hvae', or 'hvae/conv', 'hvae/pixelcnn' for the other architectures."""
+    architecture = getattr(model_config, "architecture", "dense")
+    return model_config.model + ("" if architecture == "dense" else f"/{architecture}")
+
+
 def model_macs(model_config, rows: dict) -> int:
     """dense_macs or conv_macs, as the model's architecture requires (rows: see conv_macs)."""
     if getattr(model_config, "architecture", "dense") == "dense":
@@ -125,7 +131,7 @@ def write_section(name: str, command: str, rows: list[tuple[str, str]]) -> None:
     body += [f"| {k} | {v} |" for k, v in rows]
     body += [f"<!-- {name}:end -->"]
     text = open(README).read() if os.path.exists(README) else "# Benchmarks\n"
-    pattern = re.compile(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->", re.S)
+    pattern = re.compile(rf"<!-- {re.escape(name)}:begin -->.*?<!-- {re.escape(name)}:end -->", re.S)
     section = "\n".join(body)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
     with open(README, "w") as f:

@@ -50,7 +50,7 @@ def main(argv):
     peak = common.matmul_gflops()
     n_test = datasets.info(t.dataset).split_sizes["test"]
     rows = [
-        ("model", f"{config.model.model}, {config.model.prior} prior, K={config.model.num_components}, "
+        ("model", f"{common.model_name(config.model)}, {config.model.prior} prior, K={config.model.num_components}, "
                   f"latent {config.model.latent_dim}, hidden {config.model.hidden_units}, {t.dataset}"),
         ("weights", checkpoint or "untrained (same arithmetic)"),
         ("importance samples per image", f"{samples}"),
@@ -66,7 +66,7 @@ def main(argv):
     for k, v in rows:
         print(f"{k:50s} {v}")
     if _WRITE_README.value:
-        common.write_section(f"eval_throughput ({t.dataset}, {config.model.model}, {config.model.prior})",
+        common.write_section(f"eval_throughput ({t.dataset}, {common.model_name(config.model)}, {config.model.prior})",
                              "python -m bench.eval_throughput " + " ".join(os.sys.argv[1:]), rows)
 
 

@@ -96,7 +96,7 @@ def main(argv):
     batch = config.train.batch_size
     first = precisions[0]
     rows = [
-        ("model", f"{config.model.model}, {config.model.prior} prior, K={config.model.num_components}, "
+        ("model", f"{common.model_name(config.model)}, {config.model.prior} prior, K={config.model.num_components}, "
                   f"latent {config.model.latent_dim}, hidden {config.model.hidden_units}, batch {batch}, "
                   f"{config.train.dataset}"),
         ("CPU bfloat16 hardware (lscpu flags)", files.bf16_hardware() or "none"),
@@ -127,7 +127,7 @@ def main(argv):
     for k, v in rows:
         print(f"{k:60s} {v}")
     if _WRITE_README.value:
-        name = (f"train_throughput ({config.train.dataset}, {config.model.model}, {config.model.prior}"
+        name = (f"train_throughput ({config.train.dataset}, {common.model_name(config.model)}, {config.model.prior}"
                 + (", jit_compile" if _JIT.value else "") + ")")
         common.write_section(name, "python -m bench.train_throughput " + " ".join(os.sys.argv[1:]), rows)
 

@@ -20,9 +20,12 @@ def test_write_section_replaces_its_own_section_only(tmp_path, monkeypatch):
     common.write_section("a", "cmd a", [("x", "1")])
     common.write_section("b", "cmd b", [("y", "2")])
     common.write_section("a", "cmd a", [("x", "3")])
+    common.write_section("c (mnist, hvae/conv, vamp)", "cmd c", [("z", "4")])  # a name with regex characters
+    common.write_section("c (mnist, hvae/conv, vamp)", "cmd c", [("z", "5")])
     text = readme.read_text()
     assert text.count("<!-- a:begin -->") == 1 and "| x | 3 |" in text and "| x | 1 |" not in text
     assert "| y | 2 |" in text and text.startswith("# Benchmarks\n\nintro")
+    assert text.count("<!-- c (mnist, hvae/conv, vamp):begin -->") == 1 and "| z | 5 |" in text
 
 
 def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
