@@ -16,6 +16,12 @@ from vamp_tf import files
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
 
 
+def _likelihood_params(model_config) -> int:
+    """Per-pixel parameters of the model's likelihood (1 Bernoulli, 2 discretized logistic)."""
+    from vamp_tf import distributions  # pylint: disable=import-outside-toplevel
+    return len(distributions.get_likelihood(model_config.likelihood).param_names)
+
+
 def dense_macs(model_config, rows: dict) -> int:
     """Multiply-accumulates of every dense layer of a VAE/HVAE for the given row counts.
 
@@ -29,7 +35,7 @@ def dense_macs(model_config, rows: dict) -> int:
         raise ValueError(f"dense_macs counts dense networks only; for architecture={model_config.architecture!r} "
                          "use conv_macs (or model_macs, which picks).")
     d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
-    params = 1 if model_config.likelihood == "bernoulli" else 2
+    params = _likelihood_params(model_config)
     encoder = d * 2 * h + h * 2 * h + h * 2 * latent                       # q(z | x) / q(z2 | x)
     if model_config.model == "vae":
         decoder = latent * 2 * h + h * 2 * h + h * d * params
@@ -68,7 +74,7 @@ def conv_macs(model_config, rows: dict) -> int:
     from vamp_tf.networks import conv, pixelcnn  # pylint: disable=import-outside-toplevel
     height, width, channels = model_config.input_shape
     pixels, h, latent = height * width, model_config.hidden_units, model_config.latent_dim
-    params = 1 if model_config.likelihood == "bernoulli" else 2
+    params = _likelihood_params(model_config)
     stack, features = _stack_macs(model_config.input_shape)
     encoder = stack + features * 2 * latent
     q_z1 = latent * 2 * h + (features + h) * 2 * h + h * 2 * latent  # second, joint, head (per sample)

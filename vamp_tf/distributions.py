@@ -180,27 +180,25 @@ class Likelihood:
     param_names: the per-pixel parameters the decoder outputs.
     constrain: raw decoder outputs {name: tensor} -> valid parameters.
     make: valid parameters (keyword arguments) -> tfd.Distribution over images.
+    from_uniform: (valid parameters, uniform noise u [..., H, W, C] in [0, 1)) -> per-pixel
+      values drawn by the inverse CDF (Bernoulli: 1 where u < p; discretized logistic: on the
+      grid p / 255); autoregressive decoders draw pixel by pixel this way, all randomness an input.
     """
 
     name: str
     param_names: tuple[str, ...]
     constrain: Callable
     make: Callable
-
-    def sample_from_uniform(self, params: dict, u):
-        """Per-pixel values drawn with uniform noise u [..., H, W, C] in [0, 1) (inverse CDF):
-        Bernoulli 1 where u < p; discretized logistic on the grid p / 255. Autoregressive
-        decoders draw pixel by pixel this way, with all randomness an input."""
-        if self.name == "bernoulli":
-            return tf.cast(u < tf.sigmoid(params["logits"]), tf.float32)
-        return DiscretizedLogistic(params["loc"], params["log_scale"]).sample_from_uniform(u)
+    from_uniform: Callable
 
 
 LIKELIHOODS = {
-    "bernoulli": Likelihood("bernoulli", ("logits",), lambda p: p, bernoulli_likelihood),
+    "bernoulli": Likelihood("bernoulli", ("logits",), lambda p: p, bernoulli_likelihood,
+                            lambda p, u: tf.cast(u < tf.sigmoid(p["logits"]), tf.float32)),
     "discretized_logistic": Likelihood("discretized_logistic", ("loc", "log_scale"),
                                        _constrain_discretized_logistic,
-                                       discretized_logistic_likelihood),
+                                       discretized_logistic_likelihood,
+                                       lambda p, u: DiscretizedLogistic(p["loc"], p["log_scale"]).sample_from_uniform(u)),
 }
 
 

@@ -36,6 +36,13 @@ def _reparameterize(q, noise):
     return q.loc + q.scale.diag * noise
 
 
+def _key(seed, salt: int):
+    """A shape [2] int32 stateless seed: an int seed paired with `salt`, or the given key."""
+    if np.ndim(seed) == 0:
+        return tf.stack([tf.cast(seed, tf.int32), tf.constant(salt, tf.int32)])
+    return tf.convert_to_tensor(seed, tf.int32)
+
+
 FIT_TERMS = ("elbo", "reconstruction", "kl")  # metrics of fit / evaluate, besides 'loss'
 
 
@@ -191,20 +198,18 @@ class LatentVariableModel(keras.Model):
 
         seed: an int or a shape [2] int tensor. Returns [num_samples, height, width, channels].
         """
-        seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0x5eed, tf.int32)]) \
-            if np.ndim(seed) == 0 else tf.convert_to_tensor(seed, tf.int32)
-        uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        key = _key(seed, 0x5eed)
+        uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(key, 2))
         uniform = tf.random.stateless_uniform([num_samples], seed=uniform_seed)
         normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=normal_seed)
-        if not self.autoregressive:  # the pixel noise's seed is split off only where it is used
-            return self.generate(uniform, normal).mean()
-        return self.generate_images(uniform, normal, self._pixel_uniform(num_samples, seed))
+        return self.generate_images(uniform, normal, self._pixel_uniform(num_samples, key))
 
     def _pixel_uniform(self, n, seed):
-        """[n, H, W, C] uniform noise for autoregressive decoding, from an int or shape [2] seed."""
-        seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0x9e1, tf.int32)]) \
-            if np.ndim(seed) == 0 else tf.convert_to_tensor(seed, tf.int32)
-        key = tf.random.experimental.stateless_fold_in(seed, 0x9e1)
+        """[n, H, W, C] uniform noise for autoregressive decoding from an int or shape [2] seed;
+        None for other models (the pixel noise is drawn only where it is used)."""
+        if not self.autoregressive:
+            return None
+        key = tf.random.experimental.stateless_fold_in(_key(seed, 0x9e1), 0x9e1)
         return tf.random.stateless_uniform(tf.concat([[n], self.config.input_shape], 0), seed=key)
 
     # --- Keras compile / fit ----------------------------------------------------------
@@ -482,7 +487,7 @@ class HVAE(LatentVariableModel):
         def body(i, canvas, means):
             row, column = i // width, i % width
             params = {k: v[:, row, column] for k, v in self.p_x.from_maps(canvas, maps).items()}  # [N, C]
-            drawn = self.likelihood.sample_from_uniform(params, pixel_uniform[:, row, column])
+            drawn = self.likelihood.from_uniform(params, pixel_uniform[:, row, column])
             mean = self.likelihood.make(**{k: v[:, tf.newaxis, tf.newaxis] for k, v in params.items()}).mean()
             here = tf.reshape(tf.one_hot(i, height * width, dtype=tf.float32), [1, height, width, 1])
             return i + 1, canvas + here * drawn[:, tf.newaxis, tf.newaxis], means + here * mean
@@ -496,8 +501,6 @@ class HVAE(LatentVariableModel):
         x = self.check_images(x)
         means = self.posterior_means(x)
         z = tf.concat([means["z1"], means["z2"]], axis=-1)
-        if not self.autoregressive:
-            return self.decode(z).mean()
         return self.decode_images(z, self._pixel_uniform(tf.shape(x)[0], seed))
 
 

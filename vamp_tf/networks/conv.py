@@ -18,7 +18,7 @@ from typing import Callable, Optional
 import keras
 import tensorflow as tf
 
-from vamp_tf.networks.dense import GatedDense, GaussianHead
+from vamp_tf.networks.dense import GatedDense, GaussianHead, likelihood_parameters
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
 ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
@@ -102,6 +102,13 @@ class ConvPair(keras.layers.Layer):
         return self.joint_features(self.first_features(a), b)
 
 
+def latent_maps(from_z1, from_z2, z1, z2, height: int, width: int):
+    """[N, height, width, 2]: z1 and z2 each through its gated dense layer (to height * width
+    units) as image-sized maps, stacked as channels (the convHVAE's and PixelHVAE's decoders)."""
+    return tf.concat([tf.reshape(layer(z), [-1, height, width, 1]) for layer, z in ((from_z1, z1), (from_z2, z2))],
+                     axis=-1)
+
+
 class ConvDecoder(keras.layers.Layer):
     """p(x | z1, z2) of the convHVAE: (z1 [N, L], z2 [N, L]) -> {param: [N, H, W, C]} float32.
 
@@ -125,10 +132,7 @@ class ConvDecoder(keras.layers.Layer):
 
     def call(self, z1, z2):
         height, width, _ = self.image_shape
-        maps = [tf.reshape(layer(z), [-1, height, width, 1]) for layer, z in ((self.from_z1, z1), (self.from_z2, z2))]
-        h = tf.concat(maps, axis=-1)
+        h = latent_maps(self.from_z1, self.from_z2, z1, z2, height, width)
         for i in range(DECODER_CONVS):
             h = getattr(self, f"conv_{i}")(h)
-        raw = tf.cast(self.head(h), tf.float32)
-        pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
-        return self.constrain(dict(zip(self.param_names, pieces)))
+        return likelihood_parameters(self.head(h), self.param_names, self.constrain)

@@ -108,6 +108,19 @@ class Encoder(keras.layers.Layer):
         return self.head(self.body(x))
 
 
+def likelihood_parameters(raw, param_names, constrain, shape=None) -> dict:
+    """A decoder's raw output -> the likelihood's constrained float32 parameters.
+
+    raw [..., P * k]: the P = len(param_names) parameters side by side on the last axis;
+    each piece is reshaped to `shape` when given, then `constrain` makes them valid.
+    """
+    raw = tf.cast(raw, tf.float32)  # the likelihood's parameters are float32 in every precision
+    pieces = tf.split(raw, len(param_names), axis=-1) if len(param_names) > 1 else [raw]
+    if shape is not None:
+        pieces = [tf.reshape(p, shape) for p in pieces]
+    return constrain(dict(zip(param_names, pieces)))
+
+
 class LikelihoodHead(keras.layers.Layer):
     """Maps features to the (constrained) parameters of an image likelihood.
 
@@ -131,11 +144,8 @@ class LikelihoodHead(keras.layers.Layer):
         self.linear = _dense(size * len(self.param_names), name="linear")
 
     def call(self, h):
-        raw = tf.cast(self.linear(h), tf.float32)  # the likelihood's parameters are float32
-        pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
         shape = tf.concat([tf.shape(h)[:-1], self.image_shape], axis=0)
-        params = {n: tf.reshape(p, shape) for n, p in zip(self.param_names, pieces)}
-        return self.constrain(params)
+        return likelihood_parameters(self.linear(h), self.param_names, self.constrain, shape)
 
 
 class Decoder(keras.layers.Layer):

@@ -26,7 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vamp_tf.networks.dense import GatedDense
+from vamp_tf.networks.conv import latent_maps
+from vamp_tf.networks.dense import GatedDense, likelihood_parameters
 
 PIXEL_LAYERS = 8
 PIXEL_CHANNELS = 64
@@ -106,8 +107,7 @@ class PixelDecoder(keras.layers.Layer):
     def latent_maps(self, z1, z2):
         """[N, H, W, 2]: z1 and z2 as image-sized maps."""
         height, width, _ = self.image_shape
-        return tf.concat([tf.reshape(layer(z), [-1, height, width, 1])
-                          for layer, z in ((self.from_z1, z1), (self.from_z2, z2))], axis=-1)
+        return latent_maps(self.from_z1, self.from_z2, z1, z2, height, width)
 
     def from_maps(self, x, maps, training=None):
         """Likelihood parameters of every pixel given x at the earlier pixels and the latent maps."""
@@ -115,9 +115,7 @@ class PixelDecoder(keras.layers.Layer):
         for i in range(PIXEL_LAYERS):
             h = getattr(self, f"conv_{i}")(h)
             h = tf.nn.relu(getattr(self, f"norm_{i}")(h, training=training))
-        raw = tf.cast(self.head(h), tf.float32)
-        pieces = tf.split(raw, len(self.param_names), axis=-1) if len(self.param_names) > 1 else [raw]
-        return self.constrain(dict(zip(self.param_names, pieces)))
+        return likelihood_parameters(self.head(h), self.param_names, self.constrain)
 
     def call(self, z1, z2, x, training=None):
         return self.from_maps(x, self.latent_maps(z1, z2), training=training)
