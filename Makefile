@@ -39,7 +39,7 @@ train: $(VENV)/.installed
 	$(PY) -m trainers.main --flagfile=$(FLAGFILE) $(ARGS_WORKDIR) $(ARGS)
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n auto --dist worksteal tests $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

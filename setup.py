@@ -33,7 +33,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["vamp_tf", "vamp_tf.*", "trainers", "export"]),
     package_data={"vamp_tf.datasets": ["checksums.tsv"]},
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": ["pytest==9.2.0"]},
+    extras_require={"test": ["pytest==9.2.0", "pytest-xdist==3.8.0"]},
     entry_points={
         "console_scripts": [
             "vamp-train=trainers.main:run",

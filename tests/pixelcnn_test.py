@@ -119,9 +119,13 @@ def frey_pixel_run(train_frey_hvae):
                            figure_samples=2)
 
 
-def test_training_on_real_frey_faces_improves_the_validation_elbo(frey_pixel_run, assert_two_epochs_learned):
+def test_training_on_real_frey_faces_lowers_the_training_loss(frey_pixel_run, assert_two_epochs_learned):
     _, run, results = frey_pixel_run
-    assert_two_epochs_learned(run, results)
+    # The training loss, not the validation -ELBO: after 2 x 3 steps batch normalisation's moving
+    # averages (momentum 0.99), which validation uses, have moved 6% of the way to the batch
+    # statistics, and at a warm-up beta of 0.01-0.02 the z1 KL is nearly free. The validation -ELBO
+    # of this run went either way with the thread count (4053 -> 15594 with one thread per core).
+    assert_two_epochs_learned(run, results, key="train_loss")
     assert os.path.exists(os.path.join(run, "figures", "samples.png"))
     # The checkpoint holds batch normalisation's moving averages: a restored model scores the same.
     net, _, _ = workdir.restore_model(run)
