@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make train [ARGS="--epochs=3 ..."]   set up .venv and run the main job (mnist.flags)
-#   make test                            set up .venv with the test extras and run the tests
+#   make test                            set up .venv with the test extras and run the tests on every core (pytest-xdist)
 # Offline, data is read from ../shared/data (or $VAMP_TF_DATA_DIR); with a network, TFDS downloads it.
 
 PYTHON ?= python3
