@@ -90,14 +90,14 @@ def small_runs(real_data_dir, tmp_path_factory):
     """{name: workdir} of small trained runs (1 epoch, 500 images), for export tests; trained
     once per session, whichever xdist worker asks first."""
     with built_once(tmp_path_factory, "small_runs") as (root, done):
-        if done:
-            return {name: str(root / name) for name in SMALL_RUNS}
-        return _train_small_runs(root, real_data_dir)
+        if not done:
+            _train_small_runs(root, real_data_dir)
+    return {name: str(root / name) for name in SMALL_RUNS}
 
 
 def _train_small_runs(root, real_data_dir):
+    """Trains every SMALL_RUNS entry into root/<name>."""
     from vamp_tf import config, datasets, train_lib
-    out = {}
     for name, (dataset, kind, prior, pseudo_init) in SMALL_RUNS.items():
         info = datasets.info(dataset)
         cfg = config.Config(
@@ -106,9 +106,7 @@ def _train_small_runs(root, real_data_dir):
                                component_weights="learned" if name.endswith("_learned") else "uniform"),
             config.TrainConfig(dataset=dataset, data_dir=path_or_default(real_data_dir), epochs=1,
                                train_examples=500, test_examples=50, eval_samples=100, seed=1))
-        out[name] = str(root / name)
-        train_lib.train_and_evaluate(cfg, out[name])
-    return out
+        train_lib.train_and_evaluate(cfg, str(root / name))
 
 
 def path_or_default(path):
