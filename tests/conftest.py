@@ -32,7 +32,6 @@ def real_data_dir():
 
 SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init) -- tiny models, one short epoch on real data
     "mnist_vamp": ("mnist", "vae", "vamp", "random"),
-    "mnist_standard": ("mnist", "vae", "standard", "random"),
     "frey_vamp": ("frey_faces", "vae", "vamp", "data"),  # VampPrior data: restored without its examples
     "frey_standard": ("frey_faces", "vae", "standard", "random"),
     "frey_hvae_vamp": ("frey_faces", "hvae", "vamp", "random"),

@@ -81,7 +81,7 @@ def test_read_only_storage_reads_a_finished_run_and_refuses_training_at_the_star
     from vamp_tf import train_lib
     import shutil
     root = str(tmp_path / "ro")
-    shutil.copytree(small_runs["mnist_standard"], os.path.join(root, "finished"))
+    shutil.copytree(small_runs["mnist_mog"], os.path.join(root, "finished"))
     finished_config = workdir.read_config(os.path.join(root, "finished"))
     with read_only(root):
         results = train_lib.train_and_evaluate(finished_config, os.path.join(root, "finished"))
