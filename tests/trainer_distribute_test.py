@@ -19,28 +19,32 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from vamp_tf import config, trainer
+
+
 def config_of(optimizer, architecture, data_dir):
-  if architecture == "dense":
-    return config.Config(config.ModelConfig(latent_dim=6, hidden_units=32, num_components=8),
-                         config.TrainConfig(data_dir=data_dir, train_examples=200, optimizer=optimizer, seed=5))
-  # the PixelHVAE: batch normalisation synchronised across replicas
-  return config.Config(config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
-                                          architecture=architecture, latent_dim=4, hidden_units=16, num_components=5),
-                       config.TrainConfig(dataset="frey_faces", data_dir=data_dir, train_examples=200, batch_size=20,
-                                          optimizer=optimizer, seed=5))
+    if architecture == "dense":
+        return config.Config(config.ModelConfig(latent_dim=6, hidden_units=32, num_components=8),
+                             config.TrainConfig(data_dir=data_dir, train_examples=200, optimizer=optimizer, seed=5))
+    # the PixelHVAE: batch normalisation synchronised across replicas
+    return config.Config(config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
+                                            architecture=architecture, latent_dim=4, hidden_units=16, num_components=5),
+                         config.TrainConfig(dataset="frey_faces", data_dir=data_dir, train_examples=200, batch_size=20,
+                                            optimizer=optimizer, seed=5))
+
+
 data_dir, cases = sys.argv[1], json.loads(sys.argv[2])
 out = {}
 for optimizer, architecture in cases:
-  cfg = config_of(optimizer, architecture, data_dir)
-  for name in ("default", "mirrored"):
-    strategy = trainer.make_strategy(name)
-    run = trainer.Trainer(cfg, strategy)
-    batch = next(iter(run.epoch_dataset(0)))  # the same global batch and noise for both
-    sums = run.train_step(batch, tf.constant(0.5)).numpy()
-    out[f"{optimizer} {architecture} {name}"] = {
-        "replicas": strategy.num_replicas_in_sync, "sums": sums.tolist(),
-        "weights": [v.numpy().tolist() for v in run.model.trainable_variables],
-        "statistics": [v.numpy().tolist() for v in run.model.non_trainable_variables if "moving" in v.path]}
+    cfg = config_of(optimizer, architecture, data_dir)
+    for name in ("default", "mirrored"):
+        strategy = trainer.make_strategy(name)
+        run = trainer.Trainer(cfg, strategy)
+        batch = next(iter(run.epoch_dataset(0)))  # the same global batch and noise for both
+        sums = run.train_step(batch, tf.constant(0.5)).numpy()
+        out[f"{optimizer} {architecture} {name}"] = {
+            "replicas": strategy.num_replicas_in_sync, "sums": sums.tolist(),
+            "weights": [v.numpy().tolist() for v in run.model.trainable_variables],
+            "statistics": [v.numpy().tolist() for v in run.model.non_trainable_variables if "moving" in v.path]}
 print(json.dumps(out))
 """
 
