@@ -3,6 +3,7 @@ is used, for resuming, for the final evaluation and for export."""
 
 import logging
 import os
+import shutil
 
 import pytest
 import tensorflow as tf
@@ -46,9 +47,9 @@ def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(real_data_
                                                                      rel=1e-5)
 
 
-def test_a_damaged_best_checkpoint_is_named_for_export_and_evaluation(real_data_dir, tmp_path):
+def test_a_damaged_best_checkpoint_is_named_for_export_and_evaluation(small_runs, tmp_path):
     run = str(tmp_path / "run")
-    train_lib.train_and_evaluate(tiny(real_data_dir, 1), run)
+    shutil.copytree(small_runs["mnist_vamp"], run)  # one epoch of 500 images, batch 100
     best = tf.train.latest_checkpoint(os.path.join(run, "checkpoints", "best"))
     _truncate(best + ".data-00000-of-00001")
     with pytest.raises(checkpoints.CheckpointDamaged, match="no checkpoint in .*best can be restored"):

@@ -113,6 +113,21 @@ def path_or_default(path):
 
 
 @pytest.fixture
+def parse_trainer_flags():
+    """parse(*args) -> Config: the trainer binary's flags parsed from args as `python -m
+    trainers.main *args` parses them; the flags are reset afterwards."""
+    from absl import flags
+    from trainers import flags as trainer_flags
+
+    def parse(*args):
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS(["trainer", *args])
+        return trainer_flags.config_from_flags()
+    yield parse
+    flags.FLAGS.unparse_flags()
+
+
+@pytest.fixture
 def fake_workdir():
     """make(root, name, epochs_done, ...): a synthetic workdir as the trainer leaves it."""
     return _fake_workdir

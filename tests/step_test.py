@@ -16,7 +16,7 @@ def tiny_model(kind, prior, seed=4):
     return model.build_model(cfg, seed=seed)
 
 
-def batches(noise_dim, n=3, batch=8):
+def batches(noise_dim, n=2, batch=8):  # two steps: the second uses Adam's moments
     rng = np.random.default_rng(0)
     return [((rng.random((batch,) + SHAPE) < 0.4).astype(np.float32),
              rng.standard_normal((batch, noise_dim)).astype(np.float32)) for _ in range(n)]

@@ -8,20 +8,9 @@ import sys
 import pytest
 from absl import flags
 
-from trainers import flags as trainer_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGFILES = sorted(glob.glob(os.path.join(REPO, "*.flags")) + glob.glob(os.path.join(REPO, "experiments", "*.flags")))
-
-
-@pytest.fixture
-def parse():
-    def _parse(*args):
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS(["trainer", *args])
-        return trainer_flags.config_from_flags()
-    yield _parse
-    flags.FLAGS.unparse_flags()
 
 
 def test_there_are_flagfiles_for_every_table_cell():
@@ -35,8 +24,8 @@ def test_there_are_flagfiles_for_every_table_cell():
 
 
 @pytest.mark.parametrize("path", FLAGFILES, ids=os.path.basename)
-def test_each_flagfile_gives_a_valid_config(parse, path):
-    cfg = parse(f"--flagfile={path}")
+def test_each_flagfile_gives_a_valid_config(parse_trainer_flags, path):
+    cfg = parse_trainer_flags(f"--flagfile={path}")
     assert cfg.train.batch_size == 100 and cfg.train.learning_rate == 5e-4 and cfg.train.eval_samples == 5000
     assert cfg.train.warmup_epochs == (0 if "nowarmup" in path else 100) and cfg.train.early_stopping_patience == 50
     name = os.path.basename(path)
@@ -48,28 +37,28 @@ def test_each_flagfile_gives_a_valid_config(parse, path):
     assert cfg.model.model == ("hvae" if "hvae" in name else "vae")
 
 
-def test_mnist_flags_is_the_papers_model(parse):
-    cfg = parse(f"--flagfile={os.path.join(REPO, 'mnist.flags')}")
+def test_mnist_flags_is_the_papers_model(parse_trainer_flags):
+    cfg = parse_trainer_flags(f"--flagfile={os.path.join(REPO, 'mnist.flags')}")
     m = cfg.model
     assert (cfg.train.dataset, m.prior, m.num_components, m.latent_dim, m.hidden_units) == ("mnist", "vamp", 500, 40, 300)
 
 
-def test_command_line_flags_override_the_flagfile(parse):
-    cfg = parse(f"--flagfile={os.path.join(REPO, 'mnist.flags')}", "--epochs=3", "--latent_dim=10")
+def test_command_line_flags_override_the_flagfile(parse_trainer_flags):
+    cfg = parse_trainer_flags(f"--flagfile={os.path.join(REPO, 'mnist.flags')}", "--epochs=3", "--latent_dim=10")
     assert cfg.train.epochs == 3 and cfg.model.latent_dim == 10
 
 
 @pytest.mark.parametrize("bad,match", [("--latent_dim=-1", "latent_dim=-1"), ("--epochs=0", "epochs=0"),
                                        ("--num_components=0", "num_components=0"),
                                        ("--batch_size=-5", "batch_size=-5")])
-def test_bad_values_raise_value_errors_naming_the_flag(parse, bad, match):
+def test_bad_values_raise_value_errors_naming_the_flag(parse_trainer_flags, bad, match):
     with pytest.raises(ValueError, match=match):
-        parse("--workdir=/tmp/x", bad)
+        parse_trainer_flags("--workdir=/tmp/x", bad)
 
 
-def test_unknown_enum_values_are_rejected_with_the_allowed_ones(parse):
+def test_unknown_enum_values_are_rejected_with_the_allowed_ones(parse_trainer_flags):
     with pytest.raises(flags.IllegalFlagValueError, match="standard, mog, vamp|one of"):
-        parse("--workdir=/tmp/x", "--prior=flow")
+        parse_trainer_flags("--workdir=/tmp/x", "--prior=flow")
 
 
 def test_the_binary_prints_no_tensorflow_start_up_noise(tmp_path, real_data_dir):
