@@ -8,15 +8,7 @@ import shutil
 import pytest
 import tensorflow as tf
 
-from vamp_tf import checkpoints, config, train_lib, workdir
-
-STEPS = 5  # per epoch: 500 images, batch 100
-
-
-def tiny(data_dir, epochs):
-    return config.Config(config.ModelConfig(latent_dim=4, hidden_units=16, num_components=5),
-                         config.TrainConfig(data_dir=data_dir, epochs=epochs, train_examples=500, test_examples=50,
-                                            eval_samples=20, seed=2))
+from vamp_tf import checkpoints, train_lib, workdir
 
 
 def _truncate(path):
@@ -24,38 +16,36 @@ def _truncate(path):
         f.truncate(max(1, os.path.getsize(path) // 3))
 
 
-@pytest.fixture(scope="module")
-def straight(real_data_dir, tmp_path_factory):
-    return train_lib.train_and_evaluate(tiny(real_data_dir, 3), str(tmp_path_factory.mktemp("straight")))
-
-
-def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(real_data_dir, tmp_path, caplog, straight,
-                                                                      damage="data"):
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(smoke_run, tmp_path, caplog, damage="data"):
+    # The smoke run (2 epochs of 10 steps) as a crash while its epoch-2 checkpoint was written
+    # would leave it: that checkpoint truncated, and no results.json yet.
+    cfg, finished, straight = smoke_run
     run = str(tmp_path / "run")
-    train_lib.train_and_evaluate(tiny(real_data_dir, 2), run)
+    shutil.copytree(finished, run)
+    os.remove(os.path.join(run, "results.json"))
     latest = os.path.join(run, "checkpoints", "latest")
     newest = tf.train.latest_checkpoint(latest)
-    assert newest.endswith(f"ckpt-{2 * STEPS}")
+    assert newest.endswith("ckpt-20")
     target = newest + (".index" if damage == "index" else ".data-00000-of-00001")
     _truncate(target)
     with caplog.at_level(logging.WARNING, logger="vamp_tf"):
-        results = train_lib.train_and_evaluate(tiny(real_data_dir, 3), run)  # resumes from epoch 1
+        results = train_lib.train_and_evaluate(cfg, run)  # resumes from epoch 1
     assert any("cannot be restored" in r.getMessage() for r in caplog.records)
     assert os.path.exists(os.path.join(latest, "damaged", os.path.basename(target)))  # kept aside, not deleted
-    assert results["epochs_run"] == 3
+    assert results["epochs_run"] == 2
     assert results["metrics"]["test_log_likelihood"] == pytest.approx(straight["metrics"]["test_log_likelihood"],
                                                                      rel=1e-5)
 
 
 def test_a_damaged_best_checkpoint_is_named_for_export_and_evaluation(small_runs, tmp_path):
     run = str(tmp_path / "run")
-    shutil.copytree(small_runs["mnist_vamp"], run)  # one epoch of 500 images, batch 100
+    shutil.copytree(small_runs["mnist_vamp"], run)  # one epoch of 5 steps
     best = tf.train.latest_checkpoint(os.path.join(run, "checkpoints", "best"))
     _truncate(best + ".data-00000-of-00001")
     with pytest.raises(checkpoints.CheckpointDamaged, match="no checkpoint in .*best can be restored"):
         workdir.restore_model(run)
     model, _, path = workdir.restore_model(run, "latest")  # the latest checkpoint is intact
-    assert path.endswith(f"ckpt-{STEPS}")
+    assert path.endswith("ckpt-5")
 
 
 def test_a_truncated_index_is_moved_aside_and_the_state_file_points_at_the_good_one(tmp_path):

@@ -108,6 +108,35 @@ def _train_small_runs(root, real_data_dir):
         train_lib.train_and_evaluate(cfg, str(root / name))
 
 
+def _smoke_config(data_dir, kind="vae", **train):
+    """A tiny VampPrior model, 2 epochs of 10 steps on real MNIST."""
+    from vamp_tf import config
+    kw = dict(dataset="mnist", data_dir=data_dir, epochs=2, train_examples=1000, test_examples=100,
+              eval_samples=50, seed=3, learning_rate=3e-3)
+    kw.update(train)
+    return config.Config(config.ModelConfig(model=kind, latent_dim=8, hidden_units=64, num_components=10),
+                         config.TrainConfig(**kw))
+
+
+@pytest.fixture
+def smoke_config():
+    """smoke_config(data_dir, kind='vae', **train_overrides) -> Config of the smoke run."""
+    return _smoke_config
+
+
+@pytest.fixture(scope="session")
+def smoke_run(real_data_dir, tmp_path_factory):
+    """(config, workdir, results) of the smoke run, trained once per session whichever xdist
+    worker asks first. Read it; copy it before changing anything."""
+    from vamp_tf import train_lib
+    cfg = _smoke_config(real_data_dir)
+    with built_once(tmp_path_factory, "smoke") as (root, done):
+        if not done:
+            train_lib.train_and_evaluate(cfg, str(root / "run"))
+    with open(root / "run" / "results.json") as f:
+        return cfg, str(root / "run"), json.load(f)
+
+
 def path_or_default(path):
     return path or data_dir()
 

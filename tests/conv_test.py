@@ -59,7 +59,7 @@ def test_gradients_reach_every_sub_network_and_the_pseudo_inputs():
 def test_importance_sampled_likelihood_bounds_the_elbo(assert_log_likelihood_bounds_elbo):
     net = conv_hvae()
     x = (np.random.default_rng(0).random((6,) + SHAPES["bernoulli"]) < 0.3).astype(np.float32)
-    assert_log_likelihood_bounds_elbo(net, x, num_samples=500, batch_size=3)
+    assert_log_likelihood_bounds_elbo(net, x, num_samples=200, batch_size=3)  # 2.4 nats above the ELBO
 
 
 @pytest.fixture(scope="module")

@@ -13,23 +13,7 @@ import tensorflow as tf
 from vamp_tf import config, datasets, evaluation, model, progress, train_lib, trainer
 
 FIGURES = ("samples", "reconstructions", "pseudo_inputs", "log_likelihood_histogram", "learning_curves")
-STEPS = 10  # per epoch: 1000 images, batch 100
-
-
-def smoke_config(data_dir, kind="vae", **train):
-    """A tiny VampPrior model, 2 epochs of 10 steps on real MNIST."""
-    kw = dict(dataset="mnist", data_dir=data_dir, epochs=2, train_examples=1000, test_examples=100,
-              eval_samples=50, seed=3, learning_rate=3e-3)
-    kw.update(train)
-    return config.Config(config.ModelConfig(model=kind, latent_dim=8, hidden_units=64, num_components=10),
-                         config.TrainConfig(**kw))
-
-
-@pytest.fixture(scope="module")
-def smoke_run(real_data_dir, tmp_path_factory):
-    cfg = smoke_config(real_data_dir)
-    workdir = str(tmp_path_factory.mktemp("smoke"))
-    return cfg, workdir, train_lib.train_and_evaluate(cfg, workdir)
+STEPS = 10  # per epoch of the smoke run (conftest.smoke_config): 1000 images, batch 100
 
 
 def test_smoke_run_writes_finite_results_and_all_figures(smoke_run):
@@ -77,7 +61,7 @@ def assert_same_metrics(a, b):
             np.testing.assert_allclose(a["metrics"][key], value, rtol=1e-5, err_msg=key)
 
 
-def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_run, real_data_dir, tmp_path):
+def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_config, smoke_run, real_data_dir, tmp_path):
     cfg, _, uninterrupted = smoke_run
     workdir = str(tmp_path / "resumed")
     train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=1), workdir)  # stops after epoch 1, evaluates
@@ -121,7 +105,7 @@ def _poison_step(monkeypatch, at_call, factor=np.nan):
     monkeypatch.setattr(trainer.Trainer, "_build_train_step", poisoned)
 
 
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(real_data_dir, tmp_path, monkeypatch):
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(smoke_config, real_data_dir, tmp_path, monkeypatch):
     _poison_step(monkeypatch, STEPS + 3)  # epoch 2, step 3
     workdir = str(tmp_path / "nan")
     with pytest.raises(train_lib.NonFiniteLoss, match=f"epoch 2, step 3 \\(global step {STEPS + 3}\\).*"
@@ -131,7 +115,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(real_data_dir, tmp_pa
     assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 1
 
 
-def test_nan_loss_before_any_checkpoint_says_nothing_was_saved(real_data_dir, tmp_path, monkeypatch):
+def test_nan_loss_before_any_checkpoint_says_nothing_was_saved(smoke_config, real_data_dir, tmp_path, monkeypatch):
     _poison_step(monkeypatch, 2)
     with pytest.raises(train_lib.NonFiniteLoss, match="epoch 1, step 2 .*no checkpoint was saved before it"):
         train_lib.train_and_evaluate(smoke_config(real_data_dir), str(tmp_path / "nan0"))
@@ -152,7 +136,7 @@ def test_latest_checkpoint_holds_model_optimizer_and_loop_state(smoke_run):
         assert reader.has_tensor(f"{state}/.ATTRIBUTES/VARIABLE_VALUE"), state
 
 
-def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(real_data_dir, tmp_path):
+def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(smoke_config, real_data_dir, tmp_path):
     cfg = smoke_config(real_data_dir, kind="hvae", epochs=3, train_examples=2000, seed=1)
     results = train_lib.train_and_evaluate(cfg, str(tmp_path / "hvae"))
     history = json.load(open(os.path.join(str(tmp_path / "hvae"), "history.json")))
@@ -165,7 +149,7 @@ def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(real_dat
     assert m["test_log_likelihood"] >= m["test_elbo"] - 1.0
 
 
-def test_an_exploding_loss_stops_and_keeps_the_last_good_epoch(real_data_dir, tmp_path, monkeypatch):
+def test_an_exploding_loss_stops_and_keeps_the_last_good_epoch(smoke_config, real_data_dir, tmp_path, monkeypatch):
     _poison_step(monkeypatch, 2 * STEPS + 1, factor=1e6)  # epoch 3's losses are 1e6 times larger
     workdir = str(tmp_path / "diverged")
     with pytest.raises(train_lib.TrainingDiverged, match=f"diverged at epoch 3: .*ckpt-{2 * STEPS} \\(after epoch 2\\)"
