@@ -58,12 +58,11 @@ MIRRORED_CASES = [("adam", "dense"), ("adam_normgrad", "dense"), ("adam_normgrad
 
 
 def test_mirrored_step_on_two_cpus_equals_the_default_step(real_data_dir):
-    cases = MIRRORED_CASES
-    proc = subprocess.run([sys.executable, "-c", MIRRORED_STEP, real_data_dir, json.dumps(cases)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-c", MIRRORED_STEP, real_data_dir, json.dumps(MIRRORED_CASES)], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    for optimizer, architecture in cases:
+    for optimizer, architecture in MIRRORED_CASES:
         case = f"{optimizer} {architecture}"
         default, mirrored = out[f"{case} default"], out[f"{case} mirrored"]
         assert (default["replicas"], mirrored["replicas"]) == (1, 2), case
@@ -117,20 +116,20 @@ def test_multi_worker_checkpoints_resume_across_strategies(real_data_dir, tmp_pa
     from vamp_tf import train_lib
     monkeypatch.setenv("VAMP_TF_DATA_DIR", real_data_dir)
 
-    def _single(workdir, epochs):
+    def single_process(workdir, epochs):
         """The single-process run of SMALL in this process, its flags parsed as the binary parses
         them: the same run as `python -m trainers.main`, without a second TensorFlow start-up."""
         return train_lib.train_and_evaluate(parse_trainer_flags(*SMALL, f"--epochs={epochs}", f"--workdir={workdir}"),
                                             workdir)
 
     mixed = str(tmp_path / "mixed")
-    _single(mixed, 1)                                  # one process trains epoch 1,
+    single_process(mixed, 1)                           # one process trains epoch 1,
     _run_two_workers(mixed, 2, real_data_dir, tmp_path)  # two workers resume it for epoch 2
     checkpoints = os.listdir(os.path.join(mixed, "checkpoints"))
     assert sorted(checkpoints) == ["best", "latest"]  # the non-chief's copies were removed
     assert json.load(open(os.path.join(mixed, "results.json")))["epochs_run"] == 2
-    _single(mixed, 3)                                  # and a single process resumes the 2-worker run
-    straight = _single(str(tmp_path / "straight"), 3)
+    single_process(mixed, 3)                           # and one process resumes the 2-worker run
+    straight = single_process(str(tmp_path / "straight"), 3)
     resumed = json.load(open(os.path.join(mixed, "results.json")))
     assert resumed["epochs_run"] == 3
     history = json.load(open(os.path.join(mixed, "history.json")))
