@@ -84,13 +84,35 @@ def built_once(tmp_path_factory, name):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def figures_skipped():
+    """Runs trained inside draw no figures (results.json lists none). Drawing a run's five figures
+    takes 1.5-2.5 s; only the smoke run's and the PixelHVAE's figures are under test, so the other
+    runs of the suite skip them. Everything else a run writes, and every number, is unchanged."""
+    from vamp_tf import results
+    original = results.write_figures
+    results.write_figures = lambda *args, **kwargs: {}
+    try:
+        yield
+    finally:
+        results.write_figures = original
+
+
+@pytest.fixture
+def no_figures():
+    """figures_skipped() for the duration of a test."""
+    with figures_skipped():
+        yield
+
+
 @pytest.fixture(scope="session")
 def small_runs(real_data_dir, tmp_path_factory):
-    """{name: workdir} of small trained runs (1 epoch, 500 images), for export tests; trained
+    """{name: workdir} of small trained runs (1 epoch, 500 images, no figures), for export tests; trained
     once per session, whichever xdist worker asks first."""
     with built_once(tmp_path_factory, "small_runs") as (root, done):
         if not done:
-            _train_small_runs(root, real_data_dir)
+            with figures_skipped():
+                _train_small_runs(root, real_data_dir)
     return {name: str(root / name) for name in SMALL_RUNS}
 
 
@@ -189,9 +211,10 @@ def _fake_workdir(root, name, epochs_done, finished=True, ll=-90.0, bits=None, s
 
 @pytest.fixture(scope="session")
 def train_frey_hvae(real_data_dir, tmp_path_factory):
-    """train(architecture, **train_overrides) -> (config, workdir, results): a small HVAE with the
-    given networks and a VampPrior, trained for two epochs on real Frey Faces."""
-    def train(architecture, **overrides):
+    """train(architecture, figures=True, **train_overrides) -> (config, workdir, results): a small
+    HVAE with the given networks and a VampPrior, trained for two epochs on real Frey Faces
+    (figures=False: without figures, see figures_skipped)."""
+    def train(architecture, figures=True, **overrides):
         from vamp_tf import config, train_lib
         cfg = config.Config(
             config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae", prior="vamp",
@@ -199,7 +222,8 @@ def train_frey_hvae(real_data_dir, tmp_path_factory):
             config.TrainConfig(**{"dataset": "frey_faces", "data_dir": real_data_dir, "epochs": 2, "seed": 1,
                                   "learning_rate": 2e-3, **overrides}))
         run = str(tmp_path_factory.mktemp(architecture) / f"frey_{architecture}")
-        return cfg, run, train_lib.train_and_evaluate(cfg, run)
+        with figures_skipped() if not figures else contextlib.nullcontext():
+            return cfg, run, train_lib.train_and_evaluate(cfg, run)
     return train
 
 

@@ -68,7 +68,8 @@ def test_float16_loss_scaling_skips_an_overflowing_step_and_recovers():
     assert np.all(np.isfinite(out)) and all(np.all(np.isfinite(v.numpy())) for v in net.trainable_variables)
 
 
-def test_a_bfloat16_run_is_evaluated_in_float32_and_its_checkpoints_restore_in_float32(real_data_dir, tmp_path):
+def test_a_bfloat16_run_is_evaluated_in_float32_and_its_checkpoints_restore_in_float32(real_data_dir, tmp_path,
+                                                                                       no_figures):
     cfg = config.Config(config.ModelConfig(latent_dim=4, hidden_units=16, num_components=5),
                         config.TrainConfig(data_dir=real_data_dir, epochs=1, train_examples=300, test_examples=30,
                                            eval_samples=20, seed=1, precision="mixed_bfloat16"))

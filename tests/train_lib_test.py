@@ -61,7 +61,8 @@ def assert_same_metrics(a, b):
             np.testing.assert_allclose(a["metrics"][key], value, rtol=1e-5, err_msg=key)
 
 
-def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_config, smoke_run, real_data_dir, tmp_path):
+def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_config, smoke_run, real_data_dir, tmp_path,
+                                                               no_figures):
     cfg, _, uninterrupted = smoke_run
     workdir = str(tmp_path / "resumed")
     train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=1), workdir)  # stops after epoch 1, evaluates
@@ -72,7 +73,7 @@ def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_config, smo
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "latest")).endswith(f"ckpt-{2 * STEPS}")
 
 
-def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, tmp_path, monkeypatch):
+def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, tmp_path, monkeypatch, no_figures):
     cfg, _, uninterrupted = smoke_run
     workdir = str(tmp_path / "interrupted")
     original = progress.Progress.update
@@ -136,7 +137,8 @@ def test_latest_checkpoint_holds_model_optimizer_and_loop_state(smoke_run):
         assert reader.has_tensor(f"{state}/.ATTRIBUTES/VARIABLE_VALUE"), state
 
 
-def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(smoke_config, real_data_dir, tmp_path):
+def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(smoke_config, real_data_dir, tmp_path,
+                                                                       no_figures):
     cfg = smoke_config(real_data_dir, kind="hvae", epochs=3, train_examples=2000, seed=1)
     results = train_lib.train_and_evaluate(cfg, str(tmp_path / "hvae"))
     history = json.load(open(os.path.join(str(tmp_path / "hvae"), "history.json")))
