@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib, sample_lib
-from vamp_tf import config, model, networks, workdir
+from vamp_tf import config, evaluation, model, networks, results, workdir
 
 SHAPES = {"bernoulli": (8, 6, 1), "discretized_logistic": (6, 5, 1)}
 
@@ -114,22 +114,35 @@ def test_importance_sampled_likelihood_bounds_the_elbo(assert_log_likelihood_bou
     assert_log_likelihood_bounds_elbo(pixel_hvae(), images("bernoulli", 4, 0), num_samples=300, batch_size=2)
 
 
+def test_the_figures_draw_samples_and_reconstructions_pixel_by_pixel(tmp_path):
+    net = pixel_hvae("discretized_logistic")
+    x = images("discretized_logistic", 3, 4)
+    cfg = config.Config(net.config, config.TrainConfig(dataset="frey_faces", figure_samples=2, eval_samples=10))
+    history = [{"epoch": 1, "train_neg_elbo": 90.0, "train_reconstruction": -80.0, "train_kl": 10.0}]
+    figures = results.write_figures(cfg, workdir.RunPaths(str(tmp_path)), net, x, np.array([-90.0, -91.0, -92.0]),
+                                    history, evaluation.prior_usage(net, x))
+    assert set(figures) == {"samples", "reconstructions", "pseudo_inputs", "log_likelihood_histogram",
+                            "learning_curves"}
+    for path in figures.values():
+        assert os.path.getsize(path) > 1000, path
+
+
 @pytest.fixture(scope="module")
 def frey_pixel_run(train_frey_hvae):
-    # figure_samples=1: every sample is H x W passes of the masked stack (so is every reconstruction)
-    return train_frey_hvae("pixelcnn", train_examples=100, batch_size=25, test_examples=2, eval_samples=20,
-                           eval_batch_size=2, figure_samples=1)
+    # No figures: every sample and reconstruction is H x W = 560 passes of the masked stack (about 10 s
+    # for the two figures of this run); the test above draws them for small images.
+    return train_frey_hvae("pixelcnn", figures=False, train_examples=100, batch_size=25, test_examples=2,
+                           eval_samples=20, eval_batch_size=2)
 
 
 def test_training_on_real_frey_faces_lowers_the_training_loss(frey_pixel_run, assert_two_epochs_learned):
-    _, run, results = frey_pixel_run
+    _, run, finished = frey_pixel_run
     # The training loss, not the validation -ELBO: after 2 x 4 steps batch normalisation's moving
     # averages (momentum 0.99), which validation uses, have moved 8% of the way to the batch
     # statistics, and at a warm-up beta of 0.01-0.02 the z1 KL is nearly free. The validation -ELBO
     # of such runs went either way with the thread count (4057 -> 10420 with one thread per core
     # when this run took 3 steps of 100 per epoch).
-    assert_two_epochs_learned(run, results, key="train_loss")
-    assert os.path.exists(os.path.join(run, "figures", "samples.png"))
+    assert_two_epochs_learned(run, finished, key="train_loss")
     # The checkpoint holds batch normalisation's moving averages: a restored model scores the same.
     net, _, _ = workdir.restore_model(run)
     x = np.round(np.random.default_rng(1).random((2, 28, 20, 1)) * 255).astype(np.float32) / 255
