@@ -51,7 +51,7 @@ def pytest_configure(config):
         tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
 
 
-# Modules whose tests or fixtures take 20-100 s each. Collected first, so that under pytest-xdist's
+# Modules whose tests or fixtures take 15-40 s each. Collected first, so that under pytest-xdist's
 # work stealing one worker starts on them while the other takes the many short tests (and steals
 # what is left), instead of both finishing on the slowest ones.
 SLOW_FIRST = ("trainer_distribute_test", "pixelcnn_test", "conv_test")
