@@ -87,15 +87,12 @@ def built_once(tmp_path_factory, name):
 @contextlib.contextmanager
 def figures_skipped():
     """Runs trained inside draw no figures (results.json lists none). Drawing a run's five figures
-    takes 1.5-2.5 s; only the smoke run's and the PixelHVAE's figures are under test, so the other
-    runs of the suite skip them. Everything else a run writes, and every number, is unchanged."""
+    takes 1.5-2.5 s; the smoke run's are under test (and the PixelHVAE's, by a test of write_figures),
+    so the other runs of the suite skip them. Everything else a run writes, and every number, is unchanged."""
     from vamp_tf import results
-    original = results.write_figures
-    results.write_figures = lambda *args, **kwargs: {}
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(results, "write_figures", lambda *args, **kwargs: {})
         yield
-    finally:
-        results.write_figures = original
 
 
 @pytest.fixture
@@ -211,10 +208,10 @@ def _fake_workdir(root, name, epochs_done, finished=True, ll=-90.0, bits=None, s
 
 @pytest.fixture(scope="session")
 def train_frey_hvae(real_data_dir, tmp_path_factory):
-    """train(architecture, figures=True, **train_overrides) -> (config, workdir, results): a small
-    HVAE with the given networks and a VampPrior, trained for two epochs on real Frey Faces
-    (figures=False: without figures, see figures_skipped)."""
-    def train(architecture, figures=True, **overrides):
+    """train(architecture, **train_overrides) -> (config, workdir, results): a small HVAE with the
+    given networks and a VampPrior, trained for two epochs on real Frey Faces, without figures
+    (figures_skipped; the PixelHVAE's are drawn in pixelcnn_test on small images)."""
+    def train(architecture, **overrides):
         from vamp_tf import config, train_lib
         cfg = config.Config(
             config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae", prior="vamp",
@@ -222,7 +219,7 @@ def train_frey_hvae(real_data_dir, tmp_path_factory):
             config.TrainConfig(**{"dataset": "frey_faces", "data_dir": real_data_dir, "epochs": 2, "seed": 1,
                                   "learning_rate": 2e-3, **overrides}))
         run = str(tmp_path_factory.mktemp(architecture) / f"frey_{architecture}")
-        with figures_skipped() if not figures else contextlib.nullcontext():
+        with figures_skipped():
             return cfg, run, train_lib.train_and_evaluate(cfg, run)
     return train
 

@@ -69,8 +69,8 @@ def frey_conv_run(train_frey_hvae):
     # Six steps of 50 per epoch; five validation and test images at S = 20 (each image's IS pass is
     # 100 decodes of the paper-size convolutions); no figures (none is read here): the validation
     # -ELBO fell from 3792 to 3356 nats at one thread and at two.
-    return train_frey_hvae("conv", figures=False, train_examples=300, batch_size=50, test_examples=5,
-                           eval_samples=20, eval_batch_size=5)
+    return train_frey_hvae("conv", train_examples=300, batch_size=50, test_examples=5, eval_samples=20,
+                           eval_batch_size=5)
 
 
 def test_training_on_real_frey_faces_improves_the_validation_elbo(frey_conv_run, assert_two_epochs_learned):

@@ -131,8 +131,8 @@ def test_the_figures_draw_samples_and_reconstructions_pixel_by_pixel(tmp_path):
 def frey_pixel_run(train_frey_hvae):
     # No figures: every sample and reconstruction is H x W = 560 passes of the masked stack (about 10 s
     # for the two figures of this run); the test above draws them for small images.
-    return train_frey_hvae("pixelcnn", figures=False, train_examples=100, batch_size=25, test_examples=2,
-                           eval_samples=20, eval_batch_size=2)
+    return train_frey_hvae("pixelcnn", train_examples=100, batch_size=25, test_examples=2, eval_samples=20,
+                           eval_batch_size=2)
 
 
 def test_training_on_real_frey_faces_lowers_the_training_loss(frey_pixel_run, assert_two_epochs_learned):
