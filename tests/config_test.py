@@ -32,3 +32,15 @@ def test_round_trip_and_differences():
 def test_bad_train_config_raises_value_error_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         config.TrainConfig(**{field: value})
+
+
+def test_probability_clamp_is_a_bernoulli_option_and_old_configs_read_as_exact():
+    assert config.ModelConfig().probability_clamp == 0.0
+    assert config.ModelConfig(probability_clamp=1e-5).probability_clamp == 1e-5
+    with pytest.raises(ValueError, match="probability_clamp"):
+        config.ModelConfig(likelihood="discretized_logistic", input_shape=(28, 20, 1), probability_clamp=1e-5)
+    with pytest.raises(ValueError, match="probability_clamp"):
+        config.ModelConfig(probability_clamp=0.7)
+    stored = config.Config(config.ModelConfig(), config.TrainConfig()).to_dict()
+    del stored["model"]["probability_clamp"]  # a run recorded before the field existed
+    assert config.Config.from_dict(stored).model.probability_clamp == 0.0

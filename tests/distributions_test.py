@@ -99,3 +99,35 @@ def test_fast_bernoulli_equals_tfps_for_binary_and_fractional_pixels():
         got = distributions.bernoulli_likelihood(logits).log_prob(x)
         assert got.shape == (4, 5)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)
+
+
+def test_clamped_bernoulli_matches_the_reference_codes_clamp_of_probabilities():
+    """The paper's code: log p = x log(clamp(p)) + (1 - x) log(1 - clamp(p)), p in [1e-5, 1 - 1e-5]."""
+    logits = np.array([-30.0, -12.0, -11.0, -2.0, 0.0, 3.0, 11.0, 12.0, 30.0], np.float32)
+    x = np.array([1, 1, 0, 1, 0, 1, 0, 0, 0], np.float32)
+    likelihood = distributions.get_likelihood("bernoulli", probability_clamp=1e-5)
+    params = likelihood.constrain({"logits": tf.constant(logits.reshape(1, 9, 1, 1))})
+    got = likelihood.make(**params).log_prob(x.reshape(1, 9, 1, 1)).numpy()
+    p = np.clip(expit(logits.astype(np.float64)), 1e-5, 1 - 1e-5)
+    want = np.sum(x * np.log(p) + (1 - x) * np.log1p(-p))
+    np.testing.assert_allclose(got, [want], rtol=1e-5)
+    # A confidently wrong pixel costs at most -log(1e-5); the exact Bernoulli charges all of it.
+    exact = distributions.get_likelihood("bernoulli")
+    assert exact.constrain({"logits": tf.constant(30.0)})["logits"].numpy() == 30.0
+    assert -likelihood.make(**params).log_prob(x.reshape(1, 9, 1, 1)).numpy()[0] <= 9 * -np.log(1e-5) + 1e-3
+
+
+def test_clamped_bernoulli_has_no_gradient_outside_the_clamp_like_torch_clamp():
+    logits = tf.Variable([[[[-20.0], [0.5], [20.0]]]])
+    likelihood = distributions.get_likelihood("bernoulli", probability_clamp=1e-5)
+    with tf.GradientTape() as tape:
+        log_p = likelihood.make(**likelihood.constrain({"logits": logits})).log_prob(tf.ones([1, 1, 3, 1]))
+    grad = tape.gradient(log_p, logits).numpy().ravel()
+    assert grad[0] == 0.0 and grad[2] == 0.0 and grad[1] > 0.0
+
+
+@pytest.mark.parametrize("name,clamp,match", [
+    ("discretized_logistic", 1e-5, "has none"), ("bernoulli", 0.5, r"\(0, 0.5\)"), ("bernoulli", -1e-3, r"\(0, 0.5\)")])
+def test_bad_probability_clamp_names_the_problem(name, clamp, match):
+    with pytest.raises(ValueError, match=match):
+        distributions.get_likelihood(name, probability_clamp=clamp)

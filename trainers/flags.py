@@ -37,6 +37,10 @@ _COMPONENT_WEIGHTS = flags.DEFINE_enum(
 _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, list(config_lib.ARCHITECTURES),
                                   "The HVAE's networks: dense (gated MLPs), conv (the paper's convHVAE) or pixelcnn (its "
                                   "PixelHVAE: conv encoders, an autoregressive PixelCNN decoder).")
+_PROBABILITY_CLAMP = flags.DEFINE_float(
+    "probability_clamp", _DEFAULTS_MODEL.probability_clamp,
+    "0: exact Bernoulli (default); c in (0, 0.5): clamp its probabilities to [c, 1 - c] in training and "
+    "evaluation, as the paper's reference code does with 1e-5.")
 _LATENT_DIM = flags.DEFINE_integer("latent_dim", _DEFAULTS_MODEL.latent_dim, "Size of z (each layer for hvae).")
 _HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", _DEFAULTS_MODEL.hidden_units, "Width of the gated layers.")
 _EPOCHS = flags.DEFINE_integer("epochs", _DEFAULTS_TRAIN.epochs, "Maximum number of epochs.")
@@ -82,7 +86,8 @@ def config_from_flags() -> config_lib.Config:
         input_shape=info.image_shape, likelihood=info.likelihood, model=_MODEL.value, prior=_PRIOR.value,
         latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
         pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
-        component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value)
+        component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value,
+        probability_clamp=_PROBABILITY_CLAMP.value)
     train = config_lib.TrainConfig(
         dataset=_DATASET.value, data_dir=_DATA_DIR.value, split_seed=_SPLIT_SEED.value, epochs=_EPOCHS.value,
         warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value, batch_size=_BATCH_SIZE.value,

@@ -55,6 +55,9 @@ class ModelConfig:
       gated convolutional encoders and decoder; vamp_tf.networks.conv) or 'pixelcnn' (the
       paper's PixelHVAE: the convHVAE's encoders and an autoregressive PixelCNN decoder;
       vamp_tf.networks.pixelcnn; one-channel images).
+    probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
+      probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
+      reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
     """
 
     input_shape: tuple[int, int, int] = (28, 28, 1)
@@ -69,6 +72,7 @@ class ModelConfig:
     pseudo_std: Optional[float] = None
     component_weights: str = "uniform"
     architecture: str = "dense"
+    probability_clamp: float = 0.0
 
     def __post_init__(self):
         shape = tuple(self.input_shape)
@@ -92,6 +96,10 @@ class ModelConfig:
         if self.component_weights == "learned" and self.prior != "vamp":
             raise ValueError(f"component_weights='learned' is an option of the VampPrior (prior='vamp'), not of "
                              f"prior={self.prior!r}: the mog prior always learns its weights, the standard prior has none.")
+        if self.probability_clamp and not (0.0 < self.probability_clamp < 0.5 and self.likelihood == "bernoulli"):
+            raise ValueError(f"probability_clamp={self.probability_clamp!r} is invalid for likelihood="
+                             f"{self.likelihood!r}: it clamps a Bernoulli's probabilities to [c, 1 - c] and must be "
+                             "in (0, 0.5); use 0 (exact) otherwise.")
         _check_positive("latent_dim", self.latent_dim)
         _check_positive("hidden_units", self.hidden_units)
         _check_positive("num_components", self.num_components)

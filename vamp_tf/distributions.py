@@ -202,7 +202,31 @@ LIKELIHOODS = {
 }
 
 
-def get_likelihood(name: str) -> Likelihood:
+def clamped_bernoulli(probability_clamp: float) -> Likelihood:
+    """The Bernoulli likelihood with probabilities clamped to [c, 1 - c], c = probability_clamp,
+    as the paper's reference code does in training and in its test log-likelihood (c = 1e-5).
+
+    The clamp is applied to the logits (|logit| <= log((1 - c) / c), the same clamp since
+    sigmoid is monotone), so a pixel the decoder is sure of costs at most -log(1 - c) and a
+    confidently wrong one at most -log(c) (11.5 nats at 1e-5); outside the clamp the gradient
+    is zero, as with the reference's torch.clamp. vamp_tf's default (c = 0) is exact.
+    """
+    if not 0.0 < probability_clamp < 0.5:
+        raise ValueError(f"probability_clamp={probability_clamp!r} is invalid; it must be in (0, 0.5) "
+                         "(or 0 for the exact Bernoulli).")
+    bound = float(np.log1p(-probability_clamp) - np.log(probability_clamp))
+    return dataclasses.replace(LIKELIHOODS["bernoulli"],
+                               constrain=lambda p: {"logits": tf.clip_by_value(p["logits"], -bound, bound)})
+
+
+def get_likelihood(name: str, probability_clamp: float = 0.0) -> Likelihood:
+    """The likelihood called `name`; probability_clamp > 0 clamps a Bernoulli's probabilities
+    to [c, 1 - c] (see clamped_bernoulli)."""
     if name not in LIKELIHOODS:
         raise ValueError(f"likelihood={name!r} is not supported; allowed: {', '.join(LIKELIHOODS)}.")
+    if probability_clamp:
+        if name != "bernoulli":
+            raise ValueError(f"probability_clamp={probability_clamp!r} clamps a Bernoulli's probabilities; "
+                             f"likelihood={name!r} has none (its location is always kept in [1/512, 1 - 1/512]).")
+        return clamped_bernoulli(probability_clamp)
     return LIKELIHOODS[name]

@@ -74,7 +74,7 @@ class LatentVariableModel(keras.Model):
     def __init__(self, config: ModelConfig, noise_seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.likelihood = distributions.get_likelihood(config.likelihood)
+        self.likelihood = distributions.get_likelihood(config.likelihood, config.probability_clamp)
         self.noise_seed = int(noise_seed)  # seeds the noise of fit/evaluate batches that bring none
         self._fit = _FitState()  # a plain object: its state is not part of the model's checkpoints
 
