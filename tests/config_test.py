@@ -44,3 +44,16 @@ def test_probability_clamp_is_a_bernoulli_option_and_old_configs_read_as_exact()
     stored = config.Config(config.ModelConfig(), config.TrainConfig()).to_dict()
     del stored["model"]["probability_clamp"]  # a run recorded before the field existed
     assert config.Config.from_dict(stored).model.probability_clamp == 0.0
+
+
+def test_batch_norm_defaults_are_the_papers_codes_and_old_configs_read_back_as_trained():
+    m = config.ModelConfig()
+    assert (m.batch_norm_momentum, m.batch_norm_epsilon) == (0.9, 1e-5)  # PyTorch's momentum 0.1, eps 1e-5
+    stored = config.Config(m, config.TrainConfig()).to_dict()
+    for key in ("batch_norm_momentum", "batch_norm_epsilon"):
+        del stored["model"][key]  # a run configured before the fields existed trained with Keras' defaults
+    old = config.Config.from_dict(stored).model
+    assert (old.batch_norm_momentum, old.batch_norm_epsilon) == (0.99, 1e-3)
+    assert config.Config.from_dict(config.Config(m, config.TrainConfig()).to_dict()).model == m
+    with pytest.raises(ValueError, match="batch_norm_momentum"):
+        config.ModelConfig(batch_norm_momentum=1.0)

@@ -85,6 +85,24 @@ def test_scoring_needs_images_and_generation_needs_pixel_noise():
         config.ModelConfig(input_shape=(8, 8, 3), model="hvae", architecture="pixelcnn")
 
 
+def test_batch_norm_takes_the_configured_momentum_and_epsilon():
+    new = pixel_hvae()
+    assert (new.p_x.norm_0.momentum, new.p_x.norm_0.epsilon) == (0.9, 1e-5)  # the paper's code (PyTorch's)
+    cfg = config.Config.from_dict({"model": {**config.Config(new.config, config.TrainConfig()).to_dict()["model"],
+                                             "batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3},
+                                   "train": config.TrainConfig().__dict__})
+    old = model.build_model(cfg.model)
+    assert (old.p_x.norm_7.momentum, old.p_x.norm_7.epsilon) == (0.99, 1e-3)
+    # One training step moves the moving mean a tenth of the way to the batch's mean at 0.9, a hundredth at 0.99.
+    x = images("bernoulli", 4, 1)
+    steps = []
+    for net in (new, old):
+        before = net.p_x.norm_1.moving_mean.numpy().copy()
+        net(x, seed=[1, 2], training=True)
+        steps.append(np.abs(net.p_x.norm_1.moving_mean.numpy() - before).mean())
+    assert steps[0] > 5 * steps[1]
+
+
 def test_gradients_reach_every_sub_network_and_batch_norm_learns_only_in_training():
     net = pixel_hvae("discretized_logistic")
     x = images("discretized_logistic", 4, 3)

@@ -67,6 +67,9 @@ def from_workdir(workdir: str, name: str) -> tuple[dict, Optional[np.ndarray]]:
         "results": {k: v for k, v in results.items() if k != "figures"},
         "commits": sorted({h.get("commit") or "?" for h in history}),
         "per_image_log_likelihoods": None if per_image is None else f"{name}.npy",
+        # [epoch, validation -ELBO] of every validated epoch: the parity table compares curves at matched epochs.
+        "validation_curve": [[h["epoch"], round(h["validation_neg_elbo"], 3)] for h in history
+                             if "validation_neg_elbo" in h],
     }
     return record, per_image
 

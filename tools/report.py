@@ -23,7 +23,7 @@ startup.import_tensorflow_quietly()
 
 from absl import app, flags
 
-from tools import records
+from tools import parity_report, records
 from vamp_tf import evaluation
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -281,6 +281,7 @@ def build(records_dir: str, figures_dir: str):
                  "(`vamp_tf.evaluation.prior_usage`). A VampPrior component that no image uses is prior mass "
                  "where there is no data; samples drawn from it look like no test image.", ""]
     sections += _paper_section(runs)
+    sections += parity_report.parity_table(runs)
     sections += _table(runs, [(f"latent {l}", f"mnist_standard_l{l}", f"mnist_vamp_l{l}") for l in (10, 40, 100)],
                        False, "Table 1: MNIST, dynamic binarization, one-layer VAE, K = 500")
     sections += _table(runs, [(f"latent {l}", f"frey_standard_l{l}", f"frey_vamp_l{l}") for l in (10, 40, 100)],
@@ -308,6 +309,7 @@ def build(records_dir: str, figures_dir: str):
                               ("VAE, latent 40, no KL warm-up (a diagnostic, not the protocol)",
                                "caltech101_standard_nowarmup", "caltech101_vamp_nowarmup")], False,
                        "Table 8: Caltech 101 Silhouettes (a seeded split of the full file, not the paper's split1)")
+    sections += parity_report.caltech_ablations(runs, _paired_difference)
     sections += _remedies(runs)
     sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vamp_l40_bf16")], True,
                        "Table 10: training precision (evaluation is float32 for both), not in the paper",

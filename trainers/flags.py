@@ -41,6 +41,13 @@ _PROBABILITY_CLAMP = flags.DEFINE_float(
     "probability_clamp", _DEFAULTS_MODEL.probability_clamp,
     "0: exact Bernoulli (default); c in (0, 0.5): clamp its probabilities to [c, 1 - c] in training and "
     "evaluation, as the paper's reference code does with 1e-5.")
+_BN_MOMENTUM = flags.DEFINE_float(
+    "batch_norm_momentum", _DEFAULTS_MODEL.batch_norm_momentum,
+    "The PixelCNN decoder's batch normalisation momentum (Keras' convention; the paper's code: 0.9, i.e. "
+    "PyTorch's 0.1). Runs made before this flag existed used 0.99.")
+_BN_EPSILON = flags.DEFINE_float("batch_norm_epsilon", _DEFAULTS_MODEL.batch_norm_epsilon,
+                                 "The PixelCNN decoder's batch normalisation epsilon (the paper's code: 1e-5; "
+                                 "runs made before this flag existed used 1e-3).")
 _LATENT_DIM = flags.DEFINE_integer("latent_dim", _DEFAULTS_MODEL.latent_dim, "Size of z (each layer for hvae).")
 _HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", _DEFAULTS_MODEL.hidden_units, "Width of the gated layers.")
 _EPOCHS = flags.DEFINE_integer("epochs", _DEFAULTS_TRAIN.epochs, "Maximum number of epochs.")
@@ -87,7 +94,8 @@ def config_from_flags() -> config_lib.Config:
         latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
         pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
         component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value,
-        probability_clamp=_PROBABILITY_CLAMP.value)
+        probability_clamp=_PROBABILITY_CLAMP.value, batch_norm_momentum=_BN_MOMENTUM.value,
+        batch_norm_epsilon=_BN_EPSILON.value)
     train = config_lib.TrainConfig(
         dataset=_DATASET.value, data_dir=_DATA_DIR.value, split_seed=_SPLIT_SEED.value, epochs=_EPOCHS.value,
         warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value, batch_size=_BATCH_SIZE.value,

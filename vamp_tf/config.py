@@ -58,6 +58,11 @@ class ModelConfig:
     probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
       probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
       reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
+    batch_norm_momentum, batch_norm_epsilon: the PixelCNN decoder's batch normalisation (Keras'
+      convention). The defaults are the paper's code's (PyTorch's momentum 0.1 is Keras' 0.9):
+      its moving averages follow the weights within a Frey Faces epoch (16 steps). Runs
+      configured before these fields existed trained with Keras' 0.99 and 1e-3, and read back
+      so (LEGACY_MODEL_DEFAULTS).
     """
 
     input_shape: tuple[int, int, int] = (28, 28, 1)
@@ -73,6 +78,8 @@ class ModelConfig:
     component_weights: str = "uniform"
     architecture: str = "dense"
     probability_clamp: float = 0.0
+    batch_norm_momentum: float = 0.9
+    batch_norm_epsilon: float = 1e-5
 
     def __post_init__(self):
         shape = tuple(self.input_shape)
@@ -100,6 +107,10 @@ class ModelConfig:
             raise ValueError(f"probability_clamp={self.probability_clamp!r} is invalid for likelihood="
                              f"{self.likelihood!r}: it clamps a Bernoulli's probabilities to [c, 1 - c] and must be "
                              "in (0, 0.5); use 0 (exact) otherwise.")
+        if not 0.0 <= self.batch_norm_momentum < 1.0:
+            raise ValueError(f"batch_norm_momentum={self.batch_norm_momentum!r} is invalid; it must be in [0, 1) "
+                             "(Keras' convention: the share of the moving average kept at each step).")
+        _check_positive("batch_norm_epsilon", self.batch_norm_epsilon)
         _check_positive("latent_dim", self.latent_dim)
         _check_positive("hidden_units", self.hidden_units)
         _check_positive("num_components", self.num_components)
@@ -195,6 +206,10 @@ RESUMABLE_FIELDS = frozenset(
      "eval_every", "divergence_factor", "precision", "figure_samples"})
 
 
+# What a stored config without these fields (written before they existed) was trained with.
+LEGACY_MODEL_DEFAULTS = {"batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3}
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     model: ModelConfig
@@ -205,7 +220,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        model = dict(d["model"])
+        model = {**LEGACY_MODEL_DEFAULTS, **d["model"]}
         model["input_shape"] = tuple(model["input_shape"])
         return cls(model=ModelConfig(**model), train=TrainConfig(**d["train"]))
 

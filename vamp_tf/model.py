@@ -368,7 +368,9 @@ class HVAE(LatentVariableModel):
         self.p_z1_body = networks.GatedMLP([hidden, hidden], name="p_z1_body")
         self.p_z1_head = networks.GaussianHead(latent, name="p_z1_head")
         if config.architecture == "pixelcnn":  # (z1, z2, x) -> likelihood parameters, autoregressive in x
-            self.p_x = networks.PixelDecoder(shape, self.likelihood.param_names, self.likelihood.constrain, name="p_x")
+            self.p_x = networks.PixelDecoder(shape, self.likelihood.param_names, self.likelihood.constrain,
+                                             batch_norm_momentum=config.batch_norm_momentum,
+                                             batch_norm_epsilon=config.batch_norm_epsilon, name="p_x")
         elif conv:  # (z1, z2) -> likelihood parameters
             self.p_x = networks.ConvDecoder(shape, self.likelihood.param_names, self.likelihood.constrain, name="p_x")
         else:

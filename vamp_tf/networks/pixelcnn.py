@@ -84,11 +84,15 @@ class PixelDecoder(keras.layers.Layer):
     Args:
       image_shape: (height, width, 1).
       param_names, constrain: the likelihood's per-pixel parameters (see dense.LikelihoodHead).
+      batch_norm_momentum, batch_norm_epsilon: of the batch normalisation after each masked
+        convolution (Keras' convention: the moving averages keep `momentum` of themselves per
+        step; the paper's PyTorch code uses PyTorch's defaults, i.e. Keras' 0.9 and 1e-5).
     Methods `latent_maps(z1, z2)` and `from_maps(x, maps)` split the call, so that generation
     computes the maps once and runs only the masked stack per pixel.
     """
 
-    def __init__(self, image_shape, param_names, constrain, **kwargs):
+    def __init__(self, image_shape, param_names, constrain, batch_norm_momentum: float = 0.9,
+                 batch_norm_epsilon: float = 1e-5, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(image_shape)
         if self.image_shape[-1] != 1:
@@ -101,7 +105,8 @@ class PixelDecoder(keras.layers.Layer):
         for i in range(PIXEL_LAYERS):  # attributes, not a list: tf.train.Checkpoint tracks them
             setattr(self, f"conv_{i}", MaskedConv2D(PIXEL_CHANNELS, "A" if i == 0 else "B", use_bias=False,
                                                     masked_in_channels=1 if i == 0 else None, name=f"conv_{i}"))
-            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(synchronized=True, name=f"norm_{i}"))
+            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(
+                momentum=batch_norm_momentum, epsilon=batch_norm_epsilon, synchronized=True, name=f"norm_{i}"))
         self.head = keras.layers.Conv2D(len(self.param_names), 1, kernel_initializer="he_normal", name="head")
 
     def latent_maps(self, z1, z2):

@@ -1,0 +1,162 @@
+"""RESULTS.md's parity table and Caltech ablations: our runs beside the paper's own code (issue 36).
+
+The rows are data (PARITY, CALTECH_ABLATIONS); tools.report calls `sections(runs)` with its
+Run objects (tools/report.py) and the reference records of tools/parity.py.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional
+
+import numpy as np
+
+from tools import parity
+from vamp_tf import files
+
+RESCORED = os.path.join(parity.REPO, "experiments", "rescored")
+
+# (comparison, the paper's code's record, our seed-0 run, our seed-1 run or None, in bits/dim)
+PARITY = (
+    ("Frey Faces, VAE, VampPrior; 200 epochs", "ref_frey_vae_vamp_e200_s0",
+     "parity_frey_vae_vamp_e200_s0", "parity_frey_vae_vamp_e200_s1", True),
+    ("Frey Faces, HVAE, VampPrior; 200 epochs", "ref_frey_hvae_vamp_e200_s0",
+     "parity_frey_hvae_vamp_e200_s0", "parity_frey_hvae_vamp_e200_s1", True),
+    ("Frey Faces, convHVAE, VampPrior; 100 epochs", "ref_frey_convhvae_vamp_e100_s0",
+     "parity_frey_convhvae_vamp_e100_s0", None, True),
+    ("Caltech 101, VAE, standard prior; early stopping", "ref_caltech101_standard_s0",
+     "caltech101_standard", "caltech101_standard_seed1", False),
+    ("Caltech 101, VAE, VampPrior (ours: Adam, pseudo-inputs N(0.05, 0.01)); early stopping",
+     "ref_caltech101_vamp_s0", "caltech101_vamp", "caltech101_vamp_seed1", False),
+    ("Caltech 101, VAE, VampPrior with the code's settings (AdamNormGrad, N(0.5, 0.02)); early stopping",
+     "ref_caltech101_vamp_s0", "caltech101_vamp_normgrad", None, False),
+    ("Caltech 101, HVAE, standard prior; early stopping", "ref_caltech101_hvae_standard_s0",
+     "caltech101_hvae_standard", None, False),
+    ("Caltech 101, HVAE, VampPrior; early stopping", "ref_caltech101_hvae_vamp_s0",
+     "caltech101_hvae_vamp", None, False),
+)
+
+# (run, what differs from the run it is compared with, that run)
+CALTECH_ABLATIONS = (
+    ("caltech101_vamp_pseudo05", "pseudo-inputs from N(0.5, 0.02), the code's start for Caltech", "caltech101_vamp"),
+    ("caltech101_vamp_normgrad", "N(0.5, 0.02) and AdamNormGrad: the code's settings", "caltech101_vamp"),
+    ("caltech101_standard_normgrad", "AdamNormGrad (the code's optimizer)", "caltech101_standard"),
+    ("caltech101_standard_clamp", "Bernoulli probabilities clamped to [1e-5, 1 - 1e-5] in training and scoring, "
+                                  "as the code does", "caltech101_standard"),
+    ("caltech101_standard_seed1", "`--seed=1`: our seed noise", "caltech101_standard"),
+    ("caltech101_vamp_seed1", "`--seed=1`: our seed noise", "caltech101_vamp"),
+    ("caltech101_standard_split1", "`--split_seed=1`: another random split of the full file", "caltech101_standard"),
+    ("caltech101_standard_split2", "`--split_seed=2`: another random split of the full file", "caltech101_standard"),
+)
+
+
+def _nll(per_image_ll: np.ndarray, bits: bool, dims: int) -> np.ndarray:
+    nll = -np.asarray(per_image_ll, np.float64)
+    return nll / (dims * math.log(2.0)) if bits else nll
+
+
+def _se(values: np.ndarray) -> float:
+    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
+
+
+def verdict(difference: float, paired_se: float, spread: Optional[float], unit: str, digits: int) -> str:
+    """'within noise' when |ours - code| <= 2 x max(our two seeds' spread, the paired s.e.); else
+    which side is better and by how much. Without a second seed only the paired s.e. counts."""
+    noise = max(spread or 0.0, paired_se)
+    where = "" if spread is not None else " (one seed of ours: seed noise not measured)"
+    if abs(difference) <= 2 * noise:
+        return "within noise" + where
+    side = "ours better" if difference < 0 else "ours worse"
+    return f"beyond noise: {side} by {abs(difference):.{digits}f} {unit}" + where
+
+
+def _at_epoch(curve, epoch: int) -> Optional[float]:
+    for e, value in curve or ():
+        if e == epoch:
+            return value
+    return None
+
+
+def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
+    lines = ["### Parity: ours beside the paper's own code, same data and budget", "",
+             "The paper's code (jmtomczak/vae_vampprior, commit in each record of `experiments/parity/`) ran on this "
+             "machine on our split of the same file, patched only to run on a current PyTorch (BUILD.md, \"The "
+             "paper's code as referee\"; its code is not in this repository). Both sides are scored with the same "
+             "S on the same test images; 'ours - code' is the mean over those images of the difference of -log p(x), "
+             "with its paired standard error. 'Seeds' is our seed 1 minus our seed 0. A gap is called beyond noise "
+             "when it exceeds twice the larger of the two. The validation -ELBO (nats) is each side's at the last "
+             "epoch both ran (with early stopping: at each side's best epoch).", "",
+             "| comparison | budget: ours / code | S | ours: seed 0 / seed 1 | paper's code | ours - code (paired s.e.) | "
+             "seeds: 1 - 0 | validation -ELBO: ours / code | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for label, ref_name, ours0, ours1, bits in PARITY:
+        ref, ref_ll = parity.load(ref_name, directory)
+        a, b = runs.get(ours0), runs.get(ours1) if ours1 else None
+        if ref is None or a is None or not a.finished or a.per_image is None:
+            lines.append(f"| {label} | — | — | {'—' if a is None or not a.finished else a.epochs()} | "
+                         f"{'not run' if ref is None else ref['metrics']['test_nll']} | — | — | — | not run yet |")
+            continue
+        dims = int(np.prod(a.results["config"]["model"]["input_shape"]))
+        digits, unit = (3, "bits/dim") if bits else (2, "nats")
+        ours_nll = _nll(a.per_image, bits, dims)
+        code_nll = _nll(ref_ll, bits, dims)
+        if len(ours_nll) != len(code_nll):
+            raise ValueError(f"{ours0} scored {len(ours_nll)} test images, {ref_name} {len(code_nll)}: not the same test set.")
+        diff = ours_nll - code_nll
+        mean_diff, paired_se = float(np.mean(diff)), _se(diff)
+        second = b if b is not None and b.finished and b.per_image is not None else None
+        spread = None if second is None else float(np.mean(_nll(second.per_image, bits, dims)) - np.mean(ours_nll))
+        budget = ref["budget"]
+        code_epochs = f"{budget['epochs_run']} ({'early stop' if budget['stopped_early'] else 'budget'})"
+        if a.results["stopped_early"] or budget["stopped_early"]:
+            ours_valid = _at_epoch(a.record.get("validation_curve"), a.results["metrics"]["best_epoch"])
+            ours_valid = a.results["metrics"].get("best_validation_neg_elbo") if ours_valid is None else ours_valid
+            code_valid = _at_epoch([[e["epoch"], e.get("validation_neg_elbo")] for e in ref["curve"]],
+                                   budget["best_epoch"])
+        else:
+            last = min(a.results["epochs_run"], budget["epochs_run"])
+            ours_valid = _at_epoch(a.record.get("validation_curve"), last)
+            code_valid = _at_epoch([[e["epoch"], e.get("validation_neg_elbo")] for e in ref["curve"]], last)
+        fmt = lambda v: "—" if v is None else f"{v:.{digits}f}"  # noqa: E731
+        valid = f"{'—' if ours_valid is None else f'{ours_valid:.1f}'} / {'—' if code_valid is None else f'{code_valid:.1f}'}"
+        samples = a.results["config"]["train"]["eval_samples"]
+        code_samples = ref["metrics"].get("eval_samples")
+        s_cell = str(samples) if samples == code_samples else f"{samples} / {code_samples}"
+        lines.append(
+            f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} / "
+            f"{fmt(None if second is None else float(np.mean(_nll(second.per_image, bits, dims))))} | "
+            f"{fmt(float(np.mean(code_nll)))} | {mean_diff:+.{digits}f} ± {paired_se:.{digits}f} | "
+            f"{'—' if spread is None else f'{spread:+.{digits}f}'} | {valid} | "
+            f"{verdict(mean_diff, paired_se, None if spread is None else abs(spread), unit, digits)} |")
+    return lines + [""]
+
+
+def _rescored(directory: str = RESCORED) -> list[dict]:
+    if not os.path.isdir(directory):
+        return []
+    return [files.read_json(os.path.join(directory, n)) for n in sorted(os.listdir(directory)) if n.endswith(".json")]
+
+
+def caltech_ablations(runs: dict, paired_difference, rescored_dir: str = RESCORED) -> list[str]:
+    """What the paper's code does differently, measured on ours, and the split's spread."""
+    lines = ["### Table 8 (continued): Caltech 101 Silhouettes, what the paper's code does differently, and the "
+             "split's spread (nats, -log p(x), lower is better)", "",
+             "Each run against the record it changes one thing of (seed 0, split 0, Adam, exact Bernoulli, "
+             "pseudo-inputs N(0.05, 0.01)). A different split scores other test images, so its row has no paired "
+             "difference: the spread of the three splits' means is the data's own noise.", "",
+             "| run | what differs | -log p(x) | vs that run (paired s.e.) | epochs |", "| --- | --- | --- | --- | --- |"]
+    for name, what, base in CALTECH_ABLATIONS:
+        run = runs.get(name)
+        if run is None or not run.finished:
+            lines.append(f"| {name} | {what} | — | — | not run |")
+            continue
+        same_split = run.results["config"]["train"]["split_seed"] == runs[base].results["config"]["train"]["split_seed"]
+        paired = paired_difference(runs[base], run, False) if same_split else "other test images"
+        lines.append(f"| {name} | {what} | {run.nll():.2f} | {paired} vs {base} | {run.epochs()} |")
+    for r in _rescored(rescored_dir):
+        lines.append(f"| {r['run']}, scored with the clamp | the trained weights of {r['run']} scored with "
+                     f"probabilities clamped to [{r['probability_clamp']:g}, 1 - {r['probability_clamp']:g}] "
+                     f"(`python -m tools.rescore`, same importance samples) | {-r['test_log_likelihood']:.2f} | "
+                     f"{r['nll_change']:+.2f} ± {r['nll_change_standard_error']:.2f} vs {r['run']} | — |")
+    return lines + [""]
