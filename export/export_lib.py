@@ -26,12 +26,16 @@ writes them.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import tempfile
 from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 
+from vamp_tf import files
 from vamp_tf.config import Config
 from vamp_tf.model import LatentVariableModel
 
@@ -112,9 +116,39 @@ class GenerativeModule(tf.Module):
 
 
 def save_saved_model(module: GenerativeModule, directory: str) -> str:
-    """Writes the SavedModel with signatures 'decode', 'sample', 'encode'."""
-    tf.saved_model.save(module, directory, signatures=module.signatures())
+    """Writes the SavedModel with signatures 'decode', 'sample', 'encode' (files.StorageError
+    naming the directory if the disk is full or the directory vanishes)."""
+    try:
+        tf.saved_model.save(module, directory, signatures=module.signatures())
+    except (tf.errors.OpError, OSError) as e:
+        raise files.storage_error(directory, e, resumes=False) from e
     return directory
+
+
+@contextlib.contextmanager
+def staged(out: str):
+    """Yields a staging directory beside `out`; on success it replaces `out` (an older export
+    there is removed only then), on any error it is deleted: an export is whole or absent."""
+    out = os.path.abspath(out)
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        stage = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.partial-")
+    except OSError as e:
+        raise files.storage_error(out, e, resumes=False) from e
+    try:
+        yield stage
+        old = None
+        if os.path.exists(out):
+            old = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.old-")
+            os.rename(out, os.path.join(old, "export"))
+        os.rename(stage, out)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as e:
+        raise files.storage_error(out, e, resumes=False) from e
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def tflite_bytes(module: GenerativeModule, function: str, quantize: bool = False) -> bytes:
@@ -134,12 +168,15 @@ def tflite_bytes(module: GenerativeModule, function: str, quantize: bool = False
     def named(*args):  # freezing flattens the outputs; name them again
         return {output_name: frozen(*args)[0]}
 
-    with tempfile.TemporaryDirectory() as tmp:  # a variable-free SavedModel keeps the signature's names
-        tf.saved_model.save(tf.Module(), tmp, signatures={function: named.get_concrete_function()})
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[function])
-        if quantize:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        return converter.convert()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:  # a variable-free SavedModel keeps the signature's names
+            tf.saved_model.save(tf.Module(), tmp, signatures={function: named.get_concrete_function()})
+            converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[function])
+            if quantize:
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            return converter.convert()
+    except (tf.errors.OpError, OSError) as e:  # the temporary directory's disk is full
+        raise files.storage_error(tempfile.gettempdir(), e, resumes=False) from e
 
 
 def tflite_run(model_bytes_or_path, inputs: dict, signature: Optional[str] = None) -> dict:

@@ -27,7 +27,6 @@ _QUANTIZE = flags.DEFINE_bool("quantize", False, "Also write dynamic-range int8 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    import numpy as np  # pylint: disable=import-outside-toplevel
     from export import export_lib  # pylint: disable=import-outside-toplevel
     from vamp_tf import checkpoints, files, workdir  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
@@ -41,8 +40,21 @@ def main(argv):
         logging.error("%s", e)
         raise SystemExit(2) from None
     module = export_lib.GenerativeModule(model)
-    out = _EXPORT_DIR.value
-    os.makedirs(out, exist_ok=True)
+    try:
+        with export_lib.staged(_EXPORT_DIR.value) as stage:  # whole or absent: no half-written export
+            meta = _export(module, config, checkpoint, stage)
+    except files.StorageError as e:
+        logging.error("%s", e)
+        raise SystemExit(1) from None
+    print(f"exported {config.model.model}/{config.model.prior} ({config.train.dataset}) from {checkpoint} to "
+          f"{_EXPORT_DIR.value}: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in meta["sizes_bytes"].items()))
+
+
+def _export(module, config, checkpoint, out) -> dict:
+    """Writes the SavedModel, the TFLite files and export.json into `out`; returns the metadata."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from export import export_lib  # pylint: disable=import-outside-toplevel
+    from vamp_tf import files  # pylint: disable=import-outside-toplevel
     export_lib.save_saved_model(module, os.path.join(out, "saved_model"))
     meta = export_lib.describe(module, config, checkpoint)
     meta["files"] = {"saved_model": "saved_model"}
@@ -57,8 +69,7 @@ def main(argv):
         for quantize in ([False, True] if _QUANTIZE.value else [False]):
             name = names[function] + ("_int8" if quantize else "") + ".tflite"
             data = export_lib.tflite_bytes(module, function, quantize=quantize)
-            with open(os.path.join(out, name), "wb") as f:
-                f.write(data)
+            files.write_bytes(os.path.join(out, name), data)
             got = list(export_lib.tflite_run(data, check[function]).values())[0]
             error = float(np.max(np.abs(got - reference)))
             if not quantize and not error < 1e-4:
@@ -67,8 +78,7 @@ def main(argv):
             meta["sizes_bytes"][name] = len(data)
             meta["max_abs_difference_vs_saved_model"][name] = error
     files.write_json(os.path.join(out, "export.json"), meta)
-    print(f"exported {config.model.model}/{config.model.prior} ({config.train.dataset}) from {checkpoint} to {out}: "
-          + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in meta["sizes_bytes"].items()))
+    return meta
 
 
 def run():

@@ -1,6 +1,7 @@
 """Tests of vamp_tf.checkpoints: a damaged checkpoint is moved aside and the newest good one
 is used, for resuming, for the final evaluation and for export."""
 
+import json
 import logging
 import os
 import shutil
@@ -65,3 +66,42 @@ def test_a_truncated_index_is_moved_aside_and_the_state_file_points_at_the_good_
     _truncate(path + ".data-00000-of-00001")
     with pytest.raises(checkpoints.CheckpointDamaged, match="no checkpoint in .* can be restored"):
         checkpoints.restore_newest(checkpoint, str(tmp_path))
+
+
+KILL_INSIDE_A_SAVE = """
+import os, signal, sys
+sys.path.insert(0, os.getcwd())  # this checkout's trainers and vamp_tf (the test runs it from the repository)
+from tensorflow.python.ops import gen_io_ops
+merge, calls = gen_io_ops.merge_v2_checkpoints, [0]
+def merge_or_die(*args, **kwargs):  # the shards of this save are written; its files are not yet merged
+    calls[0] += 1
+    if calls[0] == int(os.environ["KILL_AT_SAVE"]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return merge(*args, **kwargs)
+gen_io_ops.merge_v2_checkpoints = merge_or_die
+from trainers import main
+sys.argv = ["trainers.main"] + sys.argv[1:]
+main.run()
+"""
+
+
+def test_a_kill_inside_a_checkpoint_save_leaves_a_run_that_resumes(tmp_path, real_data_dir, trainer, trainer_argv,
+                                                                   tiny_reference):
+    import subprocess
+    import sys
+    run = tmp_path / "run"
+    script = tmp_path / "kill_inside_a_save.py"
+    script.write_text(KILL_INSIDE_A_SAVE)
+    # Saves: epoch 1 best (1), latest (2); epoch 2 best (3, if it improves), latest: kill in the 4th or the 3rd.
+    argv = [sys.executable, str(script)] + trainer_argv(run, real_data_dir, "--epochs=2")[3:]
+    killed = subprocess.run(argv, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "KILL_AT_SAVE": "3"})
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    left = [n for which in ("latest", "best") for n in os.listdir(run / "checkpoints" / which) if "_temp" in n]
+    assert left  # the killed save's shards
+    resumed = trainer(run, real_data_dir, "--epochs=2")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "left by a save that did not finish" in resumed.stderr
+    assert not [n for which in ("latest", "best") for n in os.listdir(run / "checkpoints" / which) if "_temp" in n]
+    results = json.load(open(run / "results.json"))
+    assert results["metrics"]["test_log_likelihood"] == tiny_reference["metrics"]["test_log_likelihood"]

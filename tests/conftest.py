@@ -9,6 +9,8 @@ import contextlib
 import fcntl
 import json
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -254,3 +256,76 @@ def _assert_log_likelihood_bounds_elbo(net, x, num_samples, batch_size):
 @pytest.fixture
 def assert_log_likelihood_bounds_elbo():
     return _assert_log_likelihood_bounds_elbo
+
+
+def trainer_command(workdir, data_dir, *extra):
+    """`python -m trainers.main` on a tiny MNIST VampPrior (200 images: 4 steps an epoch, 20 test images)."""
+    return [sys.executable, "-m", "trainers.main", "--dataset=mnist", "--prior=vamp", "--latent_dim=2",
+            "--hidden_units=8", "--num_components=3", "--train_examples=200", "--test_examples=20",
+            "--eval_samples=10", "--batch_size=50", "--figure_samples=4", "--seed=5", "--intra_op_threads=1",
+            f"--data_dir={data_dir}", f"--workdir={workdir}", *extra]
+
+
+def run_trainer(workdir, data_dir, *extra, timeout=300):
+    """Runs trainer_command to its end: the CompletedProcess (text stdout and stderr)."""
+    return subprocess.run(trainer_command(workdir, data_dir, *extra), cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def tiny_reference(real_data_dir, tmp_path_factory):
+    """results.json of trainer_command's run trained for 2 epochs without interruption."""
+    with built_once(tmp_path_factory, "tiny_reference") as (root, done):
+        if not done:
+            proc = run_trainer(root / "run", real_data_dir, "--epochs=2")
+            assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(root / "run" / "results.json") as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def trainer():
+    """run(workdir, data_dir, *flags) -> CompletedProcess: run_trainer."""
+    return run_trainer
+
+
+@pytest.fixture
+def trainer_argv():
+    """argv(workdir, data_dir, *flags) -> trainer_command's list (to run it some other way)."""
+    return trainer_command
+
+
+@pytest.fixture
+def start_trainer():
+    """start(workdir, data_dir, *flags) -> subprocess.Popen of trainer_command (output discarded)."""
+    def start(workdir, data_dir, *extra):
+        return subprocess.Popen(trainer_command(workdir, data_dir, *extra), cwd=REPO, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    return start
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 8 MB tmpfs mounted for the test (needs root and mount rights; the test skips otherwise)."""
+    path = tmp_path / "disk"
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(path)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root and mount rights); the full-disk case is untested")
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def fill_disk(directory, leave_bytes):
+    """Writes directory/filler until about leave_bytes are free; returns its path."""
+    filler = os.path.join(directory, "filler")
+    stat = os.statvfs(directory)
+    free = stat.f_bavail * stat.f_frsize
+    with open(filler, "wb") as f:
+        f.write(b"\0" * max(0, free - leave_bytes))
+    return filler
+
+
+@pytest.fixture
+def fill():
+    """fill(directory, leave_bytes) -> the filler file's path: fill_disk."""
+    return fill_disk

@@ -1,5 +1,6 @@
 """Tests of export.export_lib: Keras -> SavedModel -> TFLite round trips, bad input."""
 
+import os
 
 import numpy as np
 import pytest
@@ -108,3 +109,31 @@ def test_a_learned_weight_vampprior_samples_its_components_by_their_weights(smal
     got = export_lib.tflite_run(export_lib.tflite_bytes(fresh, "sample"), {"uniform": uniform, "normal": normal})
     want = keras_model.decode(loc[[0, 1, 4]]).mean().numpy()  # cdf: 0.868, 0.911, 0.955, 0.998, 1
     np.testing.assert_allclose(got["images"], want, atol=1e-5)
+
+
+def test_a_staged_export_is_whole_or_absent(tmp_path):
+    out = tmp_path / "exported"
+    out.mkdir()
+    (out / "export.json").write_text("the older export")
+    with pytest.raises(RuntimeError, match="half-way"):
+        with export_lib.staged(str(out)) as stage:
+            (tmp_path / stage / "sampler.tflite").write_bytes(b"half")
+            raise RuntimeError("half-way")
+    assert sorted(os.listdir(tmp_path)) == ["exported"] and (out / "export.json").read_text() == "the older export"
+    with export_lib.staged(str(out)) as stage:
+        (tmp_path / stage / "export.json").write_text("the new export")
+    assert sorted(os.listdir(tmp_path)) == ["exported"] and (out / "export.json").read_text() == "the new export"
+
+
+def test_export_to_a_full_disk_is_one_line_and_leaves_nothing(small_runs, small_disk, fill):
+    import subprocess
+    import sys
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    fill(small_disk, leave_bytes=64 * 1024)  # less than the SavedModel
+    proc = subprocess.run([sys.executable, "-m", "export.main", f"--workdir={small_runs['mnist_vamp']}",
+                           f"--export_dir={small_disk / 'exported'}"], cwd=repo, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("E")]
+    assert len(errors) == 1 and "No space left on device" in errors[0] and "Traceback" not in proc.stderr
+    assert sorted(os.listdir(small_disk)) == ["filler"]  # no partial export

@@ -117,3 +117,37 @@ def test_checkpoint_saves_and_restores_every_variable(kind, tmp_path):
     tf.train.Checkpoint(model=other).restore(path).assert_consumed()
     for a, b in zip(net.variables, other.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def _fit_model():
+    m = model.build_model(config.ModelConfig(prior="vamp", latent_dim=3, hidden_units=8, num_components=4,
+                                             input_shape=(6, 5, 1)))
+    m.compile(optimizer="adam")
+    return m
+
+
+@pytest.mark.parametrize("damage,error,match", [
+    ("nan", ValueError, "holds NaN or infinite pixels"), ("range", ValueError, "outside \\[0, 1\\]"),
+    ("noise", "NonFiniteLoss", "the loss is NaN or infinite")])
+def test_fit_refuses_bad_batches_before_they_change_any_weight(damage, error, match):
+    from vamp_tf import step
+    m = _fit_model()
+    x = (np.random.default_rng(0).random((20, 6, 5, 1)) < 0.5).astype(np.float32)
+    noise = np.random.default_rng(1).standard_normal((20, m.noise_dim)).astype(np.float32)
+    m.fit(tf.data.Dataset.from_tensor_slices((x, noise)).batch(10), epochs=1, verbose=0)
+    bad_x, bad_noise = x.copy(), noise.copy()
+    if damage == "nan":
+        bad_x[13, 2, 2, 0] = np.nan  # the second batch
+    elif damage == "range":
+        bad_x[13] *= 3.0
+    else:
+        bad_noise[13] = np.inf  # finite images, a non-finite loss
+    error = step.NonFiniteLoss if error == "NonFiniteLoss" else error
+    with pytest.raises(error, match=f"fit stopped at step 4: .*{match}.*the model keeps the weights after step 3"):
+        m.fit(tf.data.Dataset.from_tensor_slices((bad_x, bad_noise)).batch(10), epochs=1, verbose=0)
+    after_one_good_batch = _fit_model()  # the same start, two epochs' first batches: steps 1-3
+    after_one_good_batch.fit(tf.data.Dataset.from_tensor_slices((x, noise)).batch(10), epochs=1, verbose=0)
+    after_one_good_batch.fit(tf.data.Dataset.from_tensor_slices((x[:10], noise[:10])).batch(10), epochs=1, verbose=0)
+    for got, want in zip(m.trainable_variables, after_one_good_batch.trainable_variables):
+        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=got.path)
+    assert int(m.optimizer.iterations.numpy()) == 3

@@ -1,6 +1,7 @@
 """Tests of trainers/main.py: every flagfile parses to a valid config; bad flags fail clearly."""
 
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -85,3 +86,25 @@ def test_make_train_with_args_trains_into_its_own_workdir():
     short = command("--epochs=2")
     assert "--workdir=runs/mnist-" in short and short == command("--epochs=2")  # the same ARGS resume
     assert short != command("--epochs=3")
+
+
+def test_a_full_disk_during_a_checkpoint_gives_one_line_and_the_rerun_resumes(small_disk, fill, trainer,
+                                                                             real_data_dir, tiny_reference):
+    run = small_disk / "run"
+    assert trainer(run, real_data_dir, "--epochs=1").returncode == 0
+    filler = fill(small_disk, leave_bytes=24 * 1024)  # room for history.json, not for a checkpoint
+    full = trainer(run, real_data_dir, "--epochs=2")
+    assert full.returncode == 1, full.stderr[-3000:]
+    errors = [line for line in full.stderr.splitlines() if line.startswith("E")]
+    assert len(errors) == 1 and "Traceback" not in full.stderr, full.stderr[-3000:]
+    assert "checkpoints" in errors[0] and "No space left on device" in errors[0] and "Free space" in errors[0]
+    assert "rerun the same command" in errors[0]
+    for which in ("latest", "best"):  # nothing half-written where the rerun reads
+        directory = run / "checkpoints" / which
+        assert not [n for n in os.listdir(directory) if "_temp" in n], os.listdir(directory)
+    os.remove(filler)
+    resumed = trainer(run, real_data_dir, "--epochs=2")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.load(open(run / "results.json"))
+    assert results["epochs_run"] == 2
+    assert results["metrics"]["test_log_likelihood"] == tiny_reference["metrics"]["test_log_likelihood"]

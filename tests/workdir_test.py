@@ -93,3 +93,48 @@ def test_read_only_storage_reads_a_finished_run_and_refuses_training_at_the_star
         with pytest.raises(workdir.WorkdirConflict, match="Read-only file system"):
             workdir.prepare(cfg(seed=9), os.path.join(root, "finished"), overwrite=True)
     assert os.path.exists(os.path.join(root, "finished", "results.json"))
+
+
+def _wait_for_lock_holder(lock_path, pid, timeout=120.0):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(lock_path) and f'"pid": {pid}' in open(lock_path).read():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"process {pid} never took {lock_path}")
+
+
+def test_a_second_trainer_on_a_live_run_stops_at_once_and_a_dead_holders_lock_is_taken_over(
+        tmp_path, real_data_dir, trainer, start_trainer):
+    import signal
+    run = tmp_path / "run"
+    first = start_trainer(run, real_data_dir, "--epochs=100000")
+    try:
+        _wait_for_lock_holder(run / workdir.RunLock.NAME, first.pid)
+        second = trainer(run, real_data_dir, "--epochs=100000", timeout=120)
+        assert second.returncode == 2, second.stderr[-2000:]
+        errors = [line for line in second.stderr.splitlines() if line.startswith("E")]
+        assert len(errors) == 1 and f"is in use: process {first.pid} on" in errors[0] and "kill" in errors[0]
+        assert first.poll() is None  # the first is untouched
+    finally:
+        first.send_signal(signal.SIGKILL)  # as a lost machine or kill -9 would leave it: its lock file names it
+        first.wait()
+    assert f'"pid": {first.pid}' in (run / workdir.RunLock.NAME).read_text()
+    third = trainer(run, real_data_dir, "--epochs=1")  # resumes whatever the first finished, or trains epoch 1
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert f"taking over {run} from process {first.pid}" in third.stderr
+    assert (run / workdir.RunLock.NAME).read_text() == ""  # released
+    assert workdir.read_results(str(run))["complete"]
+
+
+def test_the_lock_is_held_for_the_block_and_released_after(tmp_path):
+    run = str(tmp_path / "run")
+    with workdir.RunLock(run) as lock:
+        assert json.loads(open(lock.path).read())["pid"] == os.getpid()
+        with pytest.raises(workdir.WorkdirLocked, match=f"is in use: process {os.getpid()}"):
+            with workdir.RunLock(run):  # a second open file description: flock refuses it, as for another process
+                pass
+    assert open(os.path.join(run, workdir.RunLock.NAME)).read() == ""
+    with workdir.RunLock(run):  # free again
+        pass

@@ -26,7 +26,11 @@ from typing import Optional
 import numpy as np
 from absl import app, flags
 
-from vamp_tf import files
+from trainers import startup  # noqa: E402  (vamp_tf brings TensorFlow: without its start-up noise)
+
+startup.import_tensorflow_quietly()
+
+from vamp_tf import files  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARITY = os.path.join(REPO, "experiments", "parity")

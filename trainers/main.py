@@ -24,7 +24,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])} (flags need --name=value).")
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from vamp_tf import checkpoints, datasets, train_lib  # pylint: disable=import-outside-toplevel
+    from vamp_tf import checkpoints, datasets, files, train_lib  # pylint: disable=import-outside-toplevel
     import logging as std_logging  # pylint: disable=import-outside-toplevel
     # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
     # vamp_tf logs on its own logger, kept at INFO.
@@ -41,7 +41,8 @@ def main(argv):
     except train_lib.TrainingInterrupted as e:
         logging.warning("%s", e)
         sys.exit(130)
-    except (ValueError, datasets.DataError, train_lib.NonFiniteLoss, checkpoints.CheckpointDamaged) as e:
+    except (ValueError, datasets.DataError, train_lib.NonFiniteLoss, checkpoints.CheckpointDamaged,
+            files.StorageError) as e:
         logging.error("%s", e)
         sys.exit(2 if isinstance(e, ValueError) else 1)
     if results:

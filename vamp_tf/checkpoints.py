@@ -12,6 +12,11 @@ last (TensorFlow writes that file atomically), so a crash during a save leaves t
 pointing at the previous checkpoint. A checkpoint damaged later (a truncated file, a full
 disk) is moved aside into <directory>/damaged/ and the newest one that restores is used,
 with a warning; if none restores, CheckpointDamaged says so.
+
+A save that fails (a full disk, a directory that vanished) removes what it had written
+(TensorFlow's '<prefix>_temp' shards and any files of that prefix) and raises
+files.StorageError naming the checkpoint; one killed mid-save leaves such files behind,
+and they are removed when the run's checkpoints are opened again.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from vamp_tf import step
+from vamp_tf import files, step
 from vamp_tf.workdir import RunPaths
 
 log = logging.getLogger("vamp_tf")
@@ -42,6 +47,33 @@ def _move_aside(path: str) -> str:
     for name in glob.glob(glob.escape(path) + ".*"):
         shutil.move(name, os.path.join(directory, os.path.basename(name)))
     return directory
+
+
+def remove_partial_saves(directory: str, keep: Optional[list] = None) -> list[str]:
+    """Removes what unfinished saves left in `directory`: TensorFlow's '*_temp' shard
+    directories, and the files of checkpoints the state file does not list (`keep`: the
+    listed prefixes; default: read from the state file). Returns the paths removed."""
+    if not os.path.isdir(directory):
+        return []
+    if keep is None:
+        try:
+            state = tf.train.get_checkpoint_state(directory)
+        except tf.errors.OpError:
+            state = None
+        # Without a readable state file nothing tells a partial checkpoint from a whole one: keep them all.
+        keep = list(state.all_model_checkpoint_paths) + [state.model_checkpoint_path] if state else None
+    kept = None if keep is None else {os.path.basename(p) for p in keep}
+    removed = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        prefix = name.split(".")[0]
+        partial = "_temp" in name or (
+            kept is not None and prefix.startswith("ckpt-") and (name.endswith(".index") or ".data-" in name)
+            and prefix not in kept)
+        if partial:
+            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
+            removed.append(path)
+    return removed
 
 
 def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
@@ -103,6 +135,10 @@ class RunCheckpoints:
 
     def _make_managers(self):
         run, task_id = self.run, self.task_id
+        if self.is_chief:
+            for directory in (run.latest, run.best):
+                for path in remove_partial_saves(directory):
+                    log.warning("removed %s, left by a save that did not finish", path)
         self.latest_manager = tf.train.CheckpointManager(self.latest, run.latest, max_to_keep=2)
         self.best_manager = tf.train.CheckpointManager(self.best, run.best, max_to_keep=1)
         if self.is_chief:
@@ -119,7 +155,14 @@ class RunCheckpoints:
 
     def _save(self, which: str, number: int) -> None:
         manager = self._write[which]
-        manager.save(checkpoint_number=number)
+        try:
+            manager.save(checkpoint_number=number)
+        except (tf.errors.OpError, OSError) as e:  # a full disk, a vanished directory, read-only storage
+            try:
+                remove_partial_saves(manager.directory, manager.checkpoints)
+            except OSError:
+                pass  # the directory itself may be gone
+            raise files.storage_error(os.path.join(manager.directory, f"ckpt-{number}"), e) from e
         if not self.is_chief:  # non-chief workers join the collective save, then drop their copy
             shutil.rmtree(manager.directory, ignore_errors=True)
 

@@ -8,11 +8,54 @@ import platform
 import subprocess
 import sys
 import tempfile
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 
 class DamagedFile(ValueError):
     """A run's file exists but cannot be read (truncated, corrupted)."""
+
+
+class StorageError(RuntimeError):
+    """A file of a run or an export could not be written (a full disk, a directory that
+    vanished, storage that turned read-only); nothing half-written was left in its place."""
+
+
+def storage_error(path: str, error: BaseException, resumes: bool = True) -> StorageError:
+    """The one-line StorageError for a failed write of `path` (an OSError or a TensorFlow error)."""
+    reason = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
+    reason = " ".join(str(reason).split())
+    for known in ("No space left on device", "Disk quota exceeded", "Read-only file system",
+                  "No such file or directory", "Permission denied"):
+        if known.lower() in reason.lower():
+            reason = known
+            break
+    else:
+        reason = reason[:200]
+    then = ("then rerun the same command: the run resumes from its newest intact checkpoint" if resumes
+            else "then run the command again")
+    fix = ("Make it writable" if reason in ("Read-only file system", "Permission denied") else
+           "Restore the directory" if reason == "No such file or directory" else "Free space there")
+    return StorageError(f"cannot write {path}: {reason}. {fix} (or pass a directory on another disk), {then}.")
+
+
+def atomic_write(path: str, write: Callable[[str], None], suffix: str = "") -> str:
+    """Calls write(temporary path) beside `path`, then renames it to `path`: a crash or a full
+    disk never leaves half a file under the final name. OSError -> StorageError naming `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+        os.close(fd)
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise storage_error(path, e) from e
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def _umask() -> int:
@@ -23,21 +66,41 @@ def _umask() -> int:
 
 def write_json(path: str, data: Any) -> str:
     """Writes JSON atomically (temporary file + rename): a crash never leaves half a file.
-    The file gets the usual permissions (0666 minus the umask; mkstemp alone gives 0600)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=True, default=_default)
-            f.write("\n")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    The file gets the usual permissions (0666 minus the umask; mkstemp alone gives 0600).
+    A failed write (full disk, ...) raises StorageError naming the file."""
+    text = json.dumps(data, indent=2, sort_keys=True, default=_default) + "\n"
+
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return atomic_write(path, write, suffix=".json")
+
+
+def write_npy(path: str, array) -> str:
+    """np.save, atomically (see atomic_write)."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return atomic_write(path, write, suffix=".npy")
+
+
+def write_bytes(path: str, data: bytes) -> str:
+    """Writes bytes atomically (see atomic_write)."""
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return atomic_write(path, write)
 
 
 def _default(value):

@@ -260,8 +260,29 @@ class LatentVariableModel(keras.Model):
         batch = tf.shape(images)[0]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         global_batch = tf.cast(batch * replicas, tf.float32)
-        sums = step.train_step(self, self.optimizer, images, noise, self.kl_weight, global_batch)
+        sums = step.train_step(self, self.optimizer, images, noise, self.kl_weight, global_batch, check_finite=True)
         return self._update_fit_metrics(sums, batch)
+
+    def fit(self, *args, **kwargs):
+        """keras.Model.fit, with the trainer's rule: a batch with non-finite pixels raises ValueError,
+        a non-finite loss step.NonFiniteLoss, both before that step changes any weight (the model keeps
+        the weights of the last finite step)."""
+        try:
+            return super().fit(*args, **kwargs)
+        except tf.errors.InvalidArgumentError as e:
+            done = int(self.optimizer.iterations.numpy()) if self.optimizer is not None else 0
+            kept = f"no weight was updated by it: the model keeps the weights after step {done}"
+            if step.NONFINITE_IMAGES in (e.message or ""):
+                raise ValueError(f"fit stopped at step {done + 1}: a batch of images holds NaN or infinite pixels; "
+                                 f"{kept}. Pixels must be finite, in [0, 1]: clean the data.") from None
+            if step.OUT_OF_RANGE in (e.message or ""):
+                raise ValueError(f"fit stopped at step {done + 1}: a batch of images has pixels outside [0, 1]; {kept}. "
+                                 "Pixels must be in [0, 1] (divide 8-bit images by 255).") from None
+            if step.NONFINITE_LOSS in (e.message or ""):
+                raise step.NonFiniteLoss(f"fit stopped at step {done + 1}: the loss is NaN or infinite; {kept}. "
+                                         "Lower the learning rate (or use vamp_tf.optimizers.AdamNormGrad), or check "
+                                         "the noise passed with the images.") from None
+            raise
 
     def test_step(self, data):
         images, noise = self._fit_batch(data)

@@ -8,12 +8,13 @@ pyplot), so no display is needed and matplotlib's global backend is never change
 from __future__ import annotations
 
 import math
-import os
 from typing import Optional, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from vamp_tf import files
 
 
 def image_grid(images: np.ndarray, columns: Optional[int] = None, pad: int = 1) -> np.ndarray:
@@ -39,9 +40,10 @@ def _subplots(ncols: int = 1, figsize=(6, 4)):
 
 
 def _save(fig, path: str) -> str:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    return path
+    """Saves the figure atomically (files.atomic_write: a full disk raises StorageError and
+    leaves no half-drawn PNG)."""
+    return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png"),
+                              suffix=".png")
 
 
 def _show_grid(images, path, title, columns=None):

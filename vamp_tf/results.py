@@ -33,7 +33,7 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
     progress = Progress(len(test_images), "test log-likelihood")
     ll = evaluation.log_likelihood(model, test_images, num_samples=t.eval_samples, seed=t.seed,
                                    batch_size=t.eval_batch_size, progress=progress.update)
-    np.save(run.log_likelihoods, ll["per_image"])
+    files.write_npy(run.log_likelihoods, ll["per_image"])
     test = evaluation.elbo_terms(model, test_images, seed=t.seed)
     units = evaluation.active_units(model, test_images)
     usage = evaluation.prior_usage(model, test_images)

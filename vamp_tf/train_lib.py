@@ -30,14 +30,11 @@ import tensorflow as tf
 from vamp_tf import checkpoints, datasets, evaluation, files, history, objectives, results, step, workdir
 from vamp_tf.config import Config
 from vamp_tf.progress import Progress, StopRequest
+from vamp_tf.step import NonFiniteLoss  # noqa: F401  (re-exported: raised by train_and_evaluate)
 from vamp_tf.trainer import Trainer, make_strategy, worker_role
 from vamp_tf.workdir import WorkdirConflict  # noqa: F401  (re-exported: raised by train_and_evaluate)
 
 log = logging.getLogger("vamp_tf")
-
-
-class NonFiniteLoss(RuntimeError):
-    """Training produced a NaN or infinite loss."""
 
 
 class TrainingDiverged(NonFiniteLoss):
@@ -53,19 +50,24 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
 
     Returns the results dict also written to workdir/results.json ({} on non-chief
     workers). Raises WorkdirConflict, NonFiniteLoss (the last good checkpoint is kept),
-    TrainingInterrupted (a checkpoint was saved; rerun to continue), datasets.DataError.
+    TrainingInterrupted (a checkpoint was saved; rerun to continue), datasets.DataError,
+    workdir.WorkdirLocked (another live trainer holds the workdir), files.StorageError (a write
+    failed: full disk, vanished directory; nothing half-written is left, and a rerun resumes).
     """
     strategy = make_strategy(config.train.strategy)
     is_chief, task_id = worker_role(strategy)
-    if is_chief:
-        finished = workdir.finished_results(config, workdir_path)
-        if finished is not None:
-            log.info("%s already holds the finished run; results.json is up to date.", os.path.abspath(workdir_path))
-            return finished
+    if not is_chief:  # writes only to its own scratch directories (checkpoints.RunCheckpoints)
+        return _train_and_evaluate(config, workdir.paths(workdir_path), strategy, is_chief, task_id)
+    finished = workdir.finished_results(config, workdir_path)
+    if finished is not None:
+        log.info("%s already holds the finished run; results.json is up to date.", os.path.abspath(workdir_path))
+        return finished
+    with workdir.RunLock(workdir_path):  # WorkdirLocked if another live trainer holds the run
         run = workdir.prepare(config, workdir_path, overwrite)
-    else:
-        run = workdir.paths(workdir_path)
+        return _train_and_evaluate(config, run, strategy, is_chief, task_id)
 
+
+def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chief: bool, task_id: int) -> dict:
     trainer = Trainer(config, strategy)
     state = checkpoints.LoopState()
     saved = checkpoints.RunCheckpoints(run, trainer.model, trainer.optimizer, state, is_chief, task_id)
@@ -80,7 +82,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
     evaluated = trainer.eval_model()  # float32, whatever precision trains
     validate = evaluation.ElboTerms(evaluated, seed=t.seed)
     steps_per_epoch = _log_start(config, trainer, len(validation_images))
-    summary = tf.summary.create_file_writer(run.tensorboard) if is_chief else tf.summary.create_noop_writer()
+    summary = _summary_writer(run) if is_chief else tf.summary.create_noop_writer()
     commit = files.git_commit()  # of the code that trains these epochs
 
     with StopRequest() as stop:
@@ -107,10 +109,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
             state.stopped_early.assign(stopped_early)
             if is_chief:
                 files.write_json(run.history, epochs)
-                with summary.as_default(step=epoch):
-                    for key, value in item.items():
-                        if key not in ("epoch", "commit"):
-                            tf.summary.scalar(key, value)
+                _write_summaries(summary, run, item)
             saved.save_latest(int(trainer.optimizer.iterations.numpy()))
             log.info("%s", history.log_line(item, t.epochs, state.best_validation.numpy(),
                                             int(state.best_epoch.numpy()), stopped_early))
@@ -119,6 +118,25 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
     saved.restore_best()
     return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
                                       int(state.best_epoch.numpy()))
+
+
+def _summary_writer(run):
+    try:
+        return tf.summary.create_file_writer(run.tensorboard)
+    except (tf.errors.OpError, OSError) as e:
+        raise files.storage_error(run.tensorboard, e) from e
+
+
+def _write_summaries(summary, run, item: dict) -> None:
+    """The epoch's scalars for TensorBoard, flushed now, so that a full disk is a StorageError here."""
+    try:
+        with summary.as_default(step=item["epoch"]):
+            for key, value in item.items():
+                if key not in ("epoch", "commit"):
+                    tf.summary.scalar(key, value)
+        summary.flush()
+    except (tf.errors.OpError, OSError) as e:
+        raise files.storage_error(run.tensorboard, e) from e
 
 
 def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:

@@ -8,6 +8,7 @@ Layout of a workdir:
   checkpoints/latest/  model, optimizer and loop state (for resuming)
   checkpoints/best/    the best-validation model weights (evaluated, exported)
   figures/*.png, tensorboard/
+  .lock                held (fcntl.flock) by the one trainer writing into the run (RunLock)
 
 Everything that reads or writes a run's files (the trainer, export, the repository's
 tools and benchmarks) goes through this module.
@@ -16,9 +17,15 @@ tools and benchmarks) goes through this module.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import fcntl
+import json
 import logging
 import os
 import shutil
+import socket
+import sys
+import time
 from typing import Optional
 
 import tensorflow as tf
@@ -34,6 +41,10 @@ RUN_FILES = ("config.json", "history.json", "results.json", "checkpoints", "figu
 
 class WorkdirConflict(ValueError):
     """The workdir holds a run with another configuration, or cannot hold a run."""
+
+
+class WorkdirLocked(WorkdirConflict):
+    """Another live process is training the run in this workdir."""
 
 
 class RunNotFound(ValueError):
@@ -136,12 +147,7 @@ def prepare(config: Config, workdir: str, overwrite: bool = False) -> RunPaths:
     differ; otherwise WorkdirConflict. overwrite=True deletes the run's files first.
     """
     run = paths(workdir)
-    if os.path.exists(run.workdir) and not os.path.isdir(run.workdir):
-        raise WorkdirConflict(f"--workdir={workdir} is a file; pass a directory (it is created if missing).")
-    parent = _existing_ancestor(run.workdir)
-    if not os.path.isdir(parent):
-        raise WorkdirConflict(f"--workdir={workdir} cannot be created: {parent} is a file, not a directory; "
-                              "pass a --workdir under a directory.")
+    _check_workdir_path(run.workdir)
     stored = read_config(run.workdir)
     if stored is not None:
         differences = config.differences(stored)
@@ -157,10 +163,96 @@ def prepare(config: Config, workdir: str, overwrite: bool = False) -> RunPaths:
         os.makedirs(run.workdir, exist_ok=True)
         files.write_json(run.config, config.to_dict())
     except OSError as e:
-        raise WorkdirConflict(f"cannot write the run into {run.workdir}: {e.strerror or e}; pass a writable "
-                              "--workdir (a finished run can still be read, exported and evaluated from where "
-                              "it is).") from e
+        raise _cannot_write(run.workdir, e) from e
+    except files.StorageError as e:
+        raise WorkdirConflict(f"cannot write the run into {run.workdir}: {e}") from e
     return run
+
+
+class RunLock:
+    """Exclusive use of a workdir by one trainer, for as long as the `with` block runs.
+
+    An fcntl.flock on <workdir>/.lock, which also holds the holder's pid, host, start time and
+    command. A second trainer on the same workdir raises WorkdirLocked naming the holder. The
+    kernel drops the lock when its process dies however it dies (kill -9 included), so a lock
+    file left by a dead process is taken over, with a warning, never a reason to stop. The file
+    is emptied, not deleted, on release (deleting it would let two processes lock two different
+    files of the same name). Reading, evaluating or exporting a run takes no lock.
+
+    On NFS, Linux turns flock into POSIX locks that the server arbitrates across machines, and a
+    lost machine's lock ends with its lease (about 90 s); a file system without locks (ENOLCK,
+    some FUSE mounts) gets a warning and no protection.
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, workdir: str):
+        self.workdir = os.path.abspath(workdir)
+        self.path = os.path.join(self.workdir, self.NAME)
+        self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        _check_workdir_path(self.workdir)
+        try:
+            os.makedirs(self.workdir, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise _cannot_write(self.workdir, e) from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = _read_holder(fd)
+            os.close(fd)
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise WorkdirLocked(
+                    f"{self.workdir} is in use: process {holder.get('pid', '?')} on {holder.get('host', '?')} has been "
+                    f"training it since {holder.get('started', '?')} ({holder.get('command', '?')}). Wait for it to "
+                    f"finish or stop it (kill {holder.get('pid', 'PID')}), or pass another --workdir.") from None
+            log.warning("%s: file locks are not supported here (%s); nothing stops a second trainer on this workdir",
+                        self.workdir, e.strerror or e)
+            return self
+        self._fd = fd
+        previous = _read_holder(fd)
+        if previous:
+            log.warning("taking over %s from process %s on %s, which no longer runs (killed or crashed); the run "
+                        "resumes from its newest intact checkpoint", self.workdir, previous.get("pid", "?"),
+                        previous.get("host", "?"))
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                  "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:300]}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)  # a clean release: the next holder has nothing to take over
+            except OSError:
+                pass
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _check_workdir_path(workdir: str) -> None:
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise WorkdirConflict(f"--workdir={workdir} is a file; pass a directory (it is created if missing).")
+    parent = _existing_ancestor(workdir)
+    if not os.path.isdir(parent):
+        raise WorkdirConflict(f"--workdir={workdir} cannot be created: {parent} is a file, not a directory; "
+                              "pass a --workdir under a directory.")
+
+
+def _cannot_write(workdir: str, e: OSError) -> WorkdirConflict:
+    return WorkdirConflict(f"cannot write the run into {workdir}: {e.strerror or e}; pass a writable "
+                           "--workdir (a finished run can still be read, exported and evaluated from where it is).")
 
 
 def _existing_ancestor(path: str) -> str:
