@@ -49,11 +49,17 @@ def test_probability_clamp_is_a_bernoulli_option_and_old_configs_read_as_exact()
 def test_batch_norm_defaults_are_the_papers_codes_and_old_configs_read_back_as_trained():
     m = config.ModelConfig()
     assert (m.batch_norm_momentum, m.batch_norm_epsilon) == (0.9, 1e-5)  # PyTorch's momentum 0.1, eps 1e-5
-    stored = config.Config(m, config.TrainConfig()).to_dict()
-    for key in ("batch_norm_momentum", "batch_norm_epsilon"):
-        del stored["model"][key]  # a run configured before the fields existed trained with Keras' defaults
-    old = config.Config.from_dict(stored).model
-    assert (old.batch_norm_momentum, old.batch_norm_epsilon) == (0.99, 1e-3)
+    pixel = config.ModelConfig(model="hvae", architecture="pixelcnn")
+    for current in (m, pixel):
+        stored = config.Config(current, config.TrainConfig()).to_dict()
+        for key in ("batch_norm_momentum", "batch_norm_epsilon"):
+            del stored["model"][key]  # a run configured before the fields existed
+        old = config.Config.from_dict(stored)
+        if current is pixel:  # trained with Keras' defaults: resuming it needs them again
+            assert (old.model.batch_norm_momentum, old.model.batch_norm_epsilon) == (0.99, 1e-3)
+            assert config.Config(pixel, config.TrainConfig()).differences(old)
+        else:  # no batch normalisation: an old dense run resumes with today's flags
+            assert old.model == m and not config.Config(m, config.TrainConfig()).differences(old)
     assert config.Config.from_dict(config.Config(m, config.TrainConfig()).to_dict()).model == m
     with pytest.raises(ValueError, match="batch_norm_momentum"):
         config.ModelConfig(batch_norm_momentum=1.0)

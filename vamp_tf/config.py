@@ -60,9 +60,9 @@ class ModelConfig:
       reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
     batch_norm_momentum, batch_norm_epsilon: the PixelCNN decoder's batch normalisation (Keras'
       convention). The defaults are the paper's code's (PyTorch's momentum 0.1 is Keras' 0.9):
-      its moving averages follow the weights within a Frey Faces epoch (16 steps). Runs
-      configured before these fields existed trained with Keras' 0.99 and 1e-3, and read back
-      so (LEGACY_MODEL_DEFAULTS).
+      its moving averages follow the weights within a Frey Faces epoch (16 steps). PixelHVAE
+      runs configured before these fields existed trained with Keras' 0.99 and 1e-3, and read
+      back so (LEGACY_MODEL_DEFAULTS); the other architectures have no batch normalisation.
     """
 
     input_shape: tuple[int, int, int] = (28, 28, 1)
@@ -206,8 +206,9 @@ RESUMABLE_FIELDS = frozenset(
      "eval_every", "divergence_factor", "precision", "figure_samples"})
 
 
-# What a stored config without these fields (written before they existed) was trained with.
-LEGACY_MODEL_DEFAULTS = {"batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3}
+# What a stored PixelHVAE config without these fields (written before they existed) was trained
+# with; other architectures have no batch normalisation, and read back with today's defaults.
+LEGACY_MODEL_DEFAULTS = {"pixelcnn": {"batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,7 +221,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        model = {**LEGACY_MODEL_DEFAULTS, **d["model"]}
+        model = {**LEGACY_MODEL_DEFAULTS.get(d["model"].get("architecture", "dense"), {}), **d["model"]}
         model["input_shape"] = tuple(model["input_shape"])
         return cls(model=ModelConfig(**model), train=TrainConfig(**d["train"]))
 
