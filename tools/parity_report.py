@@ -41,7 +41,6 @@ PARITY = (
 CALTECH_ABLATIONS = (
     ("caltech101_vamp_pseudo05", "pseudo-inputs from N(0.5, 0.02), the code's start for Caltech", "caltech101_vamp"),
     ("caltech101_vamp_normgrad", "N(0.5, 0.02) and AdamNormGrad: the code's settings", "caltech101_vamp"),
-    ("caltech101_standard_normgrad", "AdamNormGrad (the code's optimizer)", "caltech101_standard"),
     ("caltech101_standard_clamp", "Bernoulli probabilities clamped to [1e-5, 1 - 1e-5] in training and scoring, "
                                   "as the code does", "caltech101_standard"),
     ("caltech101_standard_seed1", "`--seed=1`: our seed noise", "caltech101_standard"),
