@@ -93,8 +93,10 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         ref, ref_ll = parity.load(ref_name, directory)
         a, b = runs.get(ours0), runs.get(ours1) if ours1 else None
         if ref is None or a is None or not a.finished or a.per_image is None:
-            lines.append(f"| {label} | — | — | {'—' if a is None or not a.finished else a.epochs()} | "
-                         f"{'not run' if ref is None else ref['metrics']['test_nll']} | — | — | — | not run yet |")
+            code = "not run" if ref is None else (f"{ref['metrics']['bits_per_dim']:.3f}" if bits
+                                                  else f"{ref['metrics']['test_nll']:.2f}")
+            ours = "not run" if a is None or not a.finished else a.epochs()
+            lines.append(f"| {label} | — | — | {ours} | {code} | — | — | — | not run yet |")
             continue
         dims = int(np.prod(a.results["config"]["model"]["input_shape"]))
         digits, unit = (3, "bits/dim") if bits else (2, "nats")
