@@ -1,6 +1,6 @@
 r"""Parity records: what the paper's own code gave on our data, for RESULTS.md's parity table.
 
-    python -m tools.parity NAME RUN_DIR --commit=SHA --data=DESCRIPTION [--threads=1]
+    python -m tools.parity NAME RUN_DIR --reference_commit=SHA --reference_data=DESCRIPTION [--reference_threads=1]
 
 RUN_DIR is the directory in which the paper's reference code (jmtomczak/vae_vampprior) ran:
 its standard output saved as RUN_DIR/log.txt, and the directory it made under
@@ -43,10 +43,12 @@ PATCHES = ("scipy.misc.logsumexp -> scipy.special.logsumexp; .data[0] -> .item()
            "validation | test) instead of shuffling the file unseeded, test loaders do not shuffle, and "
            "calculate_likelihood also saves each test image's log-likelihood.")
 
-_COMMIT = flags.DEFINE_string("commit", None, "The reference code's commit.")
-_DATA = flags.DEFINE_string("data", None, "The data it was given (e.g. 'our split_seed 0 of frey_rawface.mat').")
-_THREADS = flags.DEFINE_integer("threads", 1, "Threads the reference ran on (OMP_NUM_THREADS).")
-_TORCH = flags.DEFINE_string("torch", "2.13.0+cpu", "The PyTorch it ran on.")
+# Named reference_*: tools.report imports this module beside other tools' flags.
+_COMMIT = flags.DEFINE_string("reference_commit", None, "The reference code's commit.")
+_DATA = flags.DEFINE_string("reference_data", None,
+                            "The data it was given (e.g. 'our split_seed 0 of frey_rawface.mat').")
+_THREADS = flags.DEFINE_integer("reference_threads", 1, "Threads the reference ran on (OMP_NUM_THREADS).")
+_TORCH = flags.DEFINE_string("reference_torch", "2.13.0+cpu", "The PyTorch it ran on.")
 
 _EPOCH = re.compile(r"^Epoch: (\d+)/(\d+), Time elapsed: ([\d.]+)s")
 _TRAIN = re.compile(r"^\* Train loss: ([-\d.naninf]+)\s+\(RE: ([-\d.naninf]+), KL: ([-\d.naninf]+)\)")
@@ -155,7 +157,8 @@ def load(name: str, directory: str = PARITY) -> tuple[Optional[dict], Optional[n
 
 def main(argv):
     if len(argv) != 3 or not _COMMIT.value or not _DATA.value:
-        raise app.UsageError("usage: python -m tools.parity NAME RUN_DIR --commit=SHA --data=DESCRIPTION")
+        raise app.UsageError("usage: python -m tools.parity NAME RUN_DIR --reference_commit=SHA "
+                             "--reference_data=DESCRIPTION")
     try:
         record, per_image = build_record(argv[1], argv[2], _COMMIT.value, _DATA.value, _THREADS.value, _TORCH.value)
     except NotFinished as e:

@@ -86,9 +86,9 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
              "with its paired standard error. 'Seeds' is our seed 1 minus our seed 0. A gap is called beyond noise "
              "when it exceeds twice the larger of the two. The validation -ELBO (nats) is each side's at the last "
              "epoch both ran (with early stopping: at each side's best epoch).", "",
-             "| comparison | budget: ours / code | S | ours: seed 0 / seed 1 | paper's code | ours - code (paired s.e.) | "
-             "seeds: 1 - 0 | validation -ELBO: ours / code | verdict |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| comparison | epochs: ours / code | S | ours, seed 0 | ours, seed 1 | paper's code | ours - code (paired s.e.) "
+             "| seeds: 1 - 0 | validation -ELBO, ours | validation -ELBO, code | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, ref_name, ours0, ours1, bits in PARITY:
         ref, ref_ll = parity.load(ref_name, directory)
         a, b = runs.get(ours0), runs.get(ours1) if ours1 else None
@@ -96,7 +96,7 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
             code = "not run" if ref is None else (f"{ref['metrics']['bits_per_dim']:.3f}" if bits
                                                   else f"{ref['metrics']['test_nll']:.2f}")
             ours = "not run" if a is None or not a.finished else a.epochs()
-            lines.append(f"| {label} | — | — | {ours} | {code} | — | — | — | not run yet |")
+            lines.append(f"| {label} | — | — | {ours} | — | {code} | — | — | — | — | not run yet |")
             continue
         dims = int(np.prod(a.results["config"]["model"]["input_shape"]))
         digits, unit = (3, "bits/dim") if bits else (2, "nats")
@@ -120,12 +120,12 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
             ours_valid = _at_epoch(a.record.get("validation_curve"), last)
             code_valid = _at_epoch([[e["epoch"], e.get("validation_neg_elbo")] for e in ref["curve"]], last)
         fmt = lambda v: "—" if v is None else f"{v:.{digits}f}"  # noqa: E731
-        valid = f"{'—' if ours_valid is None else f'{ours_valid:.1f}'} / {'—' if code_valid is None else f'{code_valid:.1f}'}"
+        valid = f"{'—' if ours_valid is None else f'{ours_valid:.1f}'} | {'—' if code_valid is None else f'{code_valid:.1f}'}"
         samples = a.results["config"]["train"]["eval_samples"]
         code_samples = ref["metrics"].get("eval_samples")
-        s_cell = str(samples) if samples == code_samples else f"{samples} / {code_samples}"
+        s_cell = str(samples) if samples == code_samples else f"{samples} (ours), {code_samples} (code)"
         lines.append(
-            f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} / "
+            f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} | "
             f"{fmt(None if second is None else float(np.mean(_nll(second.per_image, bits, dims))))} | "
             f"{fmt(float(np.mean(code_nll)))} | {mean_diff:+.{digits}f} ± {paired_se:.{digits}f} | "
             f"{'—' if spread is None else f'{spread:+.{digits}f}'} | {valid} | "

@@ -1,0 +1,21 @@
+"""Tests of tools/rescore.py: a finished run scored again under the reference's Bernoulli clamp, paired."""
+
+import pytest
+from absl import app
+
+from tools import rescore
+
+
+def test_the_rescore_uses_the_runs_own_noise_so_the_difference_is_the_clamps(small_runs):
+    same = rescore.rescore(small_runs["mnist_vamp"], probability_clamp=1e-30)  # a clamp no logit reaches
+    assert same["nll_change"] == 0.0 and same["test_log_likelihood"] == same["stored_test_log_likelihood"]
+    clamped = rescore.rescore(small_runs["mnist_vamp"], probability_clamp=0.1)  # every pixel in [0.1, 0.9]
+    assert clamped["nll_change"] != 0.0 and clamped["num_test_images"] == 50 and clamped["eval_samples"] == 100
+    assert clamped["run"] == "mnist_vamp" and clamped["probability_clamp"] == 0.1
+
+
+def test_a_run_that_is_not_finished_or_not_binary_is_refused(small_runs, tmp_path):
+    with pytest.raises(app.UsageError, match="holds no finished, evaluated run"):
+        rescore.rescore(str(tmp_path), probability_clamp=1e-5)
+    with pytest.raises(ValueError, match="probability_clamp"):
+        rescore.rescore(small_runs["frey_standard"], probability_clamp=1e-5)  # a discretized logistic
