@@ -17,8 +17,9 @@ def _truncate(path):
         f.truncate(max(1, os.path.getsize(path) // 3))
 
 
+@pytest.mark.parametrize("damage", ["data", "index"])
 def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(smoke_run, tmp_path, caplog, no_figures,
-                                                                      damage="data"):
+                                                                      damage):
     # The smoke run (2 epochs of 10 steps) as a crash while its epoch-2 checkpoint was written
     # would leave it: that checkpoint truncated, and no results.json yet.
     cfg, finished, straight = smoke_run

@@ -31,9 +31,8 @@ def test_smoke_run_writes_finite_results_and_all_figures(smoke_run):
     for name in FIGURES:
         path = os.path.join(workdir, results["figures"][name])
         assert os.path.getsize(path) > 1000, name
-    with open(os.path.join(workdir, "results.json")) as f:
-        assert json.load(f)["metrics"]["test_log_likelihood"] == m["test_log_likelihood"]
-    assert len(np.load(os.path.join(workdir, "test_log_likelihoods.npy"))) == 100
+    per_image = np.load(os.path.join(workdir, "test_log_likelihoods.npy"))
+    assert len(per_image) == 100 and np.mean(per_image) == pytest.approx(m["test_log_likelihood"], rel=1e-12)
     history = json.load(open(os.path.join(workdir, "history.json")))
     assert [h["epoch"] for h in history] == [1, 2]
     assert history[1]["validation_neg_elbo"] < history[0]["validation_neg_elbo"]
