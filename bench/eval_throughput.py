@@ -25,14 +25,14 @@ _WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into
 def main(argv):
     del argv
     from bench import common  # pylint: disable=import-outside-toplevel
-    from vamp_tf import datasets, evaluation, workdir  # pylint: disable=import-outside-toplevel
+    from vamp_tf import checkpoints, datasets, evaluation, workdir  # pylint: disable=import-outside-toplevel
     from vamp_tf.model import build_model  # pylint: disable=import-outside-toplevel
 
     config = trainer_flags.config_from_flags()
     t = config.train
     checkpoint = None
     if trainer_flags.WORKDIR.value and workdir.read_config(trainer_flags.WORKDIR.value) is not None:
-        model, config, checkpoint = workdir.restore_model(trainer_flags.WORKDIR.value)
+        model, config, checkpoint = checkpoints.restore_model(trainer_flags.WORKDIR.value)
     else:
         model = build_model(config.model, seed=t.seed)
     images = datasets.examples(t.dataset, "test", t.data_dir, t.split_seed, _IMAGES.value)

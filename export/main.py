@@ -35,7 +35,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
     try:
-        model, config, checkpoint = workdir.restore_model(_WORKDIR.value, _CHECKPOINT.value)
+        model, config, checkpoint = checkpoints.restore_model(_WORKDIR.value, _CHECKPOINT.value)
     except (workdir.RunNotFound, files.DamagedFile, checkpoints.CheckpointDamaged) as e:
         logging.error("%s", e)
         raise SystemExit(2) from None

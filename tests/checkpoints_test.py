@@ -9,7 +9,7 @@ import shutil
 import pytest
 import tensorflow as tf
 
-from vamp_tf import checkpoints, train_lib, workdir
+from vamp_tf import checkpoints, train_lib
 
 
 def _truncate(path):
@@ -46,8 +46,8 @@ def test_a_damaged_best_checkpoint_is_named_for_export_and_evaluation(small_runs
     best = tf.train.latest_checkpoint(os.path.join(run, "checkpoints", "best"))
     _truncate(best + ".data-00000-of-00001")
     with pytest.raises(checkpoints.CheckpointDamaged, match="no checkpoint in .*best can be restored"):
-        workdir.restore_model(run)
-    model, _, path = workdir.restore_model(run, "latest")  # the latest checkpoint is intact
+        checkpoints.restore_model(run)
+    model, _, path = checkpoints.restore_model(run, "latest")  # the latest checkpoint is intact
     assert path.endswith("ckpt-5")
 
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib
-from vamp_tf import config, model, networks, workdir
+from vamp_tf import checkpoints, config, model, networks
 
 SHAPES = {"bernoulli": (8, 8, 1), "discretized_logistic": (8, 4, 1)}
 
@@ -80,7 +80,7 @@ def test_training_on_real_frey_faces_improves_the_validation_elbo(frey_conv_run,
 
 def test_export_round_trip_of_the_conv_hvae(frey_conv_run, tmp_path):
     _, run, _ = frey_conv_run
-    net, _, _ = workdir.restore_model(run)
+    net, _, _ = checkpoints.restore_model(run)
     module = export_lib.GenerativeModule(net)
     export_lib.save_saved_model(module, str(tmp_path / "saved_model"))
     loaded = tf.saved_model.load(str(tmp_path / "saved_model"))

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf import datasets, evaluation, workdir
+from vamp_tf import checkpoints, datasets, evaluation
 
 tfd = tfp.distributions
 
@@ -96,7 +96,7 @@ def test_invariant_to_chunking_and_to_the_other_images_of_a_batch():
 
 
 def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, real_data_dir):
-    model, cfg, _ = workdir.restore_model(small_runs["mnist_vamp"])
+    model, cfg, _ = checkpoints.restore_model(small_runs["mnist_vamp"])
     x = datasets.examples("mnist", "test", real_data_dir, num_examples=100)
     elbo = evaluation.elbo_terms(model, x)
     ll = evaluation.log_likelihood(model, x, num_samples=500)
@@ -112,7 +112,7 @@ def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, r
 
 
 def test_hvae_estimate_bounds_its_elbo_and_reports_both_layers(small_runs, real_data_dir):
-    model, _, _ = workdir.restore_model(small_runs["frey_hvae_vamp"])
+    model, _, _ = checkpoints.restore_model(small_runs["frey_hvae_vamp"])
     x = datasets.examples("frey_faces", "test", real_data_dir)
     elbo = evaluation.elbo_terms(model, x)
     assert evaluation.log_likelihood(model, x, num_samples=300)["mean"] >= elbo["elbo"]
@@ -182,7 +182,7 @@ def test_bad_arguments():
 
 
 def test_tensors_and_arrays_give_the_same_numbers(small_runs, real_data_dir):
-    model, _, _ = workdir.restore_model(small_runs["mnist_vamp"])
+    model, _, _ = checkpoints.restore_model(small_runs["mnist_vamp"])
     x = datasets.examples("mnist", "test", real_data_dir, num_examples=30)
     t = tf.constant(x)
     np.testing.assert_array_equal(evaluation.log_likelihood(model, t, num_samples=100)["per_image"],

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib
-from vamp_tf import priors, workdir
+from vamp_tf import checkpoints, priors
 
 
 def noise(rng, n, module):
@@ -23,7 +23,7 @@ class _Exports(dict):
         self.small_runs, self.tmp_path_factory = small_runs, tmp_path_factory
 
     def __missing__(self, name):
-        keras_model, _, _ = workdir.restore_model(self.small_runs[name])
+        keras_model, _, _ = checkpoints.restore_model(self.small_runs[name])
         module = export_lib.GenerativeModule(keras_model)
         directory = str(self.tmp_path_factory.mktemp(name) / "saved_model")
         export_lib.save_saved_model(module, directory)
@@ -97,7 +97,7 @@ def test_bad_inputs_name_the_problem(exported, tmp_path):
 
 
 def test_a_learned_weight_vampprior_samples_its_components_by_their_weights(small_runs):
-    keras_model, _, _ = workdir.restore_model(small_runs["mnist_vamp_learned"])  # its own copy: changed below
+    keras_model, _, _ = checkpoints.restore_model(small_runs["mnist_vamp_learned"])  # its own copy: changed below
     keras_model.prior.logits.assign([3.0, 0.0, 0.0, 0.0, -3.0])  # far from uniform
     cdf, loc, _ = (t.numpy() for t in keras_model.prior_parameters())
     np.testing.assert_allclose(np.diff(np.concatenate([[0.0], cdf])),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, model, optimizers, step, train_lib, workdir
+from vamp_tf import checkpoints, config, model, optimizers, step, train_lib
 from vamp_tf.trainer import Trainer
 
 SHAPE = (6, 5, 1)
@@ -83,7 +83,7 @@ def test_a_bfloat16_run_is_evaluated_in_float32_and_its_checkpoints_restore_in_f
     results = train_lib.train_and_evaluate(cfg, run)
     assert results["config"]["train"]["precision"] == "mixed_bfloat16" and "cpu_bf16" in results["machine"]
     # The float32 model restores the bf16 run's checkpoint and reproduces its float32 test ELBO.
-    restored, _, _ = workdir.restore_model(run)
+    restored, _, _ = checkpoints.restore_model(run)
     from vamp_tf import datasets, evaluation
     elbo = evaluation.elbo_terms(restored, datasets.evaluation_images(cfg.train, "test"), seed=1)["elbo"]
     np.testing.assert_allclose(elbo, results["metrics"]["test_elbo"], rtol=1e-6)

@@ -18,7 +18,7 @@ out = {"backend_before": before, "backend_after": matplotlib.rcParams._get_backe
        "frey_registered": "frey_faces" in tfds.list_builders(with_community_datasets=False),
        "caltech_registered": "caltech101_silhouettes" in tfds.list_builders(with_community_datasets=False),
        "attributes": [callable(vamp_tf.evaluation.log_likelihood), callable(vamp_tf.train_lib.train_and_evaluate),
-                      callable(vamp_tf.workdir.restore_model), callable(vamp_tf.priors.VampPrior)]}
+                      callable(vamp_tf.checkpoints.restore_model), callable(vamp_tf.priors.VampPrior)]}
 print(json.dumps(out))
 """
 

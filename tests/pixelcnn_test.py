@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib, sample_lib
-from vamp_tf import config, evaluation, model, networks, results, workdir
+from vamp_tf import checkpoints, config, evaluation, model, networks, results, workdir
 
 SHAPES = {"bernoulli": (8, 6, 1), "discretized_logistic": (6, 5, 1)}
 
@@ -162,11 +162,11 @@ def test_training_on_real_frey_faces_lowers_the_training_loss(frey_pixel_run, as
     # when this run took 3 steps of 100 per epoch).
     assert_two_epochs_learned(run, finished, key="train_loss")
     # The checkpoint holds batch normalisation's moving averages: a restored model scores the same.
-    net, _, _ = workdir.restore_model(run)
+    net, _, _ = checkpoints.restore_model(run)
     x = np.round(np.random.default_rng(1).random((2, 28, 20, 1)) * 255).astype(np.float32) / 255
     moving = net.p_x.norm_0.moving_variance.numpy()
     assert not np.allclose(moving, 1.0)
-    again, _, _ = workdir.restore_model(run)
+    again, _, _ = checkpoints.restore_model(run)
     np.testing.assert_allclose(again(x)["elbo"], net(x)["elbo"], rtol=1e-6)
 
 

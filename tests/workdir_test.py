@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from vamp_tf import config, workdir
+from vamp_tf import checkpoints, config, workdir
 
 
 def cfg(seed=3, **train):
@@ -39,15 +39,15 @@ def test_a_workdir_that_is_a_file_is_refused(tmp_path):
 
 def test_restore_model_names_what_is_missing(tmp_path):
     with pytest.raises(workdir.RunNotFound, match="no config.json"):
-        workdir.restore_model(str(tmp_path))
+        checkpoints.restore_model(str(tmp_path))
     workdir.prepare(cfg(), str(tmp_path))
     with pytest.raises(workdir.RunNotFound, match="no checkpoint in .*train the run first"):
-        workdir.restore_model(str(tmp_path))
+        checkpoints.restore_model(str(tmp_path))
 
 
 def test_a_data_initialised_run_restores_without_its_training_images(small_runs):
     run = small_runs["frey_vamp"]  # pseudo_init='data'
-    model, config_, path = workdir.restore_model(run)
+    model, config_, path = checkpoints.restore_model(run)
     assert config_.model.pseudo_init == "data" and path.endswith("ckpt-1")
     assert workdir.read_results(run)["complete"] and [h["epoch"] for h in workdir.read_history(run)] == [1]
     u = model.prior.pseudo_inputs.numpy()
@@ -86,7 +86,7 @@ def test_read_only_storage_reads_a_finished_run_and_refuses_training_at_the_star
     with read_only(root):
         results = train_lib.train_and_evaluate(finished_config, os.path.join(root, "finished"))
         assert results == workdir.read_results(os.path.join(root, "finished"))  # nothing rewritten
-        model, _, _ = workdir.restore_model(os.path.join(root, "finished"))
+        model, _, _ = checkpoints.restore_model(os.path.join(root, "finished"))
         assert model.config == finished_config.model
         with pytest.raises(workdir.WorkdirConflict, match="cannot write the run into .*new: Read-only file system"):
             workdir.prepare(cfg(), os.path.join(root, "new"))

@@ -9,7 +9,8 @@ Public API (every submodule is reachable as vamp_tf.<name> after `import vamp_tf
   vamp_tf.evaluation      log_likelihood, elbo_terms, active_units, prior_usage, bits_per_dim
   vamp_tf.datasets        load, examples, info
   vamp_tf.train_lib       train_and_evaluate (the paper's protocol)
-  vamp_tf.workdir         a run's folder: paths, results, restore_model
+  vamp_tf.workdir         a run's folder: paths, its lock, config/history/results
+  vamp_tf.checkpoints     a run's checkpoints; restore_model (a finished run's model)
   vamp_tf.trainer, vamp_tf.step, vamp_tf.checkpoints, vamp_tf.results, vamp_tf.plots ...
 Importing the package changes no global state (no matplotlib backend, no TFDS
 registration); the training-side modules are imported on first use.

@@ -31,6 +31,8 @@ import numpy as np
 import tensorflow as tf
 
 from vamp_tf import files, step
+from vamp_tf import workdir as run_workdir
+from vamp_tf.model import build_model
 from vamp_tf.workdir import RunPaths
 
 log = logging.getLogger("vamp_tf")
@@ -177,3 +179,19 @@ class RunCheckpoints:
         path = restore_newest(self.best, self.run.best)
         self._make_managers()
         return path
+
+
+def restore_model(workdir: str, which: str = "best"):
+    """The model of the run in workdir with the weights of its best (or latest) checkpoint.
+
+    Returns (model, config, checkpoint path). Raises workdir.RunNotFound if the workdir holds
+    no run or no checkpoint, CheckpointDamaged if none of its checkpoints restores.
+    """
+    config = run_workdir.read_config(workdir)
+    if config is None:
+        raise run_workdir.RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
+    directory = run_workdir.checkpoint_directory(workdir, which)
+    model = build_model(config.model, seed=config.train.seed)
+    path = restore_newest(tf.train.Checkpoint(model=model), directory,
+                          lambda status: status.expect_partial().assert_existing_objects_matched())
+    return model, config, path

@@ -275,21 +275,3 @@ def checkpoint_directory(workdir: str, which: str = "best") -> str:
             return directory
     raise RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
                       f"(python -m trainers.main ... --workdir={workdir}).")
-
-
-def restore_model(workdir: str, which: str = "best"):
-    """The model of the run in workdir with the weights of its best (or latest) checkpoint.
-
-    Returns (model, config, checkpoint path). Raises RunNotFound if the workdir holds no
-    run or no checkpoint.
-    """
-    from vamp_tf.model import build_model  # pylint: disable=import-outside-toplevel
-    config = read_config(workdir)
-    if config is None:
-        raise RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
-    from vamp_tf.checkpoints import restore_newest  # pylint: disable=import-outside-toplevel
-    directory = checkpoint_directory(workdir, which)
-    model = build_model(config.model, seed=config.train.seed)
-    path = restore_newest(tf.train.Checkpoint(model=model), directory,
-                          lambda status: status.expect_partial().assert_existing_objects_matched())
-    return model, config, path
