@@ -30,6 +30,7 @@ from trainers import startup  # noqa: E402  (vamp_tf brings TensorFlow: without 
 
 startup.import_tensorflow_quietly()
 
+from tools import records  # noqa: E402
 from vamp_tf import files  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -142,17 +143,13 @@ def build_record(name: str, run_dir: str, commit: str, data: str, threads: int =
 
 
 def write(record: dict, per_image: np.ndarray, directory: str = PARITY) -> str:
-    os.makedirs(directory, exist_ok=True)
-    np.save(os.path.join(directory, f"{record['name']}.npy"), per_image.astype(np.float32))
-    return files.write_json(os.path.join(directory, f"{record['name']}.json"), record)
+    """NAME.json and NAME.npy in directory (the layout of our own run records, tools.records)."""
+    return records.write(record, per_image, directory)
 
 
 def load(name: str, directory: str = PARITY) -> tuple[Optional[dict], Optional[np.ndarray]]:
     """(record, per-image log-likelihoods as float64) of a reference run, or (None, None)."""
-    record = files.read_json(os.path.join(directory, f"{name}.json"))
-    if record is None:
-        return None, None
-    return record, np.load(os.path.join(directory, record["per_image_log_likelihoods"])).astype(np.float64)
+    return records.load(name, directory)
 
 
 def main(argv):
