@@ -37,7 +37,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARITY = os.path.join(REPO, "experiments", "parity")
 REFERENCE_REPOSITORY = "jmtomczak/vae_vampprior"
 # What was changed in the reference code to run it on PyTorch 2.13 on a CPU; none of it is its math.
-PATCHES = ("scipy.misc.logsumexp -> scipy.special.logsumexp; .data[0] -> .item(); Variable(volatile=True) -> "
+PATCHES = ("scipy.misc.logsumexp -> scipy.special.logsumexp; the HVAE models' Python 2 'from Model import Model' -> "
+           "'from models.Model import Model'; .data[0] -> .item(); Variable(volatile=True) -> "
            "evaluation under torch.no_grad(); reshape order 'fortran' -> 'F'; torch.load(weights_only=False); "
            "the optimizer's deprecated add_/addcmul_/addcdiv_ signatures; the PixelHVAE sampler's .cuda() on CPU; "
            "hist(normed) -> density. For our data: the Frey Faces loader reads one fixed split (train | "
