@@ -163,5 +163,5 @@ def caltech_ablations(runs: dict, paired_difference, rescored_dir: str = RESCORE
         lines.append(f"| {r['run']}, scored with the clamp | the trained weights of {r['run']} scored with "
                      f"probabilities clamped to [{r['probability_clamp']:g}, 1 - {r['probability_clamp']:g}] "
                      f"(`python -m tools.rescore`, same importance samples) | {-r['test_log_likelihood']:.2f} | "
-                     f"{r['nll_change']:+.2f} ± {r['nll_change_standard_error']:.2f} vs {r['run']} | — |")
+                     f"{r['nll_change']:+.3f} ± {r['nll_change_standard_error']:.3f} vs {r['run']} | — |")
     return lines + [""]
