@@ -19,3 +19,10 @@ def test_every_comparison_has_a_row_and_recorded_ones_pair_the_same_test_images(
         reference, per_image = parity_report.parity.load(ref_name)
         if reference is not None and runs[ours].finished:
             assert "not run" not in row and len(per_image) == len(runs[ours].per_image)
+
+
+def test_the_caltech_table_says_why_the_papers_numbers_are_out_of_reach():
+    runs, _, text = report.build(records.RECORDS, records.FIGURES)
+    sentence = parity_report.caltech_summary(runs, report.PAPER)
+    assert sentence and sentence[0] in text and "split1" in sentence[0]
+    assert parity_report.caltech_summary(runs, report.PAPER, directory="/nonexistent") == []

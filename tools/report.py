@@ -309,6 +309,7 @@ def build(records_dir: str, figures_dir: str):
                               ("VAE, latent 40, no KL warm-up (a diagnostic, not the protocol)",
                                "caltech101_standard_nowarmup", "caltech101_vamp_nowarmup")], False,
                        "Table 8: Caltech 101 Silhouettes (a seeded split of the full file, not the paper's split1)")
+    sections += parity_report.caltech_summary(runs, PAPER)
     sections += parity_report.caltech_ablations(runs, _paired_difference)
     sections += _remedies(runs)
     sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vamp_l40_bf16")], True,
