@@ -1,10 +1,9 @@
 r"""Scores a finished run's best weights again under a changed likelihood, paired with its own score.
 
-    python -m tools.rescore --workdir=runs/caltech101_standard --probability_clamp=1e-5 \
-        [--out=experiments/rescored/caltech101_standard_clamp1e-5.json]
+    python -m tools.rescore WORKDIR --clamp=1e-5 [--record=experiments/rescored/NAME_clamp1e-5.json]
 
 The model is rebuilt from the run's config with only the likelihood changed (today: the
-Bernoulli clamp of the paper's reference code, `--probability_clamp`), the run's best
+Bernoulli clamp of the paper's reference code, `--clamp`), the run's best
 checkpoint is restored into it (the clamp adds no weight), and the test log-likelihood is
 importance-sampled with the run's own S, seed and batch size. The noise is the run's, so the
 difference to the run's stored per-image log-likelihoods is the clamp's effect alone, not
@@ -27,9 +26,8 @@ from vamp_tf import checkpoints, datasets, evaluation, files
 from vamp_tf import workdir as run_workdir
 from vamp_tf.model import build_model
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A finished run's workdir.", required=True)
-_CLAMP = flags.DEFINE_float("probability_clamp", 1e-5, "Clamp of the Bernoulli probabilities to [c, 1 - c].")
-_OUT = flags.DEFINE_string("out", None, "Write the record here (JSON).")
+_CLAMP = flags.DEFINE_float("clamp", 1e-5, "Clamp of the Bernoulli probabilities to [c, 1 - c].")
+_RECORD = flags.DEFINE_string("record", None, "Write the record here (JSON).")
 
 
 def rescore(workdir: str, probability_clamp: float) -> dict:
@@ -58,15 +56,16 @@ def rescore(workdir: str, probability_clamp: float) -> dict:
 
 
 def main(argv):
-    del argv
-    record = rescore(_WORKDIR.value, _CLAMP.value)
+    if len(argv) != 2:
+        raise app.UsageError("usage: python -m tools.rescore WORKDIR [--clamp=1e-5] [--record=PATH.json]")
+    record = rescore(argv[1], _CLAMP.value)
     print(f"{record['run']}: -log p(x) {-record['stored_test_log_likelihood']:.3f} exact, "
           f"{-record['test_log_likelihood']:.3f} with probabilities clamped to [{record['probability_clamp']:g}, "
           f"1 - {record['probability_clamp']:g}] (change {record['nll_change']:+.3f} ± "
           f"{record['nll_change_standard_error']:.3f} nats, same noise; S = {record['eval_samples']})")
-    if _OUT.value:
-        files.write_json(_OUT.value, record)
-        print(f"wrote {_OUT.value}")
+    if _RECORD.value:
+        files.write_json(_RECORD.value, record)
+        print(f"wrote {_RECORD.value}")
 
 
 if __name__ == "__main__":
