@@ -38,16 +38,26 @@ def storage_error(path: str, error: BaseException, resumes: bool = True) -> Stor
     return StorageError(f"cannot write {path}: {reason}. {fix} (or pass a directory on another disk), {then}.")
 
 
-def atomic_write(path: str, write: Callable[[str], None], suffix: str = "") -> str:
-    """Calls write(temporary path) beside `path`, then renames it to `path`: a crash or a full
-    disk never leaves half a file under the final name. OSError -> StorageError naming `path`."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str, write: Callable[[Any], None], suffix: str = "") -> str:
+    """Calls write(f) on a binary file opened beside `path`, flushes it to disk, then renames it
+    to `path`: a crash or a full disk never leaves half a file under the final name. The file
+    gets the usual permissions (0666 minus the umask; mkstemp alone gives 0600). OSError ->
+    StorageError naming `path`."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
-        os.close(fd)
-        write(tmp)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as e:
@@ -58,49 +68,22 @@ def atomic_write(path: str, write: Callable[[str], None], suffix: str = "") -> s
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_json(path: str, data: Any) -> str:
-    """Writes JSON atomically (temporary file + rename): a crash never leaves half a file.
-    The file gets the usual permissions (0666 minus the umask; mkstemp alone gives 0600).
-    A failed write (full disk, ...) raises StorageError naming the file."""
+    """Writes JSON atomically (atomic_write); a failed write (full disk, ...) raises StorageError
+    naming the file."""
     text = json.dumps(data, indent=2, sort_keys=True, default=_default) + "\n"
-
-    def write(tmp):
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-
-    return atomic_write(path, write, suffix=".json")
+    return atomic_write(path, lambda f: f.write(text.encode()), suffix=".json")
 
 
 def write_npy(path: str, array) -> str:
-    """np.save, atomically (see atomic_write)."""
+    """np.save, atomically (atomic_write)."""
     import numpy as np  # pylint: disable=import-outside-toplevel
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-            f.flush()
-            os.fsync(f.fileno())
-
-    return atomic_write(path, write, suffix=".npy")
+    return atomic_write(path, lambda f: np.save(f, array), suffix=".npy")
 
 
 def write_bytes(path: str, data: bytes) -> str:
-    """Writes bytes atomically (see atomic_write)."""
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-
-    return atomic_write(path, write)
+    """Writes bytes atomically (atomic_write)."""
+    return atomic_write(path, lambda f: f.write(data))
 
 
 def _default(value):

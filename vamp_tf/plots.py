@@ -42,7 +42,7 @@ def _subplots(ncols: int = 1, figsize=(6, 4)):
 def _save(fig, path: str) -> str:
     """Saves the figure atomically (files.atomic_write: a full disk raises StorageError and
     leaves no half-drawn PNG)."""
-    return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png"),
+    return files.atomic_write(path, lambda f: fig.savefig(f, dpi=100, bbox_inches="tight", format="png"),
                               suffix=".png")
 
 
