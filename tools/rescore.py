@@ -7,7 +7,7 @@ Bernoulli clamp of the paper's reference code, `--clamp`), the run's best
 checkpoint is restored into it (the clamp adds no weight), and the test log-likelihood is
 importance-sampled with the run's own S, seed and batch size. The noise is the run's, so the
 difference to the run's stored per-image log-likelihoods is the clamp's effect alone, not
-importance-sampling noise. --out writes a small JSON record that tools.report shows.
+importance-sampling noise. --record writes a small JSON record that tools.report shows.
 """
 
 import os
@@ -16,15 +16,11 @@ from trainers import startup  # noqa: E402  (TensorFlow without its start-up noi
 
 startup.import_tensorflow_quietly()
 
-import dataclasses
-
 import numpy as np
-import tensorflow as tf
 from absl import app, flags
 
 from vamp_tf import checkpoints, datasets, evaluation, files
 from vamp_tf import workdir as run_workdir
-from vamp_tf.model import build_model
 
 _CLAMP = flags.DEFINE_float("clamp", 1e-5, "Clamp of the Bernoulli probabilities to [c, 1 - c].")
 _RECORD = flags.DEFINE_string("record", None, "Write the record here (JSON).")
@@ -37,16 +33,13 @@ def rescore(workdir: str, probability_clamp: float) -> dict:
     stored_path = run_workdir.paths(workdir).log_likelihoods
     if config is None or not (results or {}).get("complete") or not os.path.isfile(stored_path):
         raise app.UsageError(f"{workdir} holds no finished, evaluated run: train and evaluate it first.")
-    model_config = dataclasses.replace(config.model, probability_clamp=probability_clamp)
-    model = build_model(model_config, seed=config.train.seed)
-    checkpoints.restore_newest(tf.train.Checkpoint(model=model), run_workdir.checkpoint_directory(workdir),
-                               lambda status: status.expect_partial().assert_existing_objects_matched())
+    model, _, _ = checkpoints.restore_model(workdir, probability_clamp=probability_clamp)
     t = config.train
     images = datasets.evaluation_images(t, "test")
     ll = evaluation.log_likelihood(model, images, num_samples=t.eval_samples, seed=t.seed,
                                    batch_size=t.eval_batch_size)["per_image"]
     stored = np.load(stored_path).astype(np.float64)
-    diff = -ll - (-stored)  # change of each image's -log p(x); negative: the clamp scores it better
+    diff = stored - ll  # change of each image's -log p(x); negative: the clamp scores it better
     return {"run": os.path.basename(os.path.normpath(workdir)), "probability_clamp": probability_clamp,
             "eval_samples": t.eval_samples, "num_test_images": int(len(ll)),
             "test_log_likelihood": float(np.mean(ll)), "stored_test_log_likelihood": float(np.mean(stored)),

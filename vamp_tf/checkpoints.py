@@ -21,6 +21,7 @@ and they are removed when the run's checkpoints are opened again.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import logging
 import os
@@ -181,17 +182,21 @@ class RunCheckpoints:
         return path
 
 
-def restore_model(workdir: str, which: str = "best"):
+def restore_model(workdir: str, which: str = "best", **model_changes):
     """The model of the run in workdir with the weights of its best (or latest) checkpoint.
 
-    Returns (model, config, checkpoint path). Raises workdir.RunNotFound if the workdir holds
-    no run or no checkpoint, CheckpointDamaged if none of its checkpoints restores.
+    model_changes: ModelConfig fields to build the model with instead of the run's, for
+      fields that add no weight (e.g. probability_clamp=1e-5: the same weights, scored
+      under the reference's clamp; tools/rescore.py).
+    Returns (model, config, checkpoint path); config is the run's own. Raises
+    workdir.RunNotFound if the workdir holds no run or no checkpoint, CheckpointDamaged if
+    none of its checkpoints restores.
     """
     config = run_workdir.read_config(workdir)
     if config is None:
         raise run_workdir.RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
     directory = run_workdir.checkpoint_directory(workdir, which)
-    model = build_model(config.model, seed=config.train.seed)
+    model = build_model(dataclasses.replace(config.model, **model_changes), seed=config.train.seed)
     path = restore_newest(tf.train.Checkpoint(model=model), directory,
                           lambda status: status.expect_partial().assert_existing_objects_matched())
     return model, config, path
