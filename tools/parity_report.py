@@ -6,14 +6,13 @@ Run objects (tools/report.py) and the reference records of tools/parity.py.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Optional
 
 import numpy as np
 
 from tools import parity
-from vamp_tf import files
+from vamp_tf import evaluation, files
 
 RESCORED = os.path.join(parity.REPO, "experiments", "rescored")
 
@@ -50,8 +49,8 @@ CALTECH_ABLATIONS = (
 
 
 def _nll(per_image_ll: np.ndarray, bits: bool, dims: int) -> np.ndarray:
-    nll = -np.asarray(per_image_ll, np.float64)
-    return nll / (dims * math.log(2.0)) if bits else nll
+    """Each image's -log p(x): in bits/dim (evaluation.bits_per_dim) for gray data, else in nats."""
+    return evaluation.bits_per_dim(per_image_ll, dims) if bits else -np.asarray(per_image_ll, np.float64)
 
 
 def _se(values: np.ndarray) -> float:
@@ -111,16 +110,16 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         second_nll = None if second is None else _nll(second.per_image[::stride], bits, dims)
         spread = None if second is None else float(np.mean(second_nll) - np.mean(ours_nll))
         budget = ref["budget"]
+        code_curve = [[e["epoch"], e.get("validation_neg_elbo")] for e in ref["curve"]]
         code_epochs = f"{budget['epochs_run']} ({'early stop' if budget['stopped_early'] else 'budget'})"
         if a.results["stopped_early"] or budget["stopped_early"]:
             ours_valid = _at_epoch(a.record.get("validation_curve"), a.results["metrics"]["best_epoch"])
             ours_valid = a.results["metrics"].get("best_validation_neg_elbo") if ours_valid is None else ours_valid
-            code_valid = _at_epoch([[e["epoch"], e.get("validation_neg_elbo")] for e in ref["curve"]],
-                                   budget["best_epoch"])
+            code_valid = _at_epoch(code_curve, budget["best_epoch"])
         else:
             last = min(a.results["epochs_run"], budget["epochs_run"])
             ours_valid = _at_epoch(a.record.get("validation_curve"), last)
-            code_valid = _at_epoch([[e["epoch"], e.get("validation_neg_elbo")] for e in ref["curve"]], last)
+            code_valid = _at_epoch(code_curve, last)
         fmt = lambda v: "—" if v is None else f"{v:.{digits}f}"  # noqa: E731
         valid = f"{'—' if ours_valid is None else f'{ours_valid:.1f}'} | {'—' if code_valid is None else f'{code_valid:.1f}'}"
         samples = a.results["config"]["train"]["eval_samples"]
