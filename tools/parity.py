@@ -53,7 +53,8 @@ _THREADS = flags.DEFINE_integer("reference_threads", 1, "Threads the reference r
 _TORCH = flags.DEFINE_string("reference_torch", "2.13.0+cpu", "The PyTorch it ran on.")
 _STRIDE = flags.DEFINE_integer("reference_test_stride", 1,
                                "It scored every n-th image of our test split (its VampPrior scoring re-encodes "
-                               "the K pseudo-inputs for every 100 samples: 52 minutes for all 2,307 Caltech images with the VAE).")
+                               "the K pseudo-inputs for every 100 samples: 52 minutes for all 2,307 Caltech "
+                               "images with the VAE).")
 
 _EPOCH = re.compile(r"^Epoch: (\d+)/(\d+), Time elapsed: ([\d.]+)s")
 _TRAIN = re.compile(r"^\* Train loss: ([-\d.naninf]+)\s+\(RE: ([-\d.naninf]+), KL: ([-\d.naninf]+)\)")
