@@ -31,7 +31,7 @@ def dense_macs(model_config, rows: dict) -> int:
     once per image whatever the number of samples.
     GatedDense(in -> h) is one [in, 2h] matmul.
     """
-    if getattr(model_config, "architecture", "dense") != "dense":
+    if model_config.architecture != "dense":
         raise ValueError(f"dense_macs counts dense networks only; for architecture={model_config.architecture!r} "
                          "use conv_macs (or model_macs, which picks).")
     d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
@@ -63,6 +63,24 @@ def _stack_macs(image_shape) -> tuple[int, int]:
     return macs, height * width * channels
 
 
+def _conv_decoder_macs(pixels: int, channels: int, params: int) -> int:
+    """The convHVAE decoder's gated convolutions and 1x1 head, per image."""
+    from vamp_tf.networks import conv  # pylint: disable=import-outside-toplevel
+    c = conv.DECODER_CHANNELS
+    return pixels * 9 * (2 * 2 * c + (conv.DECODER_CONVS - 1) * c * 2 * c) + pixels * c * channels * params
+
+
+def _pixel_decoder_macs(pixels: int, channels: int, params: int) -> int:
+    """The PixelCNN decoder's masked convolutions (counted whole) and 1x1 head, per image."""
+    from vamp_tf.networks import pixelcnn  # pylint: disable=import-outside-toplevel
+    c = pixelcnn.PIXEL_CHANNELS
+    return (pixels * pixelcnn.KERNEL ** 2 * ((channels + 2) * c + (pixelcnn.PIXEL_LAYERS - 1) * c * c)
+            + pixels * c * params)
+
+
+_DECODER_BODY_MACS = {"conv": _conv_decoder_macs, "pixelcnn": _pixel_decoder_macs}
+
+
 def conv_macs(model_config, rows: dict) -> int:
     """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv' / 'pixelcnn').
 
@@ -71,7 +89,6 @@ def conv_macs(model_config, rows: dict) -> int:
     the rest of q(z1 | x, z2), p(z1 | z2) and p(x | z1, z2), 'prior_pairs': (z, component) pairs}.
     Masked convolutions are counted whole (the masked taps are multiplied by zero, not skipped).
     """
-    from vamp_tf.networks import conv, pixelcnn  # pylint: disable=import-outside-toplevel
     height, width, channels = model_config.input_shape
     pixels, h, latent = height * width, model_config.hidden_units, model_config.latent_dim
     params = _likelihood_params(model_config)
@@ -80,31 +97,17 @@ def conv_macs(model_config, rows: dict) -> int:
     q_z1 = latent * 2 * h + (features + h) * 2 * h + h * 2 * latent  # second, joint, head (per sample)
     p_z1 = latent * 2 * h + h * 2 * h + h * 2 * latent
     maps = 2 * latent * 2 * pixels  # z1 and z2 to image-sized maps (gated dense)
-    if model_config.architecture == "conv":
-        c = conv.DECODER_CHANNELS
-        body = pixels * 9 * (2 * 2 * c + (conv.DECODER_CONVS - 1) * c * 2 * c)
-        head = pixels * c * channels * params
-    else:
-        c = pixelcnn.PIXEL_CHANNELS
-        k2 = pixelcnn.KERNEL ** 2
-        body = pixels * k2 * ((channels + 2) * c + (pixelcnn.PIXEL_LAYERS - 1) * c * c)
-        head = pixels * c * params
-    decoder = q_z1 + p_z1 + maps + body + head
+    decoder = q_z1 + p_z1 + maps + _DECODER_BODY_MACS[model_config.architecture](pixels, channels, params)
     return (encoder * rows["encoder"] + stack * rows.get("images", rows["decoder"]) + decoder * rows["decoder"]
             + 2 * latent * rows.get("prior_pairs", 0))
 
 
-def model_name(model_config) -> str:
-    """'vae', 'hvae', or 'hvae/conv', 'hvae/pixelcnn' for the other architectures."""
-    architecture = getattr(model_config, "architecture", "dense")
-    return model_config.model + ("" if architecture == "dense" else f"/{architecture}")
+_MACS = {"dense": dense_macs, "conv": conv_macs, "pixelcnn": conv_macs}
 
 
 def model_macs(model_config, rows: dict) -> int:
     """dense_macs or conv_macs, as the model's architecture requires (rows: see conv_macs)."""
-    if getattr(model_config, "architecture", "dense") == "dense":
-        return dense_macs(model_config, rows)
-    return conv_macs(model_config, rows)
+    return _MACS[model_config.architecture](model_config, rows)
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:

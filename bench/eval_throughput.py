@@ -26,7 +26,7 @@ def main(argv):
     del argv
     from bench import common  # pylint: disable=import-outside-toplevel
     from vamp_tf import checkpoints, datasets, evaluation, workdir  # pylint: disable=import-outside-toplevel
-    from vamp_tf.model import build_model  # pylint: disable=import-outside-toplevel
+    from vamp_tf.models import build_model  # pylint: disable=import-outside-toplevel
 
     config = trainer_flags.config_from_flags()
     t = config.train
@@ -42,7 +42,7 @@ def main(argv):
     result = evaluation.log_likelihood(model, images, num_samples=t.eval_samples, batch_size=t.eval_batch_size)
     seconds = time.perf_counter() - start
     per_image = seconds / len(images)
-    prior_pairs = config.model.num_components if config.model.prior != "standard" else 0
+    prior_pairs = model.prior.num_components
     samples = t.eval_samples
     macs = common.model_macs(config.model, {"encoder": 1, "images": 1, "decoder": samples,
                                             "prior_pairs": samples * prior_pairs})
@@ -50,7 +50,7 @@ def main(argv):
     peak = common.matmul_gflops()
     n_test = datasets.info(t.dataset).split_sizes["test"]
     rows = [
-        ("model", f"{common.model_name(config.model)}, {config.model.prior} prior, K={config.model.num_components}, "
+        ("model", f"{config.model.model_name}, {config.model.prior} prior, K={config.model.num_components}, "
                   f"latent {config.model.latent_dim}, hidden {config.model.hidden_units}, {t.dataset}"),
         ("weights", checkpoint or "untrained (same arithmetic)"),
         ("importance samples per image", f"{samples}"),
@@ -66,7 +66,7 @@ def main(argv):
     for k, v in rows:
         print(f"{k:50s} {v}")
     if _WRITE_README.value:
-        common.write_section(f"eval_throughput ({t.dataset}, {common.model_name(config.model)}, {config.model.prior})",
+        common.write_section(f"eval_throughput ({t.dataset}, {config.model.model_name}, {config.model.prior})",
                              "python -m bench.eval_throughput " + " ".join(os.sys.argv[1:]), rows)
 
 

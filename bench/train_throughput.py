@@ -61,10 +61,10 @@ def measure(config, timed_epochs: int, jit_compile: bool = False) -> dict:
     step_seconds = float(np.mean([t[1] / t[2] for t in timings]))
     steps = timings[0][2]
     batch = config.train.batch_size
-    prior_rows = config.model.num_components if config.model.prior == "vamp" else 0
+    prior = trainer.model.prior
     macs = common.model_macs(config.model, {
-        "encoder": batch + prior_rows, "images": batch, "decoder": batch,
-        "prior_pairs": batch * config.model.num_components if config.model.prior != "standard" else 0})
+        "encoder": batch + (prior.num_components if prior.has_pseudo_inputs else 0), "images": batch,
+        "decoder": batch, "prior_pairs": batch * prior.num_components})
     flops_per_step = 3 * 2 * macs
     return {"examples_per_second": steps * batch / epoch_seconds, "step_ms": step_seconds * 1e3,
             "epoch_seconds": epoch_seconds, "validation_seconds": validation_seconds, "num_validation": len(validation),
@@ -96,7 +96,7 @@ def main(argv):
     batch = config.train.batch_size
     first = precisions[0]
     rows = [
-        ("model", f"{common.model_name(config.model)}, {config.model.prior} prior, K={config.model.num_components}, "
+        ("model", f"{config.model.model_name}, {config.model.prior} prior, K={config.model.num_components}, "
                   f"latent {config.model.latent_dim}, hidden {config.model.hidden_units}, batch {batch}, "
                   f"{config.train.dataset}"),
         ("CPU bfloat16 hardware (lscpu flags)", files.bf16_hardware() or "none"),
@@ -127,7 +127,7 @@ def main(argv):
     for k, v in rows:
         print(f"{k:60s} {v}")
     if _WRITE_README.value:
-        name = (f"train_throughput ({config.train.dataset}, {common.model_name(config.model)}, {config.model.prior}"
+        name = (f"train_throughput ({config.train.dataset}, {config.model.model_name}, {config.model.prior}"
                 + (", jit_compile" if _JIT.value else "") + ")")
         common.write_section(name, "python -m bench.train_throughput " + " ".join(os.sys.argv[1:]), rows)
 

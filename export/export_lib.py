@@ -4,6 +4,7 @@
   decode(z: [N, latent_width])                     -> {'mean': [N, H, W, C]}
   sample(uniform: [N], normal: [N, noise_dim])    -> {'images': [N, H, W, C]}
   encode(x: [N, H, W, C])                          -> {'mean', 'log_variance': [N, latent_dim]}
+                                                      (the latent family's parameter_names)
 'mean'/'images' are E[x | z]: Bernoulli probabilities for binary data, the discretized
 logistic mean for gray data. All randomness of `sample` is an input (uniform picks the
 prior component, normal drives z = mu_k + sigma_k * normal, and z1 | z2 for the HVAE), so
@@ -37,7 +38,7 @@ import tensorflow as tf
 
 from vamp_tf import files
 from vamp_tf.config import Config
-from vamp_tf.model import LatentVariableModel
+from vamp_tf.models import LatentVariableModel
 
 
 def _finite(tensor, name):
@@ -107,8 +108,8 @@ class GenerativeModule(tf.Module):
         return out
 
     def _encode(self, x):
-        mean, log_variance = self.model.encoder(x)  # q(z | x); for the HVAE q(z2 | x)
-        return {"mean": mean, "log_variance": log_variance}
+        # q(z | x) (for the HVAE q(z2 | x)): the latent family's parameters, e.g. 'mean', 'log_variance'
+        return dict(zip(self.model.family.parameter_names, self.model.encoder(x)))
 
     def signatures(self) -> dict:
         return {"decode": self.decode.get_concrete_function(), "sample": self.sample.get_concrete_function(),

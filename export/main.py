@@ -11,7 +11,7 @@ Generate images from them with export/sample.py.
 
 import os
 
-from trainers import startup  # noqa: E402
+from vamp_tf import startup  # noqa: E402
 
 startup.import_tensorflow_quietly()  # VAMP_TF_VERBOSE=1 shows TensorFlow's start-up lines
 

@@ -33,11 +33,11 @@ def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
     traced log_densities (2 images, 3 importance samples each)."""
     import pytest
     import tensorflow as tf
-    from vamp_tf import model
+    from vamp_tf import models
     for architecture in ("dense", "conv", "pixelcnn"):
         cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
                                  prior="standard", architecture=architecture, latent_dim=6, hidden_units=10)
-        net = model.build_model(cfg)
+        net = models.build_model(cfg)
         prior = net.prior.distribution()
         fn = tf.function(lambda x, noise: net.log_densities(x, noise, prior), autograph=False)
         graph = fn.get_concrete_function(tf.TensorSpec([2, 28, 20, 1]), tf.TensorSpec([2, 3, 12])).graph

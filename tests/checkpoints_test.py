@@ -18,7 +18,7 @@ def _truncate(path):
 
 
 @pytest.mark.parametrize("damage", ["data", "index"])
-def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(smoke_run, tmp_path, caplog, no_figures,
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(smoke_run, tmp_path, caplog, without_figures,
                                                                       damage):
     # The smoke run (2 epochs of 10 steps) as a crash while its epoch-2 checkpoint was written
     # would leave it: that checkpoint truncated, and no results.json yet.
@@ -32,7 +32,7 @@ def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(smoke_run,
     target = newest + (".index" if damage == "index" else ".data-00000-of-00001")
     _truncate(target)
     with caplog.at_level(logging.WARNING, logger="vamp_tf"):
-        results = train_lib.train_and_evaluate(cfg, run)  # resumes from epoch 1
+        results = train_lib.train_and_evaluate(without_figures(cfg), run)  # resumes from epoch 1
     assert any("cannot be restored" in r.getMessage() for r in caplog.records)
     assert os.path.exists(os.path.join(latest, "damaged", os.path.basename(target)))  # kept aside, not deleted
     assert results["epochs_run"] == 2
@@ -106,3 +106,45 @@ def test_a_kill_inside_a_checkpoint_save_leaves_a_run_that_resumes(tmp_path, rea
     assert not [n for which in ("latest", "best") for n in os.listdir(run / "checkpoints" / which) if "_temp" in n]
     results = json.load(open(run / "results.json"))
     assert results["metrics"]["test_log_likelihood"] == tiny_reference["metrics"]["test_log_likelihood"]
+
+
+LEGACY = os.path.join(os.path.dirname(__file__), "data", "legacy_checkpoints")
+
+
+def _legacy_model():
+    """The dense HVAE of tests/data/legacy_checkpoints (written by commit c8866e0, before the HVAE's
+    decoders shared one interface: its decoder's weights are under p_x_body and p_x_head)."""
+    from vamp_tf import config, models
+    cfg = config.ModelConfig(input_shape=(6, 5, 1), model="hvae", architecture="dense", prior="vamp",
+                             num_components=3, latent_dim=2, hidden_units=4)
+    return models.build_model(cfg, seed=5)  # another seed: every weight must come from the file
+
+
+def test_a_checkpoint_of_the_older_hvae_layout_restores_with_the_same_outputs(tmp_path):
+    import numpy as np
+    directory = str(tmp_path / "best")
+    shutil.copytree(os.path.join(LEGACY, "hvae_dense"), directory)
+    want = dict(np.load(os.path.join(LEGACY, "legacy_hvae_outputs.npz")))
+    names = [name for name, _ in tf.train.list_variables(directory)]
+    assert any(n.startswith("model/p_x_body/") for n in names) and not any(n.startswith("model/p_x/") for n in names)
+    model = _legacy_model()
+    path = checkpoints.restore_newest(checkpoints.ModelCheckpoint(model), directory,
+                                      lambda status: status.assert_consumed())
+    assert path.endswith("ckpt-1")
+    got = model(want["x"], noise=want["dense_noise"])
+    for name, value in got.items():
+        np.testing.assert_array_equal(value.numpy(), want[f"dense_{name}"], err_msg=name)
+    # Saved again, it uses the current names, and restores without the legacy view.
+    again = tf.train.Checkpoint(model=model).save(str(tmp_path / "new" / "ckpt"))
+    assert any(n.startswith("model/p_x/body/") for n, _ in tf.train.list_variables(again))
+    other = _legacy_model()
+    tf.train.Checkpoint(model=other).restore(again).assert_consumed()
+    np.testing.assert_array_equal(other(want["x"], noise=want["dense_noise"])["elbo"], got["elbo"])
+
+
+def test_a_plain_checkpoint_object_does_not_read_the_older_layout(tmp_path):
+    directory = str(tmp_path / "best")
+    shutil.copytree(os.path.join(LEGACY, "hvae_dense"), directory)
+    with pytest.raises(checkpoints.CheckpointDamaged):
+        checkpoints.restore_newest(tf.train.Checkpoint(model=_legacy_model()), directory,
+                                   lambda status: status.assert_consumed())

@@ -32,7 +32,7 @@ def real_data_dir():
     return path
 
 
-SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init) -- tiny models, one short epoch on real data
+SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init) -- tiny models, one short epoch on generated data
     "mnist_vamp": ("mnist", "vae", "vamp", "random"),
     "frey_vamp": ("frey_faces", "vae", "vamp", "data"),  # VampPrior data: restored without its examples
     "frey_standard": ("frey_faces", "vae", "standard", "random"),
@@ -43,8 +43,10 @@ SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init) -- tiny models, one
 
 
 def pytest_configure(config):
-    """Under pytest-xdist (make test runs one worker per core), each worker's TensorFlow gets
-    its share of the cores: two workers of two threads each on two cores ran slower."""
+    """Registers the e2e marker. Under pytest-xdist (make test runs one worker per core), each
+    worker's TensorFlow gets its share of the cores: two workers of two threads each on two cores
+    ran slower."""
+    config.addinivalue_line("markers", "e2e: an end-to-end test on the real data files (../shared/data)")
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers:
         import tensorflow as tf
@@ -60,6 +62,13 @@ SLOW_FIRST = ("trainer_distribute_test", "pixelcnn_test", "conv_test")
 
 
 def pytest_collection_modifyitems(config, items):
+    # Tests that read the real data files (through the real_data_dir fixture, directly or by a
+    # fixture that trains on them) are end-to-end tests: `pytest -m "not e2e"` runs the unit
+    # tests alone, on generated data; `make test` runs both.
+    for item in items:
+        if "real_data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+
     def rank(item):
         name = item.module.__name__.rpartition(".")[2] if item.module else ""
         return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
@@ -86,36 +95,66 @@ def built_once(tmp_path_factory, name):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def figures_skipped():
-    """Runs trained inside draw no figures (results.json lists none). Drawing a run's five figures
-    takes 1.5-2.5 s; the smoke run's are under test (and the PixelHVAE's, by a test of write_figures),
-    so the other runs of the suite skip them. Everything else a run writes, and every number, is unchanged."""
-    from vamp_tf import results
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(results, "write_figures", lambda *args, **kwargs: {})
-        yield
+def _without_figures(cfg):
+    """cfg with train.figures=False: the run writes every number and file but its figures. Drawing
+    a run's five figures takes 1.5-2.5 s; the smoke run's are under test (and the PixelHVAE's, by a
+    test of write_figures), so the other runs of the suite skip them."""
+    import dataclasses
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, figures=False))
 
 
 @pytest.fixture
-def no_figures():
-    """figures_skipped() for the duration of a test."""
-    with figures_skipped():
-        yield
+def without_figures():
+    """without_figures(cfg) -> cfg with train.figures=False (see _without_figures)."""
+    return _without_figures
+
+
+def generated_images(dataset: str) -> dict:
+    """Images in `dataset`'s stored layout (uint8 [N, H, W] by split), generated: each image is one
+    of ten smooth random shapes, shifted and with noise, so that a model has something to learn.
+    The same arrays in every process (a fixed seed), hence the same in_memory data_dir."""
+    from vamp_tf import datasets
+    info = datasets.info(dataset)
+    height, width, _ = info.image_shape
+    rng = np.random.default_rng(20261129)
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    templates = []
+    for _ in range(10):
+        centres, widths = rng.random((3, 2)), 0.05 + 0.15 * rng.random(3)
+        bumps = [np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * w * w)) for (cy, cx), w in zip(centres, widths)]
+        templates.append(np.clip(sum(bumps), 0, 1))
+    templates = np.stack(templates)
+
+    def images(n):
+        shapes = templates[rng.integers(0, 10, n)]
+        shifted = np.stack([np.roll(t, rng.integers(-2, 3, 2), axis=(0, 1)) for t in shapes])
+        return np.clip(255 * shifted + rng.normal(0, 12, shifted.shape), 0, 255).astype(np.uint8)
+    if info.split_method == "seeded":
+        return {"all": images(sum(info.split_sizes.values()))}
+    return {"train": images(600), "validation": images(100), "test": images(100)}
 
 
 @pytest.fixture(scope="session")
-def small_runs(real_data_dir, tmp_path_factory):
-    """{name: workdir} of small trained runs (1 epoch, 500 images, no figures), for export tests; trained
-    once per session, whichever xdist worker asks first."""
+def generated_data():
+    """{dataset: data_dir} of generated images (generated_images) for mnist and frey_faces, held in
+    memory by this process (vamp_tf.datasets.in_memory): unit tests that need a trained model or
+    test images run without the data files."""
+    from vamp_tf import datasets
+    return {name: datasets.in_memory(name, generated_images(name)) for name in ("mnist", "frey_faces")}
+
+
+@pytest.fixture(scope="session")
+def small_runs(generated_data, tmp_path_factory):
+    """{name: workdir} of small trained runs (1 epoch, 500 generated images, no figures), for export and
+    evaluation tests; trained once per session, whichever xdist worker asks first (every worker holds
+    the same generated images)."""
     with built_once(tmp_path_factory, "small_runs") as (root, done):
         if not done:
-            with figures_skipped():
-                _train_small_runs(root, real_data_dir)
+            _train_small_runs(root, generated_data)
     return {name: str(root / name) for name in SMALL_RUNS}
 
 
-def _train_small_runs(root, real_data_dir):
+def _train_small_runs(root, generated_data):
     """Trains every SMALL_RUNS entry into root/<name>."""
     from vamp_tf import config, datasets, train_lib
     for name, (dataset, kind, prior, pseudo_init) in SMALL_RUNS.items():
@@ -124,8 +163,8 @@ def _train_small_runs(root, real_data_dir):
             config.ModelConfig(input_shape=info.image_shape, likelihood=info.likelihood, model=kind, prior=prior,
                                pseudo_init=pseudo_init, latent_dim=4, hidden_units=16, num_components=5,
                                component_weights="learned" if name.endswith("_learned") else "uniform"),
-            config.TrainConfig(dataset=dataset, data_dir=path_or_default(real_data_dir), epochs=1,
-                               train_examples=500, test_examples=50, eval_samples=100, seed=1))
+            config.TrainConfig(dataset=dataset, data_dir=generated_data[dataset], epochs=1,
+                               train_examples=500, test_examples=50, eval_samples=100, seed=1, figures=False))
         train_lib.train_and_evaluate(cfg, str(root / name))
 
 
@@ -212,17 +251,16 @@ def _fake_workdir(root, name, epochs_done, finished=True, ll=-90.0, bits=None, s
 def train_frey_hvae(real_data_dir, tmp_path_factory):
     """train(architecture, **train_overrides) -> (config, workdir, results): a small HVAE with the
     given networks and a VampPrior, trained for two epochs on real Frey Faces, without figures
-    (figures_skipped; the PixelHVAE's are drawn in pixelcnn_test on small images)."""
+    (without_figures; the PixelHVAE's are drawn in pixelcnn_test on small images)."""
     def train(architecture, **overrides):
         from vamp_tf import config, train_lib
         cfg = config.Config(
             config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae", prior="vamp",
                                architecture=architecture, latent_dim=4, hidden_units=32, num_components=5),
             config.TrainConfig(**{"dataset": "frey_faces", "data_dir": real_data_dir, "epochs": 2, "seed": 1,
-                                  "learning_rate": 2e-3, **overrides}))
+                                  "learning_rate": 2e-3, "figures": False, **overrides}))
         run = str(tmp_path_factory.mktemp(architecture) / f"frey_{architecture}")
-        with figures_skipped():
-            return cfg, run, train_lib.train_and_evaluate(cfg, run)
+        return cfg, run, train_lib.train_and_evaluate(cfg, run)
     return train
 
 

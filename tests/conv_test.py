@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib
-from vamp_tf import checkpoints, config, model, networks
+from vamp_tf import checkpoints, config, models, networks
 
 SHAPES = {"bernoulli": (8, 8, 1), "discretized_logistic": (8, 4, 1)}
 
@@ -14,7 +14,7 @@ SHAPES = {"bernoulli": (8, 8, 1), "discretized_logistic": (8, 4, 1)}
 def conv_hvae(likelihood="bernoulli", prior="vamp", seed=0):
     cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model="hvae", prior=prior,
                              architecture="conv", latent_dim=3, hidden_units=8, num_components=4)
-    return model.build_model(cfg, seed=seed)
+    return models.build_model(cfg, seed=seed)
 
 
 def test_gated_conv_is_h_times_sigmoid_g_and_the_stack_downsamples_by_four():

@@ -95,9 +95,9 @@ def test_invariant_to_chunking_and_to_the_other_images_of_a_batch():
     assert not np.allclose(seeded, reference)
 
 
-def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, real_data_dir):
+def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, generated_data):
     model, cfg, _ = checkpoints.restore_model(small_runs["mnist_vamp"])
-    x = datasets.examples("mnist", "test", real_data_dir, num_examples=100)
+    x = datasets.examples("mnist", "test", generated_data["mnist"], num_examples=100)
     elbo = evaluation.elbo_terms(model, x)
     ll = evaluation.log_likelihood(model, x, num_samples=500)
     assert ll["mean"] >= elbo["elbo"]
@@ -111,9 +111,9 @@ def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, r
     np.testing.assert_allclose(usage["used_mass"], usage["components_used"] / cfg.model.num_components, rtol=1e-6)
 
 
-def test_hvae_estimate_bounds_its_elbo_and_reports_both_layers(small_runs, real_data_dir):
+def test_hvae_estimate_bounds_its_elbo_and_reports_both_layers(small_runs, generated_data):
     model, _, _ = checkpoints.restore_model(small_runs["frey_hvae_vamp"])
-    x = datasets.examples("frey_faces", "test", real_data_dir)
+    x = datasets.examples("frey_faces", "test", generated_data["frey_faces"])
     elbo = evaluation.elbo_terms(model, x)
     assert evaluation.log_likelihood(model, x, num_samples=300)["mean"] >= elbo["elbo"]
     np.testing.assert_allclose(elbo["kl"], elbo["kl_z1"] + elbo["kl_z2"], rtol=1e-5)
@@ -181,9 +181,9 @@ def test_bad_arguments():
         evaluation.log_likelihood(model, images(model), samples_per_step=150)
 
 
-def test_tensors_and_arrays_give_the_same_numbers(small_runs, real_data_dir):
+def test_tensors_and_arrays_give_the_same_numbers(small_runs, generated_data):
     model, _, _ = checkpoints.restore_model(small_runs["mnist_vamp"])
-    x = datasets.examples("mnist", "test", real_data_dir, num_examples=30)
+    x = datasets.examples("mnist", "test", generated_data["mnist"], num_examples=30)
     t = tf.constant(x)
     np.testing.assert_array_equal(evaluation.log_likelihood(model, t, num_samples=100)["per_image"],
                                   evaluation.log_likelihood(model, x, num_samples=100)["per_image"])

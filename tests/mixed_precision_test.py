@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import checkpoints, config, model, optimizers, step, train_lib
+from vamp_tf import checkpoints, config, models, optimizers, step, train_lib
 from vamp_tf.trainer import Trainer
 
 SHAPE = (6, 5, 1)
@@ -17,7 +17,7 @@ SHAPE = (6, 5, 1)
 def tiny(precision, kind="vae", seed=3):
     cfg = config.ModelConfig(input_shape=SHAPE, model=kind, prior="vamp", latent_dim=3, hidden_units=16,
                              num_components=4)
-    return model.build_model(cfg, seed=seed, precision=precision)
+    return models.build_model(cfg, seed=seed, precision=precision)
 
 
 def batch(noise_dim, n=16):
@@ -68,11 +68,10 @@ def test_float16_loss_scaling_skips_an_overflowing_step_and_recovers():
     assert np.all(np.isfinite(out)) and all(np.all(np.isfinite(v.numpy())) for v in net.trainable_variables)
 
 
-def test_a_bfloat16_run_is_evaluated_in_float32_and_its_checkpoints_restore_in_float32(real_data_dir, tmp_path,
-                                                                                       no_figures):
+def test_a_bfloat16_run_is_evaluated_in_float32_and_its_checkpoints_restore_in_float32(real_data_dir, tmp_path):
     cfg = config.Config(config.ModelConfig(latent_dim=4, hidden_units=16, num_components=5),
                         config.TrainConfig(data_dir=real_data_dir, epochs=1, train_examples=300, test_examples=30,
-                                           eval_samples=20, seed=1, precision="mixed_bfloat16"))
+                                           eval_samples=20, seed=1, precision="mixed_bfloat16", figures=False))
     trainer = Trainer(cfg)
     evaluated = trainer.eval_model()
     assert evaluated is not trainer.model

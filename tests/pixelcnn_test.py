@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from export import export_lib, sample_lib
-from vamp_tf import checkpoints, config, evaluation, model, networks, results, workdir
+from vamp_tf import checkpoints, config, evaluation, models, networks, results, workdir
 
 SHAPES = {"bernoulli": (8, 6, 1), "discretized_logistic": (6, 5, 1)}
 
@@ -15,7 +15,7 @@ SHAPES = {"bernoulli": (8, 6, 1), "discretized_logistic": (6, 5, 1)}
 def pixel_hvae(likelihood="bernoulli", prior="vamp", seed=0):
     cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model="hvae", prior=prior,
                              architecture="pixelcnn", latent_dim=3, hidden_units=8, num_components=4)
-    return model.build_model(cfg, seed=seed)
+    return models.build_model(cfg, seed=seed)
 
 
 def images(likelihood, n, seed):
@@ -68,7 +68,7 @@ def test_pixel_hvae_terms_are_finite_and_generation_is_autoregressive(likelihood
     u = tf.random.stateless_uniform((2,) + SHAPES[likelihood], seed=[5, 6])
     drawn, means = net.draw_pixels(z, u)
     np.testing.assert_allclose(net.decode(z, drawn).mean(), means, atol=1e-5)
-    params = net._p_x_params(*tf.split(z, 2, axis=-1), drawn)
+    params = net.p_x(*tf.split(z, 2, axis=-1), drawn)  # the decoder scores the drawn image
     np.testing.assert_allclose(net.likelihood.from_uniform(params, u), drawn, atol=1e-6)  # same bin (1/255 apart)
 
 
@@ -91,7 +91,7 @@ def test_batch_norm_takes_the_configured_momentum_and_epsilon():
     cfg = config.Config.from_dict({"model": {**config.Config(new.config, config.TrainConfig()).to_dict()["model"],
                                              "batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3},
                                    "train": config.TrainConfig().__dict__})
-    old = model.build_model(cfg.model)
+    old = models.build_model(cfg.model)
     assert (old.p_x.norm_7.momentum, old.p_x.norm_7.epsilon) == (0.99, 1e-3)
     # One training step moves the moving mean a tenth of the way to the batch's mean at 0.9, a hundredth at 0.99.
     x = images("bernoulli", 4, 1)

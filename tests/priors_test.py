@@ -96,13 +96,6 @@ def test_vamp_prior_samples_hit_every_component_equally_often():
     np.testing.assert_allclose(counts / n, 1.0 / k, atol=0.009)
 
 
-def test_sample_with_noise_picks_the_component_of_the_uniform():
-    cdf, loc, scale = priors.mixture_parameters(_separated_vamp_prior(4).distribution())
-    uniform = tf.constant([0.0, 0.26, 0.51, 0.99])
-    z = priors.sample_with_noise(cdf, loc, scale, uniform, tf.zeros([4, 4])).numpy()
-    np.testing.assert_array_equal(np.argmax(z, axis=1), [0, 1, 2, 3])
-
-
 def test_bad_sizes_and_names_raise_value_errors():
     with pytest.raises(ValueError, match="num_components=0"):
         priors.VampPrior(lambda u: u, 2, (2, 2, 1), 0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, model, optimizers, step
+from vamp_tf import config, models, optimizers, step
 from vamp_tf.trainer import Trainer
 
 SHAPE = (6, 5, 1)
@@ -13,7 +13,7 @@ SHAPE = (6, 5, 1)
 def tiny_model(kind, prior, seed=4):
     cfg = config.ModelConfig(input_shape=SHAPE, model=kind, prior=prior, latent_dim=3, hidden_units=8,
                              num_components=4)
-    return model.build_model(cfg, seed=seed)
+    return models.build_model(cfg, seed=seed)
 
 
 def batches(noise_dim, n=2, batch=8):  # two steps: the second uses Adam's moments
@@ -44,7 +44,7 @@ def test_fit_on_images_alone_with_warmup_and_evaluate():  # traced, as fit runs 
     net = tiny_model("vae", "vamp")
     net.compile(optimizer="adam")
     images = (np.random.default_rng(1).random((64,) + SHAPE) < 0.4).astype(np.float32)
-    history = net.fit(images, batch_size=16, epochs=3, verbose=0, callbacks=[model.KLWarmup(warmup_epochs=2)])
+    history = net.fit(images, batch_size=16, epochs=3, verbose=0, callbacks=[models.KLWarmup(warmup_epochs=2)])
     assert float(net.kl_weight.numpy()) == 1.0  # epoch 3 of a 2-epoch warm-up
     assert history.history["loss"][-1] < history.history["loss"][0]
     scores = net.evaluate(images, batch_size=16, verbose=0, return_dict=True)
@@ -57,7 +57,7 @@ def test_the_trainer_step_is_this_step(real_data_dir):
     cfg = config.Config(config.ModelConfig(latent_dim=3, hidden_units=8, num_components=4),
                         config.TrainConfig(data_dir=real_data_dir, train_examples=200, seed=2))
     t = Trainer(cfg)
-    copy = model.build_model(cfg.model, seed=2)
+    copy = models.build_model(cfg.model, seed=2)
     optimizer = optimizers.make_optimizer("adam", cfg.train.learning_rate)
     batch = next(iter(t.epoch_dataset(0)))
     want = step.train_step(copy, optimizer, batch[0], batch[1], tf.constant(0.5), 100.0).numpy()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, datasets, evaluation, model, progress, train_lib, trainer
+from vamp_tf import config, datasets, evaluation, models, progress, train_lib, trainer
 
 FIGURES = ("samples", "reconstructions", "pseudo_inputs", "log_likelihood_histogram", "learning_curves")
 STEPS = 10  # per epoch of the smoke run (conftest.smoke_config): 1000 images, batch 100
@@ -40,7 +40,7 @@ def test_smoke_run_writes_finite_results_and_all_figures(smoke_run):
 
 def test_trained_model_beats_an_untrained_one(smoke_run, real_data_dir):
     cfg, _, results = smoke_run
-    untrained = model.build_model(cfg.model, seed=cfg.train.seed)
+    untrained = models.build_model(cfg.model, seed=cfg.train.seed)
     test = datasets.examples("mnist", "test", real_data_dir, num_examples=100)
     before = evaluation.log_likelihood(untrained, test, num_samples=50, seed=cfg.train.seed)["mean"]
     assert results["metrics"]["test_log_likelihood"] > before + 50, (before, results["metrics"])
@@ -61,19 +61,20 @@ def assert_same_metrics(a, b):
 
 
 def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_config, smoke_run, real_data_dir, tmp_path,
-                                                               no_figures):
+                                                               without_figures):
     cfg, _, uninterrupted = smoke_run
     workdir = str(tmp_path / "resumed")
-    train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=1), workdir)  # stops after epoch 1, evaluates
-    resumed = train_lib.train_and_evaluate(cfg, workdir)  # the same command with --epochs=2, a new "process"
+    train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=1, figures=False), workdir)  # stops after epoch 1
+    resumed = train_lib.train_and_evaluate(without_figures(cfg), workdir)  # the same command with --epochs=2, a new "process"
     assert_same_metrics(resumed, uninterrupted)
     # Checkpoints are numbered by epoch (best) and global step (latest), not by per-process counters.
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "best")).endswith("ckpt-2")
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "latest")).endswith(f"ckpt-{2 * STEPS}")
 
 
-def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, tmp_path, monkeypatch, no_figures):
+def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, tmp_path, monkeypatch, without_figures):
     cfg, _, uninterrupted = smoke_run
+    cfg = without_figures(cfg)
     workdir = str(tmp_path / "interrupted")
     original = progress.Progress.update
 
@@ -125,7 +126,7 @@ def test_latest_checkpoint_holds_model_optimizer_and_loop_state(smoke_run):
     cfg, workdir, _ = smoke_run
     latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "latest"))
     best = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "best"))
-    from_latest, from_best = model.build_model(cfg.model, seed=7), model.build_model(cfg.model, seed=8)
+    from_latest, from_best = models.build_model(cfg.model, seed=7), models.build_model(cfg.model, seed=8)
     tf.train.Checkpoint(model=from_latest).restore(latest).expect_partial()
     tf.train.Checkpoint(model=from_best).restore(best).assert_consumed()
     for a, b in zip(from_latest.variables, from_best.variables):  # epoch 2 is the best epoch
@@ -136,9 +137,8 @@ def test_latest_checkpoint_holds_model_optimizer_and_loop_state(smoke_run):
         assert reader.has_tensor(f"{state}/.ATTRIBUTES/VARIABLE_VALUE"), state
 
 
-def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(smoke_config, real_data_dir, tmp_path,
-                                                                       no_figures):
-    cfg = smoke_config(real_data_dir, kind="hvae", epochs=3, train_examples=2000, seed=1)
+def test_hvae_with_vampprior_improves_the_validation_elbo_on_real_mnist(smoke_config, real_data_dir, tmp_path):
+    cfg = smoke_config(real_data_dir, kind="hvae", epochs=3, train_examples=2000, seed=1, figures=False)
     results = train_lib.train_and_evaluate(cfg, str(tmp_path / "hvae"))
     history = json.load(open(os.path.join(str(tmp_path / "hvae"), "history.json")))
     values = [h["validation_neg_elbo"] for h in history]

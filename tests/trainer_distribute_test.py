@@ -89,7 +89,7 @@ def _free_port():
 
 
 SMALL = ["--flagfile=" + os.path.join(REPO, "mnist.flags"), "--train_examples=400", "--test_examples=100",
-         "--eval_samples=50", "--latent_dim=8", "--hidden_units=32", "--num_components=10", "--seed=2"]
+         "--eval_samples=50", "--latent_dim=8", "--hidden_units=32", "--num_components=10", "--seed=2", "--nofigures"]
 
 
 def _run_two_workers(workdir, epochs, data_dir, tmp_path):
@@ -114,8 +114,7 @@ def _run_two_workers(workdir, epochs, data_dir, tmp_path):
     assert codes == [0, 0], "\n".join(log.read()[-2000:] for log in logs)
 
 
-def test_multi_worker_checkpoints_resume_across_strategies(real_data_dir, tmp_path, monkeypatch, parse_trainer_flags,
-                                                           no_figures):
+def test_multi_worker_checkpoints_resume_across_strategies(real_data_dir, tmp_path, monkeypatch, parse_trainer_flags):
     from vamp_tf import train_lib
     monkeypatch.setenv("VAMP_TF_DATA_DIR", real_data_dir)
 

@@ -26,12 +26,8 @@ from typing import Optional
 import numpy as np
 from absl import app, flags
 
-from trainers import startup  # noqa: E402  (vamp_tf brings TensorFlow: without its start-up noise)
-
-startup.import_tensorflow_quietly()
-
-from tools import records  # noqa: E402
-from vamp_tf import evaluation, files  # noqa: E402
+from tools import records
+from vamp_tf import files, units
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARITY = os.path.join(REPO, "experiments", "parity")
@@ -125,7 +121,7 @@ def build_record(name: str, run_dir: str, commit: str, data: str, threads: int =
     metrics = {"test_log_likelihood": -nll, "test_nll": nll, "test_neg_elbo": parsed["final"].get("elbo_test"),
                "train_neg_elbo": parsed["final"].get("elbo_train"), "eval_samples": s.get("S")}
     if gray:
-        metrics["bits_per_dim"] = float(evaluation.bits_per_dim(-nll, dims))
+        metrics["bits_per_dim"] = float(units.bits_per_dim(-nll, dims))
     patience = s.get("early_stopping_epochs", 50)
     record = {
         "name": name,

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from tools import parity
-from vamp_tf import evaluation, files
+from vamp_tf import files, units
 
 RESCORED = os.path.join(parity.REPO, "experiments", "rescored")
 
@@ -49,8 +49,8 @@ CALTECH_ABLATIONS = (
 
 
 def _nll(per_image_ll: np.ndarray, bits: bool, dims: int) -> np.ndarray:
-    """Each image's -log p(x): in bits/dim (evaluation.bits_per_dim) for gray data, else in nats."""
-    return evaluation.bits_per_dim(per_image_ll, dims) if bits else -np.asarray(per_image_ll, np.float64)
+    """Each image's -log p(x): in bits/dim (units.bits_per_dim) for gray data, else in nats."""
+    return units.bits_per_dim(per_image_ll, dims) if bits else -np.asarray(per_image_ll, np.float64)
 
 
 def _se(values: np.ndarray) -> float:

@@ -13,7 +13,7 @@ tools.report, which defines its own.)
 
 import os
 
-from trainers import startup  # noqa: E402  (TensorFlow without its start-up noise)
+from vamp_tf import startup  # noqa: E402  (TensorFlow without its start-up noise)
 
 startup.import_tensorflow_quietly()
 

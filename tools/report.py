@@ -13,74 +13,39 @@ below are quotations of the seed report and of the paper.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
 import numpy as np
-from trainers import startup  # noqa: E402  (TensorFlow without its start-up noise)
-
-startup.import_tensorflow_quietly()
-
 from absl import app, flags
 
 from tools import parity_report, records
-from vamp_tf import evaluation
+from vamp_tf import units
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _RECORDS = flags.DEFINE_string("records", records.RECORDS, "Directory of run records (tools.record writes them).")
 _RESULTS = flags.DEFINE_string("results", os.path.join(REPO, "RESULTS.md"), "Markdown file to write.")
 _README = flags.DEFINE_string("readme", os.path.join(REPO, "README.md"), "README whose results block to update.")
-_FIGURES = flags.DEFINE_string("figures", records.FIGURES, "Where the representative figures are.")
+_FIGURES = flags.DEFINE_string("figures_dir", records.FIGURES, "Where the representative figures are.")
 
-# Seed report (reproduction study, one-layer VAE, K = 500 unless stated).
-SEED = {
-    "mnist_standard_l10": 93.92, "mnist_vamp_l10": 92.30, "mnist_standard_l40": 89.70, "mnist_vamp_l40": 89.02,
-    "mnist_standard_l100": 90.04, "mnist_vamp_l100": 90.78,
-    "frey_standard_l10": 4.569, "frey_vamp_l10": 4.555, "frey_standard_l40": 4.620, "frey_vamp_l40": 4.532,
-    "frey_standard_l100": 4.562, "frey_vamp_l100": 4.537,
-    "frey_standard_l40_h600": 4.620, "frey_vamp_l40_h600": 4.536,
-    "frey_standard_l40_k1000": 4.617, "frey_vamp_l40_k1000": 4.532,
-    "frey_standard_l40_k100": 4.617, "frey_vamp_l40_k100": 4.528,
-}
-# The paper's main results table (Tomczak & Welling, "VAE with a VampPrior", AISTATS 2018): negative test
-# log-likelihood, standard / VampPrior, in nats (Frey Faces and Histopathology: bits/dim). Read off the
-# results slide of the first author's AISTATS 2018 talk, jmtomczak/jmtomczak.github.io pdf/AISTATS_2018.pdf
-# (page 49), which shows the paper's table as an image; checked cell by cell against the slide.
-PAPER_SOURCE = ("Tomczak & Welling (2018), main results table, as shown on the results slide (page 49) of the first "
-                "author's AISTATS 2018 talk (jmtomczak/jmtomczak.github.io, pdf/AISTATS_2018.pdf)")
-PAPER_MODELS = ("VAE", "HVAE", "convHVAE", "PixelHVAE")
-PAPER_TABLE = {  # dataset: {model: (standard, VampPrior)}
-    "static MNIST": {"VAE": (88.56, 85.57), "HVAE": (86.05, 83.19), "convHVAE": (82.41, 81.09),
-                     "PixelHVAE": (80.58, 79.78)},
-    "dynamic MNIST": {"VAE": (84.50, 82.38), "HVAE": (82.42, 81.24), "convHVAE": (80.40, 79.75),
-                      "PixelHVAE": (79.70, 78.45)},
-    "OMNIGLOT": {"VAE": (108.50, 104.75), "HVAE": (103.52, 101.18), "convHVAE": (97.65, 97.56),
-                 "PixelHVAE": (90.11, 89.76)},
-    "Caltech 101 Silhouettes": {"VAE": (123.43, 114.55), "HVAE": (112.08, 108.28), "convHVAE": (106.35, 104.22),
-                                "PixelHVAE": (85.51, 86.22)},
-    "Frey Faces": {"VAE": (4.63, 4.57), "HVAE": (4.61, 4.51), "convHVAE": (4.49, 4.45), "PixelHVAE": (4.43, 4.38)},
-    "Histopathology": {"VAE": (6.07, 6.04), "HVAE": (5.82, 5.75), "convHVAE": (5.59, 5.58), "PixelHVAE": (4.84, 4.82)},
-}
-PAPER_BITS = ("Frey Faces", "Histopathology")
-# Our runs of the paper's cells (latent 40, K = 500, hidden 300): (dataset, model) -> (standard run, VampPrior run).
-PAPER_CELLS = {
-    ("static MNIST", "VAE"): ("binarized_mnist_standard", "binarized_mnist_vamp"),
-    ("static MNIST", "HVAE"): ("binarized_mnist_hvae_standard", "binarized_mnist_hvae_vamp"),
-    ("dynamic MNIST", "VAE"): ("mnist_standard_l40", "mnist_vamp_l40"),
-    ("dynamic MNIST", "HVAE"): ("mnist_hvae_standard", "mnist_hvae_vamp"),
-    ("Caltech 101 Silhouettes", "VAE"): ("caltech101_standard", "caltech101_vamp"),
-    ("Caltech 101 Silhouettes", "HVAE"): ("caltech101_hvae_standard", "caltech101_hvae_vamp"),
-    ("Frey Faces", "VAE"): ("frey_standard_l40", "frey_vamp_l40"),
-    ("Frey Faces", "HVAE"): ("frey_hvae_standard", "frey_hvae_vamp"),
-    ("Frey Faces", "convHVAE"): ("frey_convhvae_standard", "frey_convhvae_vamp"),
-    ("Frey Faces", "PixelHVAE"): ("frey_pixelhvae_standard", "frey_pixelhvae_vamp"),
-}
+# The tables as data: the seed study's and the paper's numbers (quotations, with their source), which of
+# our runs fill which cell, and the order and rows of RESULTS.md's tables.
+TABLES = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_tables.json")))
+SEED = TABLES["seed_study"]  # seed report (reproduction study, one-layer VAE, K = 500 unless stated)
+PAPER_SOURCE = TABLES["paper"]["source"]
+PAPER_MODELS = tuple(TABLES["paper"]["models"])
+PAPER_TABLE = {dataset: {model: tuple(pair) for model, pair in cells.items()}  # dataset: {model: (standard, vamp)}
+               for dataset, cells in TABLES["paper"]["table"].items()}
+PAPER_BITS = tuple(TABLES["paper"]["bits_datasets"])
+# Our runs of the paper's cells: (dataset, model) -> (standard run, VampPrior run).
+PAPER_CELLS = {(dataset, model): (std, vamp) for dataset, model, std, vamp in TABLES["paper"]["cells"]}
 # Run name -> the paper's number for it (every paper cell RESULTS.md shows comes from PAPER_TABLE).
 PAPER = {run: PAPER_TABLE[dataset][model][i] for (dataset, model), pair in PAPER_CELLS.items()
          for i, run in enumerate(pair)}
 # The standard prior has no K: its K-variant cells are the latent-40 standard run.
-ALIASES = {"frey_standard_l40_k1000": "frey_standard_l40", "frey_standard_l40_k100": "frey_standard_l40"}
+ALIASES = TABLES["aliases"]
 
 
 class Run:
@@ -106,7 +71,7 @@ class Run:
     def per_image_nll(self, bits: bool) -> np.ndarray:
         """Each test image's -log p(x), in nats or (if bits) in bits/dim."""
         if bits:
-            return evaluation.bits_per_dim(self.per_image, int(np.prod(self.results["config"]["model"]["input_shape"])))
+            return units.bits_per_dim(self.per_image, int(np.prod(self.results["config"]["model"]["input_shape"])))
         return -self.per_image
 
     @property
@@ -159,9 +124,9 @@ def _paired_difference(a: Run, b: Run, bits: bool) -> str:
     return f"{np.mean(diff):+.{digits}f} ± {se:.{digits}f}"
 
 
-def _table(runs, rows, bits: bool, title: str, labels=("standard", "VampPrior")) -> list[str]:
+def _table(runs, rows, bits: bool, title: str, labels=("standard", "VampPrior"), paper_column: bool = True) -> list[str]:
     digits = 3 if bits else 2
-    with_paper = labels == ("standard", "VampPrior") and any(std in PAPER or vamp in PAPER for _, std, vamp in rows)
+    with_paper = paper_column and any(std in PAPER or vamp in PAPER for _, std, vamp in rows)
     unit = "bits/dim" if bits else "nats, -log p(x)"
     a, b = labels
     head = [f"| setting | {a}: ours | {a}: seed | {b}: ours | {b}: seed | ours: {b} - {a} (paired s.e.) |"
@@ -280,51 +245,25 @@ def build(records_dir: str, figures_dir: str):
                  "mean responsibilities, then the share of the prior's mass on the used components "
                  "(`vamp_tf.evaluation.prior_usage`). A VampPrior component that no image uses is prior mass "
                  "where there is no data; samples drawn from it look like no test image.", ""]
-    sections += _paper_section(runs)
-    sections += parity_report.parity_table(runs)
-    sections += _table(runs, [(f"latent {l}", f"mnist_standard_l{l}", f"mnist_vamp_l{l}") for l in (10, 40, 100)],
-                       False, "Table 1: MNIST, dynamic binarization, one-layer VAE, K = 500")
-    sections += _table(runs, [(f"latent {l}", f"frey_standard_l{l}", f"frey_vamp_l{l}") for l in (10, 40, 100)],
-                       True, "Table 2: Frey Faces, one-layer VAE, hidden 300, K = 500")
-    sections += _table(runs, [("hidden 600, K 500", "frey_standard_l40_h600", "frey_vamp_l40_h600"),
-                              ("hidden 300, K 1000", "frey_standard_l40_k1000", "frey_vamp_l40_k1000"),
-                              ("hidden 300, K 100", "frey_standard_l40_k100", "frey_vamp_l40_k100")],
-                       True, "Table 3: Frey Faces, latent 40 (standard prior: the latent-40 run)")
-    sections += _table(runs, [("static MNIST, VAE", "binarized_mnist_standard", "binarized_mnist_vamp"),
-                              ("dynamic MNIST, HVAE", "mnist_hvae_standard", "mnist_hvae_vamp"),
-                              ("static MNIST, HVAE", "binarized_mnist_hvae_standard", "binarized_mnist_hvae_vamp")],
-                       False, "Table 4: the paper's other MNIST models")
-    sections += _table(runs, [("Frey Faces, HVAE (dense)", "frey_hvae_standard", "frey_hvae_vamp"),
-                              ("Frey Faces, convHVAE", "frey_convhvae_standard", "frey_convhvae_vamp"),
-                              ("Frey Faces, PixelHVAE", "frey_pixelhvae_standard", "frey_pixelhvae_vamp")], True,
-                       "Table 5: the HVAE's three architectures on Frey Faces (dense, convolutional, PixelCNN decoder)")
-    sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vampdata_l40")], True,
-                       "Table 6: pseudo-input initialisation, not in the seed study",
-                       labels=("random init", "data init"))
-    sections += _table(runs, [(f"`--seed={seed}`", f"mnist_standard_l10{suffix}", f"mnist_vamp_l10{suffix}")
-                              for seed, suffix in ((0, ""), (1, "_seed1"))], False,
-                       "Table 7: MNIST latent 10 (Table 1's pair at its 200-epoch budget) with a second random seed")
-    sections += _table(runs, [("VAE, latent 40", "caltech101_standard", "caltech101_vamp"),
-                              ("HVAE, latent 40 + 40", "caltech101_hvae_standard", "caltech101_hvae_vamp"),
-                              ("VAE, latent 40, no KL warm-up (a diagnostic, not the protocol)",
-                               "caltech101_standard_nowarmup", "caltech101_vamp_nowarmup")], False,
-                       "Table 8: Caltech 101 Silhouettes (a seeded split of the full file, not the paper's split1)")
-    sections += parity_report.caltech_summary(runs, PAPER)
-    sections += parity_report.caltech_ablations(runs, _paired_difference)
-    sections += _remedies(runs)
-    sections += _table(runs, [("Frey Faces, VampPrior, latent 40", "frey_vamp_l40", "frey_vamp_l40_bf16")], True,
-                       "Table 10: training precision (evaluation is float32 for both), not in the paper",
-                       labels=("float32", "mixed_bfloat16"))
-    sections += _table(runs, [("MNIST, VampPrior, latent 10, 200 epochs, `--seed=1` (same initial weights and "
-                               "data order in both)", "mnist_vamp_l10_seed1", "mnist_vamp_l10_bf16")], False,
-                       "Table 10 (continued): MNIST", labels=("float32", "mixed_bfloat16"))
-    sections += _details(runs)
+    sections += [line for section in TABLES["sections"] for line in _section(runs, section)]
     if figures:
         sections += ["### Figures", ""]
         for (name, kind), path in sorted(figures.items()):
             sections.append(f"- {name}, {kind.replace('_', ' ')}: [{os.path.basename(path)}]({path})")
         sections.append("")
     return runs, figures, "\n".join(sections)
+
+
+def _section(runs, section: dict) -> list[str]:
+    """The lines of one entry of TABLES['sections'] (its 'kind' picks the layout)."""
+    kind = section["kind"]
+    if kind == "pairs":
+        return _table(runs, [tuple(row) for row in section["rows"]], section["bits"], section["title"],
+                      labels=tuple(section.get("labels", ("standard", "VampPrior"))),
+                      paper_column=section.get("paper_column", True))
+    if kind == "remedies":
+        return _remedies(runs, section["rows"])
+    return _LAYOUTS[kind](runs)
 
 
 def _paper_section(runs) -> list[str]:
@@ -353,17 +292,8 @@ def _paper_section(runs) -> list[str]:
     return lines + [""]
 
 
-REMEDIES = (  # issue 24: the VampPrior's dead pseudo-inputs; (run, what differs from the paper's VampPrior)
-    ("frey_vamp_l40", "the paper's VampPrior: uniform weights 1/K, pseudo-inputs from N(0.5, 0.02)"),
-    ("frey_vamp_l40_learnedw", "learned mixture weights (`--component_weights=learned`)"),
-    ("frey_vamp_l40_wideinit", "spread-out random start, N(0.5, 0.25) (`--pseudo_std=0.25`)"),
-    ("frey_vampdata_l40", "start from 500 training images + N(0, 0.02) (`--pseudo_init=data`)"),
-    ("mnist_vamp_l40_e20", "MNIST: the paper's VampPrior, 20-epoch budget"),
-    ("mnist_vamp_l40_learnedw_e20", "MNIST: learned mixture weights, 20-epoch budget"),
-)
-
-
-def _remedies(runs) -> list[str]:
+def _remedies(runs, rows) -> list[str]:
+    """Table 9; rows: (run, what differs from the paper's VampPrior, the run it is paired with)."""
     lines = ["### Table 9: remedies for unused pseudo-inputs (latent 40, K = 500), not in the paper", "",
              "Each remedy against the paper's VampPrior trained the same way (first row of each dataset), on the "
              "same test images. Mass on used components: the share of samples from the prior that come from a "
@@ -371,13 +301,13 @@ def _remedies(runs) -> list[str]:
              "| run | what differs | -log p(x) | vs the paper's VampPrior (paired s.e.) | components used (effective) | "
              "mass on used components | epochs |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for name, what in REMEDIES:
+    for name, what, reference_name in rows:
         run = runs.get(name)
         if run is None or not run.finished:
             lines.append(f"| {name} | {what} | — | — | — | — | {run.epochs() if run else 'not run'} |")
             continue
         bits = "bits_per_dim" in run.results["metrics"]
-        reference = runs["frey_vamp_l40" if name.startswith("frey") else "mnist_vamp_l40_e20"]
+        reference = runs[reference_name]
         value = _cell(run, 3 if bits else 2, bits) + (" bits/dim" if bits else " nats")
         paired = "—" if reference is run else _paired_difference(reference, run, bits)
         u = run.metric("prior_usage")
@@ -386,21 +316,28 @@ def _remedies(runs) -> list[str]:
     return lines + [""]
 
 
+_LAYOUTS = {  # TABLES['sections'] kinds without rows of their own
+    "paper": lambda runs: _paper_section(runs),
+    "parity": parity_report.parity_table,
+    "caltech_summary": lambda runs: parity_report.caltech_summary(runs, PAPER),
+    "caltech_ablations": lambda runs: parity_report.caltech_ablations(runs, _paired_difference),
+    "details": lambda runs: _details(runs),
+}
+
+
 def readme_block(runs, figures) -> str:
     lines = ["Test log-likelihood (importance-sampled, S = 5000, full test sets) from this repository's runs; "
              "every table and run in [RESULTS.md](RESULTS.md).", "",
              "| model | standard prior | VampPrior | seed study (std / vamp) | paper (std / vamp) |",
              "| --- | --- | --- | --- | --- |"]
-    for label, std, vamp, bits in (("MNIST (dynamic), VAE, latent 40 [nats]", "mnist_standard_l40", "mnist_vamp_l40", False),
-                                   ("Frey Faces, VAE, latent 40 [bits/dim]", "frey_standard_l40", "frey_vamp_l40", True),
-                                   ("Caltech 101 Silhouettes, VAE, latent 40 [nats]", "caltech101_standard",
-                                    "caltech101_vamp", False)):
+    readme = TABLES["readme"]
+    for label, std, vamp, bits in readme["rows"]:
         digits = 3 if bits else 2
         s, v = runs[std], runs[vamp]
         lines.append(f"| {label} | {_cell(s, digits, bits)} | {_cell(v, digits, bits)} | "
                      f"{_fmt(SEED.get(std), digits)} / {_fmt(SEED.get(vamp), digits)} | "
                      f"{_paper(std)} / {_paper(vamp)} |")
-    learned = runs.get("frey_vamp_l40_learnedw")
+    learned = runs.get(readme["learned_weights_run"])
     if learned is not None and learned.finished:
         u = learned.metric("prior_usage")
         lines += ["", f"On Frey Faces the paper's VampPrior leaves most pseudo-inputs unused, so most of its samples are "
@@ -409,8 +346,8 @@ def readme_block(runs, figures) -> str:
                   f"mass sits on the components test images use, the test log-likelihood is "
                   f"{_cell(learned, 3, True)} bits/dim, and the samples are varied faces (second sheet)."]
     lines.append("")
-    for kind in ("samples", "pseudo_inputs"):
-        for name in ("mnist_vamp_l40", "frey_vamp_l40", "frey_vamp_l40_learnedw"):
+    for kind in readme["figures"]["kinds"]:
+        for name in readme["figures"]["runs"]:
             if (name, kind) in figures:
                 lines.append(f"![{name} {kind}]({figures[(name, kind)]})")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ importance-sampling noise. --record writes a small JSON record that tools.report
 
 import os
 
-from trainers import startup  # noqa: E402  (TensorFlow without its start-up noise)
+from vamp_tf import startup  # noqa: E402  (TensorFlow without its start-up noise)
 
 startup.import_tensorflow_quietly()
 

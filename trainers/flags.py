@@ -37,6 +37,8 @@ _COMPONENT_WEIGHTS = flags.DEFINE_enum(
 _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, list(config_lib.ARCHITECTURES),
                                   "The HVAE's networks: dense (gated MLPs), conv (the paper's convHVAE) or pixelcnn (its "
                                   "PixelHVAE: conv encoders, an autoregressive PixelCNN decoder).")
+_POSTERIOR = flags.DEFINE_enum("posterior", _DEFAULTS_MODEL.posterior, list(config_lib.POSTERIORS),
+                               "The latent family of q(z | x): gaussian (the paper's diagonal Gaussian).")
 _PROBABILITY_CLAMP = flags.DEFINE_float(
     "probability_clamp", _DEFAULTS_MODEL.probability_clamp,
     "0: exact Bernoulli (default); c in (0, 0.5): clamp its probabilities to [c, 1 - c] in training and "
@@ -71,6 +73,8 @@ _TEST_EXAMPLES = flags.DEFINE_integer("test_examples", 0,
 _EVAL_EVERY = flags.DEFINE_integer("eval_every", _DEFAULTS_TRAIN.eval_every, "Validate every N epochs.")
 _FIGURE_SAMPLES = flags.DEFINE_integer("figure_samples", _DEFAULTS_TRAIN.figure_samples,
                                        "Images in the final samples figure.")
+_FIGURES = flags.DEFINE_bool("figures", _DEFAULTS_TRAIN.figures, "Draw the figures at the end (--nofigures: "
+                             "every number and file but the figures).")
 INTRA_OP_THREADS = flags.DEFINE_integer(
     "intra_op_threads", 0, "Threads per TensorFlow op (0: TensorFlow's default, all cores). Set 1 to run "
     "several trainings side by side. A runtime setting: not part of the run's config.")
@@ -93,7 +97,7 @@ def config_from_flags() -> config_lib.Config:
         input_shape=info.image_shape, likelihood=info.likelihood, model=_MODEL.value, prior=_PRIOR.value,
         latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
         pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
-        component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value,
+        component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value, posterior=_POSTERIOR.value,
         probability_clamp=_PROBABILITY_CLAMP.value, batch_norm_momentum=_BN_MOMENTUM.value,
         batch_norm_epsilon=_BN_EPSILON.value)
     train = config_lib.TrainConfig(
@@ -102,6 +106,6 @@ def config_from_flags() -> config_lib.Config:
         learning_rate=_LEARNING_RATE.value, optimizer=_OPTIMIZER.value, seed=_SEED.value,
         eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
         train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,
-        figure_samples=_FIGURE_SAMPLES.value,
+        figure_samples=_FIGURE_SAMPLES.value, figures=_FIGURES.value,
         strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value, precision=_PRECISION.value)
     return config_lib.Config(model=model, train=train)

@@ -11,7 +11,7 @@ train_lib.train_and_evaluate.
 import os
 import sys
 
-from trainers import startup  # noqa: E402
+from vamp_tf import startup  # noqa: E402
 
 startup.import_tensorflow_quietly()  # VAMP_TF_VERBOSE=1 shows TensorFlow's start-up lines
 

@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from vamp_tf import files, step
 from vamp_tf import workdir as run_workdir
-from vamp_tf.model import build_model
+from vamp_tf.models import build_model
 from vamp_tf.workdir import RunPaths
 
 log = logging.getLogger("vamp_tf")
@@ -79,10 +79,34 @@ def remove_partial_saves(directory: str, keep: Optional[list] = None) -> list[st
     return removed
 
 
+class ModelCheckpoint(tf.train.Checkpoint):
+    """tf.train.Checkpoint(model=model, **others) that also restores files written when the
+    model's layers had other names: a model's `legacy_checkpoint_children()` gives its layers
+    under the names of that older layout (the dense HVAE's decoder was p_x_body and p_x_head
+    before it was p_x). Saves always use the current names."""
+
+    def __init__(self, model, **others):
+        super().__init__(model=model, **others)
+        legacy = getattr(model, "legacy_checkpoint_children", dict)()
+        # Kept out of the checkpoint's tracked graph (a closure and a tuple of strings).
+        self._legacy_view = (lambda: tf.train.Checkpoint(model=tf.train.Checkpoint(**legacy), **others)) \
+            if legacy else None
+        self._legacy_prefixes = tuple(f"model/{name}/" for name in legacy if not hasattr(model, name))
+
+    def for_file(self, path: str) -> tf.train.Checkpoint:
+        """The object that reads the checkpoint at `path`: self, or the model's older layout."""
+        if self._legacy_view is None:
+            return self
+        names = (name for name, _ in tf.train.list_variables(path))
+        return self._legacy_view() if any(n.startswith(self._legacy_prefixes) for n in names) else self
+
+
 def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
                    check: Callable = lambda status: status.expect_partial()) -> Optional[str]:
     """Restores the newest checkpoint of `directory` that can be read; returns its path
-    (None if the directory holds none). Damaged ones are moved aside (module docstring)."""
+    (None if the directory holds none). Damaged ones are moved aside (module docstring).
+    A ModelCheckpoint also reads files written under a model's older layer names."""
+    directory = os.path.abspath(directory)  # the state file's relative entries are joined to it below
     state = tf.train.get_checkpoint_state(directory)
     if state is None or not state.model_checkpoint_path:
         return None
@@ -90,7 +114,8 @@ def restore_newest(checkpoint: tf.train.Checkpoint, directory: str,
     candidates = [p if os.path.isabs(p) else os.path.join(directory, p) for p in candidates]
     for i, path in enumerate(candidates):
         try:
-            check(checkpoint.restore(path))
+            target = checkpoint.for_file(path) if isinstance(checkpoint, ModelCheckpoint) else checkpoint
+            check(target.restore(path))
         except Exception as e:  # pylint: disable=broad-except  (any unreadable file: try the previous one)
             aside = _move_aside(path)
             log.warning("checkpoint %s cannot be restored (%s: %s); moved its files to %s", path, type(e).__name__,
@@ -132,8 +157,8 @@ class RunCheckpoints:
 
     def __init__(self, run: RunPaths, model, optimizer, state: LoopState, is_chief: bool = True, task_id: int = 0):
         self.is_chief, self.run, self.task_id = is_chief, run, task_id
-        self.latest = tf.train.Checkpoint(model=model, optimizer=optimizer, **state.trackables())
-        self.best = tf.train.Checkpoint(model=model)
+        self.latest = ModelCheckpoint(model, optimizer=optimizer, **state.trackables())
+        self.best = ModelCheckpoint(model)
         self._make_managers()
 
     def _make_managers(self):
@@ -182,6 +207,18 @@ class RunCheckpoints:
         return path
 
 
+def checkpoint_directory(workdir: str, which: str = "best") -> str:
+    """checkpoints/<which> of the run if it holds a checkpoint ('best' falls back to
+    'latest'). Raises RunNotFound if there is none."""
+    run = run_workdir.paths(workdir)
+    candidates = (run.best, run.latest) if which == "best" else (run.latest,)
+    for directory in candidates:
+        if tf.train.latest_checkpoint(directory):
+            return directory
+    raise run_workdir.RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
+                      f"(python -m trainers.main ... --workdir={workdir}).")
+
+
 def restore_model(workdir: str, which: str = "best", **model_changes):
     """The model of the run in workdir with the weights of its best (or latest) checkpoint.
 
@@ -195,8 +232,8 @@ def restore_model(workdir: str, which: str = "best", **model_changes):
     config = run_workdir.read_config(workdir)
     if config is None:
         raise run_workdir.RunNotFound(f"{workdir} holds no training run (no config.json): pass the --workdir of a run.")
-    directory = run_workdir.checkpoint_directory(workdir, which)
+    directory = checkpoint_directory(workdir, which)
     model = build_model(dataclasses.replace(config.model, **model_changes), seed=config.train.seed)
-    path = restore_newest(tf.train.Checkpoint(model=model), directory,
+    path = restore_newest(ModelCheckpoint(model), directory,
                           lambda status: status.expect_partial().assert_existing_objects_matched())
     return model, config, path

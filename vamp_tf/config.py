@@ -13,6 +13,7 @@ from typing import Any, Optional
 MODELS = ("vae", "hvae")
 ARCHITECTURES = ("dense", "conv", "pixelcnn")
 PRIORS = ("standard", "mog", "vamp")
+POSTERIORS = ("gaussian",)  # latent families (vamp_tf.latents): one file each
 LIKELIHOODS = ("bernoulli", "discretized_logistic")
 PSEUDO_INITS = ("random", "data")
 COMPONENT_WEIGHTS = ("uniform", "learned")
@@ -58,6 +59,8 @@ class ModelConfig:
     probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
       probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
       reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
+    posterior: the latent family of q(z | x) (and of the HVAE's p(z1 | z2)): 'gaussian', the
+      paper's diagonal Gaussian (vamp_tf.latents).
     batch_norm_momentum, batch_norm_epsilon: the PixelCNN decoder's batch normalisation (Keras'
       convention). The defaults are the paper's code's (PyTorch's momentum 0.1 is Keras' 0.9):
       its moving averages follow the weights within a Frey Faces epoch (16 steps). PixelHVAE
@@ -80,6 +83,7 @@ class ModelConfig:
     probability_clamp: float = 0.0
     batch_norm_momentum: float = 0.9
     batch_norm_epsilon: float = 1e-5
+    posterior: str = "gaussian"
 
     def __post_init__(self):
         shape = tuple(self.input_shape)
@@ -94,6 +98,7 @@ class ModelConfig:
         _check_choice("pseudo_init", self.pseudo_init, PSEUDO_INITS)
         _check_choice("component_weights", self.component_weights, COMPONENT_WEIGHTS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
+        _check_choice("posterior", self.posterior, POSTERIORS)
         if self.architecture != "dense" and self.model != "hvae":
             raise ValueError(f"architecture={self.architecture!r} is an HVAE's (the paper's convHVAE and "
                              f"PixelHVAE); model={self.model!r} has dense networks only: pass --model=hvae.")
@@ -128,6 +133,11 @@ class ModelConfig:
         h, w, c = self.input_shape
         return h * w * c
 
+    @property
+    def model_name(self) -> str:
+        """The paper's name of the model: 'VAE', 'HVAE', 'convHVAE' or 'PixelHVAE'."""
+        return {"conv": "convHVAE", "pixelcnn": "PixelHVAE"}.get(self.architecture, self.model.upper())
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -146,6 +156,9 @@ class TrainConfig:
     eval_every: validate every this many epochs.
     figure_samples: images in the samples figure at the end (the PixelHVAE draws them
       pixel by pixel: about 3 minutes for 100 Frey Faces on 2 CPU cores).
+    figures: draw the figures at the end (samples, reconstructions, pseudo-inputs, the
+      log-likelihood histogram, learning curves; 1.5-2.5 s for a dense model); False writes
+      every number and file but them.
     precision: 'float32', or a Keras mixed policy for the networks' training computations
       ('mixed_bfloat16': CPUs with AMX / AVX512-BF16 and GPUs; 'mixed_float16': GPUs, with loss
       scaling). Variables, densities, KL and losses stay float32, and validation, the test
@@ -170,6 +183,7 @@ class TrainConfig:
     test_examples: int = 0
     eval_every: int = 1
     figure_samples: int = 100
+    figures: bool = True
     strategy: str = "default"
     divergence_factor: float = 10.0
     precision: str = "float32"
@@ -203,7 +217,7 @@ class TrainConfig:
 # learned epoch by epoch. Anything else differing means a different experiment.
 RESUMABLE_FIELDS = frozenset(
     {"epochs", "data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy",
-     "eval_every", "divergence_factor", "precision", "figure_samples"})
+     "eval_every", "divergence_factor", "precision", "figure_samples", "figures"})
 
 
 # What a stored PixelHVAE config without these fields (written before they existed) was trained

@@ -183,6 +183,8 @@ class Likelihood:
     from_uniform: (valid parameters, uniform noise u [..., H, W, C] in [0, 1)) -> per-pixel
       values drawn by the inverse CDF (Bernoulli: 1 where u < p; discretized logistic: on the
       grid p / 255); autoregressive decoders draw pixel by pixel this way, all randomness an input.
+    bits_per_dim: whether results are also given in bits per dimension (the convention for
+      256-level images; binary images are reported in nats).
     """
 
     name: str
@@ -190,6 +192,7 @@ class Likelihood:
     constrain: Callable
     make: Callable
     from_uniform: Callable
+    bits_per_dim: bool = False
 
 
 LIKELIHOODS = {
@@ -198,7 +201,8 @@ LIKELIHOODS = {
     "discretized_logistic": Likelihood("discretized_logistic", ("loc", "log_scale"),
                                        _constrain_discretized_logistic,
                                        discretized_logistic_likelihood,
-                                       lambda p, u: DiscretizedLogistic(p["loc"], p["log_scale"]).sample_from_uniform(u)),
+                                       lambda p, u: DiscretizedLogistic(p["loc"], p["log_scale"]).sample_from_uniform(u),
+                                       bits_per_dim=True),
 }
 
 

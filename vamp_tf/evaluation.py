@@ -25,6 +25,8 @@ import scipy.special
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from vamp_tf.units import bits_per_dim  # noqa: F401  (part of this module's API: results in bits/dim)
+
 tfd = tfp.distributions
 
 NOISE_BLOCK = 100  # samples per independently seeded noise block
@@ -50,7 +52,7 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
                    samples_per_step: int = 500, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Importance-sampled log p(x) per image.
 
-    model: a vamp_tf.model.LatentVariableModel.
+    model: a vamp_tf.models.LatentVariableModel.
     images: float32 [N, height, width, channels] in [0, 1], or an iterable of such batches.
     num_samples: S, importance samples per image (the paper: 5000).
     seed: seeds the noise (see the module docstring).
@@ -224,8 +226,3 @@ def usage_summary(usage: dict) -> dict:
     """The JSON part of `prior_usage` (the per-component usage array left out), as
     results.json records it."""
     return {k: usage[k] for k in ("num_components", "components_used", "effective_components", "used_mass")}
-
-
-def bits_per_dim(log_likelihood_nats, num_dims: int):
-    """-log p(x) / (D ln 2): nats per image -> bits per dimension."""
-    return -np.asarray(log_likelihood_nats) / (num_dims * math.log(2.0))

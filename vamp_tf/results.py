@@ -50,11 +50,11 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
         "best_epoch": best_epoch,
     }
     metrics.update({f"test_{k}": v for k, v in test.items() if k.startswith("kl_")})
-    if config.model.likelihood == "discretized_logistic":
+    if model.likelihood.bits_per_dim:
         metrics["bits_per_dim"] = float(evaluation.bits_per_dim(ll["mean"], config.model.input_dim))
         metrics["test_neg_elbo_bits_per_dim"] = float(evaluation.bits_per_dim(test["elbo"], config.model.input_dim))
     evaluation_seconds = time.time() - started
-    figures = write_figures(config, run, model, test_images, ll["per_image"], history, usage)
+    figures = write_figures(config, run, model, test_images, ll["per_image"], history, usage) if t.figures else {}
     results = {
         "complete": True,
         "config": config.to_dict(),
@@ -78,11 +78,6 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
     return results
 
 
-def _model_name(model_config) -> str:
-    """'VAE', 'HVAE', or the paper's 'convHVAE' / 'PixelHVAE'."""
-    return {"conv": "convHVAE", "pixelcnn": "PixelHVAE"}.get(model_config.architecture, model_config.model.upper())
-
-
 def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage) -> dict:
     """samples, reconstructions, pseudo-inputs (most used first), the log-likelihood
     histogram and the learning curves, as PNGs in run.figures; returns {kind: path}."""
@@ -90,12 +85,12 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
     out = {
         "samples": plots.samples(model.sample(t.figure_samples, seed=t.seed).numpy(),
                                  os.path.join(run.figures, "samples.png"),
-                                 title=f"Samples ({_model_name(config.model)}, {config.model.prior} prior)"),
+                                 title=f"Samples ({config.model.model_name}, {config.model.prior} prior)"),
     }
     shown = test_images[np.linspace(0, len(test_images) - 1, min(50, len(test_images))).astype(int)]
     out["reconstructions"] = plots.reconstructions(
         shown, model.reconstruct(shown).numpy(), os.path.join(run.figures, "reconstructions.png"))
-    if config.model.prior == "vamp":
+    if model.prior.has_pseudo_inputs:
         order = np.argsort(-usage["usage"], kind="stable")[:100]
         out["pseudo_inputs"] = plots.pseudo_inputs(
             model.prior.pseudo_inputs.numpy()[order], os.path.join(run.figures, "pseudo_inputs.png"),

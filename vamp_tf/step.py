@@ -26,7 +26,7 @@ class NonFiniteLoss(RuntimeError):
 def train_step(model, optimizer, images, noise, beta, global_batch_size, check_finite: bool = False):
     """One optimisation step on one replica's batch.
 
-    model: a vamp_tf.model.LatentVariableModel; optimizer: a Keras optimizer.
+    model: a vamp_tf.models.LatentVariableModel; optimizer: a Keras optimizer.
     images: [batch, H, W, C] in [0, 1]; noise: [batch, model.noise_dim] N(0, 1).
     beta: the KL weight (a scalar tensor, so that warm-up does not retrace).
     global_batch_size: images per step over all replicas.

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from vamp_tf import datasets, optimizers, step
 from vamp_tf.config import Config
-from vamp_tf.model import build_model
+from vamp_tf.models import build_model
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -66,7 +66,7 @@ class Trainer:
         # Validation, the test evaluation and export run in float32: under a mixed policy on a
         # float32 twin that `eval_model()` loads the current weights into.
         self._float32_twin = None if t.precision == "float32" else build_model(config.model, seed=t.seed)
-        if config.model.prior == "vamp" and config.model.pseudo_init == "data":
+        if self.model.prior.has_pseudo_inputs and config.model.pseudo_init == "data":
             self.initialize_pseudo_inputs()
         self.train_step = self._build_train_step()
 

@@ -28,8 +28,6 @@ import sys
 import time
 from typing import Optional
 
-import tensorflow as tf
-
 from vamp_tf import files
 from vamp_tf.config import Config
 
@@ -263,15 +261,3 @@ def _existing_ancestor(path: str) -> str:
             break
         path = parent
     return path
-
-
-def checkpoint_directory(workdir: str, which: str = "best") -> str:
-    """checkpoints/<which> of the run if it holds a checkpoint ('best' falls back to
-    'latest'). Raises RunNotFound if there is none."""
-    run = paths(workdir)
-    candidates = (run.best, run.latest) if which == "best" else (run.latest,)
-    for directory in candidates:
-        if tf.train.latest_checkpoint(directory):
-            return directory
-    raise RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
-                      f"(python -m trainers.main ... --workdir={workdir}).")

@@ -2,7 +2,9 @@
 
 Sources, in order: a local data directory of canonical files (`data_dir`, default the
 environment variable VAMP_TF_DATA_DIR, then ../shared/data beside the checkout), then
-tensorflow-datasets. Images are held in
+tensorflow-datasets. `in_memory(name, arrays)` gives a data_dir that reads arrays held by
+this process instead (generated data for unit tests, or a user's own images in a dataset's
+layout). Images are held in
 memory (MNIST is 55 MB as uint8) and batches are gathered by index, so an epoch's
 pipeline is ready in milliseconds and every random choice is a function of the seeds:
 
@@ -31,6 +33,8 @@ from vamp_tf.datasets import catalog, local, tfds_source
 from vamp_tf.datasets.errors import DataError
 
 ENV_DATA_DIR = "VAMP_TF_DATA_DIR"
+MEMORY_PREFIX = "memory:"  # data_dir of arrays registered by in_memory()
+_MEMORY: dict = {}
 EVAL_BINARIZATION_SEED = 777  # fixed forever: changing it changes every reported number
 PREFETCH_BATCHES = 2
 
@@ -48,9 +52,46 @@ def resolve_data_dir(data_dir: Optional[str]) -> Optional[str]:
     return os.path.abspath(CHECKOUT_DATA_DIR) if os.path.isdir(CHECKOUT_DATA_DIR) else None
 
 
+def in_memory(name: str, arrays: dict) -> str:
+    """Registers images for dataset `name` and returns the data_dir that reads them.
+
+    arrays: uint8 images [N, height, width] by split, in the layout of the dataset's stored
+      arrays: {'train', 'validation', 'test'}, or {'all'} for the datasets split by a seeded
+      shuffle (Frey Faces, Caltech 101; 'all' then needs at least the sum of their split
+      sizes). Binarization, splitting and batching are then those of the dataset.
+    The data_dir ('memory:<name>:<digest>') is valid in this process only: a run trained from
+    it resumes in this process, or with --data_dir pointing at files.
+    """
+    info = catalog.info(name)
+    wanted = ("all",) if info.split_method == "seeded" else ("train", "validation", "test")
+    if sorted(arrays) != sorted(wanted):
+        raise ValueError(f"arrays for {name!r} have splits {sorted(arrays)}; expected {list(wanted)}.")
+    digest = hashlib.sha256()
+    checked = {}
+    for split in wanted:
+        images = np.asarray(arrays[split])
+        if images.dtype != np.uint8 or images.shape[1:] != info.image_shape[:2]:
+            raise ValueError(f"arrays[{split!r}] has dtype {images.dtype} and shape {images.shape}; {name!r} needs "
+                             f"uint8 images [N, {info.image_shape[0]}, {info.image_shape[1]}].")
+        checked[split] = images
+        digest.update(split.encode() + images.tobytes())
+    if info.split_method == "seeded" and len(checked["all"]) < sum(info.split_sizes.values()):
+        raise ValueError(f"arrays['all'] holds {len(checked['all'])} images; {name!r} is split into "
+                         f"{info.split_sizes}, which needs {sum(info.split_sizes.values())}.")
+    data_dir = f"{MEMORY_PREFIX}{name}:{digest.hexdigest()[:16]}"
+    _MEMORY[data_dir] = checked
+    return data_dir
+
+
 @functools.lru_cache(maxsize=8)
 def _load_arrays(name: str, data_dir: Optional[str], tfds_data_dir: Optional[str], download: bool) -> dict:
     info = catalog.info(name)
+    if data_dir and data_dir.startswith(MEMORY_PREFIX):
+        if data_dir not in _MEMORY or not data_dir.startswith(f"{MEMORY_PREFIX}{name}:"):
+            raise DataError(f"data_dir={data_dir!r} names images held in memory by another process or for another "
+                            f"dataset than {name!r}: register them with datasets.in_memory({name!r}, arrays) in this "
+                            "process, or pass the --data_dir of the files.")
+        return _MEMORY[data_dir]
     if data_dir:
         arrays = local.read(info, data_dir)
         if arrays is not None:

@@ -3,15 +3,20 @@
 dense: the gated MLPs (Tomczak & Welling, AISTATS 2018, section 4) of the VAE and HVAE.
 conv: the gated convolutional encoders and decoder of the convHVAE (same interfaces).
 pixelcnn: the PixelHVAE's autoregressive decoder (masked convolutions).
+decoding: the one interface of the HVAE's decoders p(x | z1, z2) (PairDecoder).
+architectures: the one factory that picks an HVAE's networks by ModelConfig.architecture.
 Tensors in, tensors out; turning outputs into distributions is the job of
-vamp_tf.distributions and vamp_tf.model.
+vamp_tf.distributions, vamp_tf.latents and vamp_tf.models.
 """
 
-from vamp_tf.networks.dense import (LOG_VARIANCE_RANGE, Decoder, Encoder, GatedDense, GatedMLP, GaussianHead,
-                                    LikelihoodHead, PairMLP)
+from vamp_tf.networks.decoding import PairDecoder
+from vamp_tf.networks.dense import (LOG_VARIANCE_RANGE, Decoder, DensePairDecoder, Encoder, GatedDense, GatedMLP,
+                                    GaussianHead, LikelihoodHead, PairMLP)
 
 from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair, ConvStack, GatedConv2D
 from vamp_tf.networks.pixelcnn import MaskedConv2D, PixelDecoder, causal_mask
+from vamp_tf.networks.architectures import ARCHITECTURES, HVAENetworks, hvae_networks
 
-__all__ = ["MaskedConv2D", "PixelDecoder", "causal_mask", "ConvDecoder", "ConvEncoder", "ConvPair", "ConvStack", "GatedConv2D", "LOG_VARIANCE_RANGE", "Decoder", "Encoder", "GatedDense", "GatedMLP", "GaussianHead", "LikelihoodHead",
-           "PairMLP"]
+__all__ = ["PairDecoder", "MaskedConv2D", "PixelDecoder", "causal_mask", "ConvDecoder", "ConvEncoder", "ConvPair",
+           "ConvStack", "GatedConv2D", "LOG_VARIANCE_RANGE", "Decoder", "DensePairDecoder", "Encoder", "GatedDense",
+           "GatedMLP", "GaussianHead", "LikelihoodHead", "PairMLP", "ARCHITECTURES", "HVAENetworks", "hvae_networks"]

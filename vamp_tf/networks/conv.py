@@ -18,6 +18,7 @@ from typing import Callable, Optional
 import keras
 import tensorflow as tf
 
+from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense, GaussianHead, likelihood_parameters
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
@@ -67,13 +68,15 @@ class ConvStack(keras.layers.Layer):
 
 
 class ConvEncoder(keras.layers.Layer):
-    """q(z | x) with the convolution stack: x [batch, H, W, C] -> (mean, log_variance) [batch, L]."""
+    """q(z | x) with the convolution stack: x [batch, H, W, C] -> the head's parameters [batch, L]
+    (family: a latent family, vamp_tf.latents, whose head it uses; None: a GaussianHead,
+    (mean, log_variance))."""
 
-    def __init__(self, image_shape, latent_dim: int, **kwargs):
+    def __init__(self, image_shape, latent_dim: int, family=None, **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.body = ConvStack(image_shape, name="body")
-        self.head = GaussianHead(latent_dim, name="head")
+        self.head = family.head(latent_dim, "head") if family is not None else GaussianHead(latent_dim, name="head")
 
     def call(self, x):
         return self.head(self.body(x))
@@ -109,7 +112,7 @@ def latent_maps(from_z1, from_z2, z1, z2, height: int, width: int):
                      axis=-1)
 
 
-class ConvDecoder(keras.layers.Layer):
+class ConvDecoder(PairDecoder):
     """p(x | z1, z2) of the convHVAE: (z1 [N, L], z2 [N, L]) -> {param: [N, H, W, C]} float32.
 
     Args:
@@ -130,7 +133,7 @@ class ConvDecoder(keras.layers.Layer):
         self.head = keras.layers.Conv2D(channels * len(self.param_names), 1, kernel_initializer="he_normal",
                                         name="head")
 
-    def call(self, z1, z2):
+    def call(self, z1, z2, x=None):
         height, width, _ = self.image_shape
         h = latent_maps(self.from_z1, self.from_z2, z1, z2, height, width)
         for i in range(DECODER_CONVS):

@@ -1,7 +1,7 @@
 """Gated MLP networks of the VampPrior paper (Tomczak & Welling, AISTATS 2018, section 4).
 
 Keras 3 layers; tensors in, tensors out. Turning outputs into distributions is the job
-of `vamp_tf.distributions` and `vamp_tf.model`; the likelihood's own parameter
+of `vamp_tf.distributions` and `vamp_tf.models`; the likelihood's own parameter
 constraints (`constrain`) come from vamp_tf.distributions.
 """
 
@@ -11,6 +11,8 @@ from typing import Callable, Optional, Sequence
 
 import keras
 import tensorflow as tf
+
+from vamp_tf.networks.decoding import PairDecoder
 
 # Clamp of the reference implementation (Hardtanh): keeps the variances of the Gaussian
 # posteriors in a trainable range.
@@ -87,21 +89,24 @@ class GaussianHead(keras.layers.Layer):
 
 
 class Encoder(keras.layers.Layer):
-    """q(z | x): images -> Gaussian posterior parameters.
+    """q(z | x): images -> posterior parameters.
 
     Args:
       latent_dim: size of z.
       hidden_units: width of the two gated layers.
+      family: the latent family (vamp_tf.latents) whose head gives the posterior's
+        parameters; default None: a GaussianHead, (mean, log_variance).
 
-    Call: x [batch, height, width, channels] float32 in [0, 1]
-      -> (mean [batch, latent_dim], log_variance [batch, latent_dim]).
+    Call: x [batch, height, width, channels] float32 in [0, 1] -> the head's parameters
+      (GaussianHead: (mean [batch, latent_dim], log_variance [batch, latent_dim])).
     """
 
-    def __init__(self, latent_dim: int, hidden_units: int = 300, **kwargs):
+    def __init__(self, latent_dim: int, hidden_units: int = 300, family=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.body = GatedMLP([hidden_units, hidden_units], name="body")
-        self.head = GaussianHead(latent_dim, name="head")
+        self.head = family.head(latent_dim, "head") if family is not None else GaussianHead(latent_dim, name="head")
 
     def call(self, x):
         x = tf.reshape(x, [tf.shape(x)[0], -1])
@@ -192,3 +197,19 @@ class PairMLP(keras.layers.Layer):
 
     def call(self, a, b):
         return self.joint_features(self.first_features(a), b)
+
+
+class DensePairDecoder(PairDecoder):
+    """p(x | z1, z2) of the dense HVAE: a PairMLP body and a LikelihoodHead.
+
+    Args: image_shape (height, width, channels), hidden_units, param_names and constrain (the
+    likelihood's, see LikelihoodHead). Call: (z1 [N, L], z2 [N, L]) -> {param: [N, H, W, C]}.
+    """
+
+    def __init__(self, image_shape, hidden_units, param_names, constrain, **kwargs):
+        super().__init__(**kwargs)
+        self.body = PairMLP(hidden_units, name="body")
+        self.head = LikelihoodHead(image_shape, param_names, constrain, name="head")
+
+    def call(self, z1, z2, x=None):
+        return self.head(self.body(z1, z2))

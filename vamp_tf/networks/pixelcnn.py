@@ -5,7 +5,7 @@ go through a gated dense layer to an image-sized map; the maps and x are stacked
 channels; eight 3x3 masked convolutions of 64 channels (mask A first, then B), each with
 batch normalisation and ReLU, and a 1x1 convolution give every pixel's likelihood
 parameters. One pass scores an image (teacher forcing); generation runs the network once
-per pixel (vamp_tf.model.HVAE.decode_images).
+per pixel (PixelDecoder.draw).
 
 Masks (van den Oord et al., 2016): mask A hides the centre pixel and every later one, mask
 B hides the later ones only, so the output at pixel i depends on x at pixels < i. Unlike
@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from vamp_tf.networks.conv import latent_maps
+from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense, likelihood_parameters
 
 PIXEL_LAYERS = 8
@@ -78,7 +79,7 @@ class MaskedConv2D(keras.layers.Conv2D):
         return super().convolution_op(inputs, kernel * tf.constant(self._mask, kernel.dtype))
 
 
-class PixelDecoder(keras.layers.Layer):
+class PixelDecoder(PairDecoder):
     """p(x | z1, z2) of the PixelHVAE: (z1 [N, L], z2 [N, L], x [N, H, W, 1]) -> {param: [N, H, W, 1]} float32.
 
     Args:
@@ -88,8 +89,10 @@ class PixelDecoder(keras.layers.Layer):
         convolution (Keras' convention: the moving averages keep `momentum` of themselves per
         step; the paper's PyTorch code uses PyTorch's defaults, i.e. Keras' 0.9 and 1e-5).
     Methods `latent_maps(z1, z2)` and `from_maps(x, maps)` split the call, so that generation
-    computes the maps once and runs only the masked stack per pixel.
+    (`draw`, `images`) computes the maps once and runs only the masked stack per pixel.
     """
+
+    autoregressive = True
 
     def __init__(self, image_shape, param_names, constrain, batch_norm_momentum: float = 0.9,
                  batch_norm_epsilon: float = 1e-5, **kwargs):
@@ -122,5 +125,44 @@ class PixelDecoder(keras.layers.Layer):
             h = tf.nn.relu(getattr(self, f"norm_{i}")(h, training=training))
         return likelihood_parameters(self.head(h), self.param_names, self.constrain)
 
-    def call(self, z1, z2, x, training=None):
+    def call(self, z1, z2, x=None, training=None):
+        if x is None:
+            raise ValueError("p(x | z1, z2) of the PixelHVAE is autoregressive: it needs the images x it scores "
+                             "(decode(z, x)); to generate, call decode_images(z, pixel_uniform) or sample().")
         return self.from_maps(x, self.latent_maps(z1, z2), training=training)
+
+    def images(self, z1, z2, likelihood, pixel_uniform=None):
+        """E[x_i | x_<i drawn, z1, z2] at every pixel [N, H, W, 1], the pixels drawn by `draw`."""
+        if pixel_uniform is None:
+            raise ValueError("the PixelHVAE draws its pixels one by one: pass pixel_uniform [N, H, W, C] in [0, 1).")
+        return self.draw(z1, z2, likelihood, pixel_uniform)[1]
+
+    def draw(self, z1, z2, likelihood, pixel_uniform):
+        """(drawn, means) [N, H, W, 1] of autoregressive decoding at z1, z2 [N, L]: pixel i is drawn
+        from p(x_i | x_<i drawn, z) with pixel_uniform[:, i] (likelihood.from_uniform, the inverse
+        CDF), and means holds E[x_i | x_<i drawn, z]. The masked stack runs once per pixel in
+        raster order inside a tf.while_loop (so an exported graph holds one copy of it)."""
+        pixel_uniform = tf.convert_to_tensor(pixel_uniform, tf.float32)
+        z1, z2 = tf.convert_to_tensor(z1, tf.float32), tf.convert_to_tensor(z2, tf.float32)
+        if tf.executing_eagerly():  # one traced loop instead of 8 layers' ops dispatched per pixel
+            return tf.function(lambda a, b, u: self._draw_loop(a, b, likelihood, u), autograph=False)(
+                z1, z2, pixel_uniform)
+        return self._draw_loop(z1, z2, likelihood, pixel_uniform)
+
+    def _draw_loop(self, z1, z2, likelihood, pixel_uniform):
+        height, width, channels = self.image_shape
+        maps = self.latent_maps(z1, z2)
+        shape = tf.concat([tf.shape(z1)[:1], [height, width, channels]], 0)
+
+        def body(i, canvas, means):
+            row, column = i // width, i % width
+            params = {k: v[:, row, column] for k, v in self.from_maps(canvas, maps).items()}  # [N, C]
+            drawn = likelihood.from_uniform(params, pixel_uniform[:, row, column])
+            mean = likelihood.make(**{k: v[:, tf.newaxis, tf.newaxis] for k, v in params.items()}).mean()
+            here = tf.reshape(tf.one_hot(i, height * width, dtype=tf.float32), [1, height, width, 1])
+            return i + 1, canvas + here * drawn[:, tf.newaxis, tf.newaxis], means + here * mean
+
+        _, drawn, means = tf.while_loop(lambda i, *_: i < height * width, body,
+                                        (tf.constant(0), tf.zeros(shape), tf.zeros(shape)),
+                                        maximum_iterations=height * width)
+        return drawn, means

@@ -1,11 +1,11 @@
-"""Tests of vamp_tf.model: ELBO terms, shapes, gradients, sampling, bad input."""
+"""Tests of vamp_tf.models (the contract, VAE, HVAE, the fit adapter, build_model): ELBO terms, shapes, gradients, sampling, bad input."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf import config, model
+from vamp_tf import config, models
 
 tfd = tfp.distributions
 
@@ -16,7 +16,7 @@ SHAPES = {"bernoulli": (6, 5, 1), "discretized_logistic": (4, 3, 1)}
 def small_model(likelihood="bernoulli", kind="vae", prior="vamp", seed=0):
     cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model=kind,
                              prior=prior, **SMALL)
-    return model.build_model(cfg, seed=seed)
+    return models.build_model(cfg, seed=seed)
 
 
 ALL = [(lik, kind, prior) for lik in SHAPES for kind in config.MODELS for prior in config.PRIORS]
@@ -120,7 +120,7 @@ def test_checkpoint_saves_and_restores_every_variable(kind, tmp_path):
 
 
 def _fit_model():
-    m = model.build_model(config.ModelConfig(prior="vamp", latent_dim=3, hidden_units=8, num_components=4,
+    m = models.build_model(config.ModelConfig(prior="vamp", latent_dim=3, hidden_units=8, num_components=4,
                                              input_shape=(6, 5, 1)))
     m.compile(optimizer="adam")
     return m

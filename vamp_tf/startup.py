@@ -1,8 +1,9 @@
-"""Start-up of vamp_tf's binaries: TensorFlow without its C++ start-up noise.
+"""Start-up of vamp_tf's binaries and tools: TensorFlow without its C++ start-up noise.
 
 TensorFlow's C++ runtime prints 5-7 lines when it loads and probes for CUDA (oneDNN notes,
 "Could not find cuda drivers", "failed call to cuInit"), before TF_CPP_MIN_LOG_LEVEL
-applies. The binaries hide them by default: stderr (file descriptor 2) goes to a scratch
+applies. The binaries and tools hide them by default (call it before anything imports TensorFlow;
+`import vamp_tf` does not): stderr (file descriptor 2) goes to a scratch
 file while TensorFlow loads and lists its devices, and that output is printed after all if
 loading fails. VAMP_TF_VERBOSE=1 shows everything.
 """

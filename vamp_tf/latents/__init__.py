@@ -1,0 +1,23 @@
+"""Latent families: the kind of distribution q(z | x) is, chosen once per model.
+
+- `gaussian`: the diagonal Gaussian of the paper (latents.gaussian.DiagonalGaussian).
+`make_family(name)` is the one factory: a family named X lives in vamp_tf/latents/X.py and
+is listed in FAMILIES; models, priors, evaluation and export use it through the
+LatentFamily contract (latents.family) only.
+"""
+
+from vamp_tf.latents.family import LatentFamily
+from vamp_tf.latents.gaussian import DiagonalGaussian, DiagonalGaussianMixture, gaussian_mixture
+
+FAMILIES = {"gaussian": DiagonalGaussian}
+
+
+def make_family(name: str) -> LatentFamily:
+    """The latent family called `name` (ModelConfig.posterior)."""
+    if name not in FAMILIES:
+        raise ValueError(f"posterior={name!r} is not supported; allowed: {', '.join(FAMILIES)}.")
+    return FAMILIES[name]()
+
+
+__all__ = ["LatentFamily", "DiagonalGaussian", "DiagonalGaussianMixture", "gaussian_mixture", "FAMILIES",
+           "make_family"]

@@ -1,0 +1,201 @@
+"""The contract of vamp_tf's latent-variable models (Tomczak & Welling, AISTATS 2018).
+
+Every model defines `log_densities(x, noise, prior)`: the per-image, per-sample terms
+log p(x|z), log p(z), log q(z|x) for S samples; the ELBO is its S = 1 case (`call`) and the
+importance-sampled log-likelihood (vamp_tf.evaluation) its S = 5000 case. Randomness is an
+input: `noise` is standard normal, [batch, S, noise_dim]. Evaluation, export and the trainer
+rely on this contract only; models.vae and models.hvae implement it.
+
+A model is built from parts, each made by one factory and injected: the likelihood
+(vamp_tf.distributions), the latent family of q(z | x) (vamp_tf.latents), the networks
+(vamp_tf.networks) and the prior (vamp_tf.priors).
+"""
+
+from __future__ import annotations
+
+import abc
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from vamp_tf import distributions, latents
+from vamp_tf.config import ModelConfig
+from vamp_tf.models.fit import FitAdapter
+
+tfd = tfp.distributions
+
+
+def _key(seed, salt: int):
+    """A shape [2] int32 stateless seed: an int seed paired with `salt`, or the given key."""
+    if np.ndim(seed) == 0:
+        return tf.stack([tf.cast(seed, tf.int32), tf.constant(salt, tf.int32)])
+    return tf.convert_to_tensor(seed, tf.int32)
+
+
+class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
+    """Shared machinery; subclasses define the abstract members below (`noise_dim`,
+    `log_densities`, `posterior_means`, `prior_latent`, `latent_width`, `decode`, `generate`,
+    `reconstruct`). Nothing is stored on the model inside `call`.
+
+    Attributes: config (ModelConfig), likelihood (distributions.Likelihood), family (the latent
+    family of every q and conditional p, latents.LatentFamily), prior (a priors.Prior layer).
+    """
+
+    def __init__(self, config: ModelConfig, noise_seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.likelihood = distributions.get_likelihood(config.likelihood, config.probability_clamp)
+        self.family = latents.make_family(config.posterior)
+        self._init_fit(noise_seed)
+
+    # --- inputs ---------------------------------------------------------------------
+    def check_images(self, x):
+        """Validates images: shape [batch, *input_shape] always; finite and in [0, 1]
+        when executing eagerly (a traced graph cannot raise on values)."""
+        x = tf.convert_to_tensor(x, dtype=tf.float32)
+        expected = tuple(self.config.input_shape)
+        if x.shape.rank != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"x has shape {tuple(x.shape)}; expected [batch, {', '.join(map(str, expected))}] "
+                "(batch of height x width x channels images in [0, 1]).")
+        if tf.executing_eagerly():
+            values = x.numpy()
+            if not np.all(np.isfinite(values)):
+                raise ValueError("x contains NaN or infinite pixels; pixels must be finite, in [0, 1].")
+            if values.size and (values.min() < 0.0 or values.max() > 1.0):
+                raise ValueError(
+                    f"x has pixels in [{values.min():g}, {values.max():g}]; pixels must be in [0, 1] "
+                    "(divide 8-bit images by 255).")
+        return x
+
+    # --- the contract ---------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def noise_dim(self) -> int:
+        """How many N(0, 1) numbers one sample of every latent takes (the last axis of `noise`)."""
+
+    @abc.abstractmethod
+    def log_densities(self, x, noise, prior: tfd.Distribution) -> dict:
+        """Per-image, per-sample log-densities.
+
+        x: [batch, height, width, channels] in [0, 1]; noise: [batch, S, noise_dim] N(0, 1);
+        prior: p(z) (pass `self.prior.distribution()`; build it once for many calls).
+        Returns {'reconstruction': log p(x|z), 'log_prior': log p(z),
+        'log_posterior': log q(z|x), ...}, each [batch, S].
+        """
+
+    @abc.abstractmethod
+    def posterior_means(self, x) -> dict:
+        """{'z' or 'z1', 'z2': the posterior's location [batch, latent_dim] (family.location)},
+        for active units and reconstructions."""
+
+    @property
+    @abc.abstractmethod
+    def prior_latent(self) -> str:
+        """The key of `posterior_means` for the latent that the prior is on."""
+
+    @property
+    @abc.abstractmethod
+    def latent_width(self) -> int:
+        """Width of the z that `decode` takes (HVAE: [z1, z2] concatenated)."""
+
+    @abc.abstractmethod
+    def decode(self, z) -> tfd.Distribution:
+        """p(x | z) for z [N, latent_width]: batch_shape [N], event_shape [H, W, C]."""
+
+    @abc.abstractmethod
+    def generate(self, uniform, normal, prior_parameters=None) -> tfd.Distribution:
+        """p(x | z) at z drawn from the prior with the given noise.
+
+        uniform: [N] in [0, 1), picks the mixture component; normal: [N, noise_dim].
+        prior_parameters: the prior's tensors, as returned by prior_parameters(); None computes
+          them from the current weights (an exported sampler passes them frozen, so pseudo-inputs
+          are not re-encoded).
+        """
+
+    def prior_parameters(self):
+        """The current prior's tensors for sampling with explicit noise (the family's
+        mixture_parameters; Gaussian: (cumulative weights [K], loc [K, L], scale [K, L]))."""
+        return self.family.mixture_parameters(self.prior.distribution())
+
+    @property
+    def autoregressive(self) -> bool:
+        """True when p(x | z) is autoregressive over pixels (the PixelHVAE): images are then
+        generated pixel by pixel, and generation takes per-pixel uniform noise."""
+        return False
+
+    def decode_images(self, z, pixel_uniform=None):
+        """Images from p(x | z), z [N, latent_width] -> [N, H, W, C]: E[x | z] (decode(z).mean()).
+
+        Autoregressive models draw pixel i with pixel_uniform[:, i] (inverse CDF) given the
+        pixels drawn before it, and return at every pixel the mean of its conditional
+        E[x_i | x_<i, z]; pixel_uniform [N, H, W, C] in [0, 1) is required then, ignored otherwise.
+        """
+        return self.decode(z).mean()
+
+    def generate_images(self, uniform, normal, pixel_uniform=None, prior_parameters=None):
+        """Images generated from the prior with the given noise: decode_images at z drawn by
+        `generate`'s rule (uniform [N], normal [N, noise_dim], prior_parameters as there)."""
+        return self.generate(uniform, normal, prior_parameters).mean()
+
+    @abc.abstractmethod
+    def reconstruct(self, x, seed=0):
+        """Images decoded at the posterior mean(s): [batch, height, width, channels]: the mean
+        of p(x | z) (autoregressive models: decode_images with pixel noise from `seed`)."""
+
+    # --- derived --------------------------------------------------------------------
+    def call(self, x, noise=None, seed=None, training=False):
+        """One-sample ELBO terms, per image.
+
+        x: [batch, height, width, channels] in [0, 1] (numpy array or tensor).
+        noise: [batch, noise_dim] N(0, 1); or seed: a shape [2] int seed from which
+          tf.random.stateless_normal draws it (neither: the seed (noise_seed, 0), so the
+          same call gives the same numbers).
+        Returns {'reconstruction': log p(x|z), 'kl': log q(z|x) - log p(z),
+        'elbo': reconstruction - kl, ...}, each [batch]. Warm-up (beta) is applied by the
+        loss (vamp_tf.objectives), not here.
+        """
+        x = self.check_images(x)
+        if noise is None:
+            if seed is None:
+                seed = tf.constant([self.noise_seed, 0], tf.int64)
+            noise = tf.random.stateless_normal([tf.shape(x)[0], self.noise_dim], seed=seed)
+        terms = self.log_densities(x, noise[:, tf.newaxis, :], self.prior.distribution())
+        out = {name: value[:, 0] for name, value in terms.items()}
+        out["kl"] = out["log_posterior"] - out["log_prior"]
+        out["elbo"] = out["reconstruction"] - out["kl"]
+        return out
+
+    def sample(self, num_samples: int, seed=0):
+        """Images generated from the prior: the mean of p(x | z), z ~ p(z).
+
+        seed: an int or a shape [2] int tensor. Returns [num_samples, height, width, channels].
+        """
+        key = _key(seed, 0x5eed)
+        uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(key, 2))
+        uniform = tf.random.stateless_uniform([num_samples], seed=uniform_seed)
+        normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=normal_seed)
+        return self.generate_images(uniform, normal, self._pixel_uniform(num_samples, key))
+
+    def _pixel_uniform(self, n, seed):
+        """[n, H, W, C] uniform noise for autoregressive decoding from an int or shape [2] seed;
+        None for other models (the pixel noise is drawn only where it is used)."""
+        if not self.autoregressive:
+            return None
+        key = tf.random.experimental.stateless_fold_in(_key(seed, 0x9e1), 0x9e1)
+        return tf.random.stateless_uniform(tf.concat([[n], self.config.input_shape], 0), seed=key)
+
+    def _likelihood(self, params) -> tfd.Distribution:
+        """The likelihood p(x | z) from decoder outputs {param: [..., H, W, C]}."""
+        return self.likelihood.make(**params)
+
+    def build(self, input_shape=None):
+        # Sub-layers create their weights on first use; there is nothing else to build.
+        self.built = True
+
+    def build_weights(self):
+        """Creates every variable (a call on one blank image); returns self."""
+        self(tf.zeros((1,) + tuple(self.config.input_shape)), noise=tf.zeros([1, self.noise_dim]))
+        return self

@@ -1,0 +1,65 @@
+"""The one factory of an HVAE's architecture-specific networks (ModelConfig.architecture).
+
+The HVAE (vamp_tf.models.hvae) is the same model for every architecture; three of its
+networks differ: the encoder q(z2 | x), the body of q(z1 | x, z2) (`first_features(x)`,
+`joint_features(features, z2)`) and the decoder p(x | z1, z2) (networks.decoding.PairDecoder).
+A new architecture is one HVAENetworks entry in ARCHITECTURES (and its name in
+config.ARCHITECTURES).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair
+from vamp_tf.networks.dense import DensePairDecoder, Encoder, PairMLP
+from vamp_tf.networks.pixelcnn import PixelDecoder
+
+
+@dataclasses.dataclass(frozen=True)
+class HVAENetworks:
+    """Builders of one architecture's networks, called by the model in this order (the order
+    in which layers are built fixes which random numbers initialise which weights).
+
+    encoder(config, family, name): x -> q(z2 | x)'s parameters in `family`.
+    q_z1_body(config, name): first_features(x), joint_features(features, z2) -> h.
+    p_x(config, likelihood, name): a PairDecoder, (z1, z2[, x]) -> the likelihood's parameters.
+    """
+
+    encoder: Callable
+    q_z1_body: Callable
+    p_x: Callable
+
+
+def _conv_encoder(config, family, name):
+    return ConvEncoder(config.input_shape, config.latent_dim, family=family, name=name)
+
+
+def _conv_pair(config, name):
+    return ConvPair(config.input_shape, config.hidden_units, name=name)
+
+
+ARCHITECTURES = {
+    "dense": HVAENetworks(
+        encoder=lambda config, family, name: Encoder(config.latent_dim, config.hidden_units, family=family, name=name),
+        q_z1_body=lambda config, name: PairMLP(config.hidden_units, name=name),
+        p_x=lambda config, likelihood, name: DensePairDecoder(config.input_shape, config.hidden_units,
+                                                              likelihood.param_names, likelihood.constrain, name=name)),
+    "conv": HVAENetworks(  # the paper's convHVAE
+        encoder=_conv_encoder, q_z1_body=_conv_pair,
+        p_x=lambda config, likelihood, name: ConvDecoder(config.input_shape, likelihood.param_names,
+                                                         likelihood.constrain, name=name)),
+    "pixelcnn": HVAENetworks(  # the paper's PixelHVAE: the convHVAE's encoders, a PixelCNN decoder
+        encoder=_conv_encoder, q_z1_body=_conv_pair,
+        p_x=lambda config, likelihood, name: PixelDecoder(
+            config.input_shape, likelihood.param_names, likelihood.constrain,
+            batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon, name=name)),
+}
+
+
+def hvae_networks(architecture: str) -> HVAENetworks:
+    """The builders of `architecture` ('dense', 'conv' or 'pixelcnn')."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture={architecture!r} is not supported; allowed: {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[architecture]
