@@ -39,6 +39,10 @@ _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, 
                                   "PixelHVAE: conv encoders, an autoregressive PixelCNN decoder).")
 _POSTERIOR = flags.DEFINE_enum("posterior", _DEFAULTS_MODEL.posterior, list(config_lib.POSTERIORS),
                                "The latent family of q(z | x): gaussian (the paper's diagonal Gaussian).")
+_INITIALIZATION = flags.DEFINE_enum(
+    "initialization", _DEFAULTS_MODEL.initialization, list(config_lib.INITIALIZATIONS),
+    "he_normal: every kernel He-normal, zero biases (vamp_tf's); reference: the paper's code's (He-normal dense "
+    "kernels, PyTorch's uniform defaults for convolutions and biases).")
 _PROBABILITY_CLAMP = flags.DEFINE_float(
     "probability_clamp", _DEFAULTS_MODEL.probability_clamp,
     "0: exact Bernoulli (default); c in (0, 0.5): clamp its probabilities to [c, 1 - c] in training and "
@@ -98,6 +102,7 @@ def config_from_flags() -> config_lib.Config:
         latent_dim=_LATENT_DIM.value, hidden_units=_HIDDEN_UNITS.value, num_components=_NUM_COMPONENTS.value,
         pseudo_init=_PSEUDO_INIT.value, pseudo_mean=_PSEUDO_MEAN.value, pseudo_std=_PSEUDO_STD.value,
         component_weights=_COMPONENT_WEIGHTS.value, architecture=_ARCHITECTURE.value, posterior=_POSTERIOR.value,
+        initialization=_INITIALIZATION.value,
         probability_clamp=_PROBABILITY_CLAMP.value, batch_norm_momentum=_BN_MOMENTUM.value,
         batch_norm_epsilon=_BN_EPSILON.value)
     train = config_lib.TrainConfig(

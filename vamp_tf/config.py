@@ -14,6 +14,7 @@ MODELS = ("vae", "hvae")
 ARCHITECTURES = ("dense", "conv", "pixelcnn")
 PRIORS = ("standard", "mog", "vamp")
 POSTERIORS = ("gaussian",)  # latent families (vamp_tf.latents): one file each
+INITIALIZATIONS = ("he_normal", "reference")
 LIKELIHOODS = ("bernoulli", "discretized_logistic")
 PSEUDO_INITS = ("random", "data")
 COMPONENT_WEIGHTS = ("uniform", "learned")
@@ -59,6 +60,9 @@ class ModelConfig:
     probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
       probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
       reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
+    initialization: 'he_normal' (vamp_tf's: every kernel He-normal, zero biases) or 'reference' (the
+      paper's code's: He-normal on dense kernels only, PyTorch's uniform defaults on convolutions
+      and biases; vamp_tf.networks.initialization).
     posterior: the latent family of q(z | x) (and of the HVAE's p(z1 | z2)): 'gaussian', the
       paper's diagonal Gaussian (vamp_tf.latents).
     batch_norm_momentum, batch_norm_epsilon: the PixelCNN decoder's batch normalisation (Keras'
@@ -84,6 +88,7 @@ class ModelConfig:
     batch_norm_momentum: float = 0.9
     batch_norm_epsilon: float = 1e-5
     posterior: str = "gaussian"
+    initialization: str = "he_normal"
 
     def __post_init__(self):
         shape = tuple(self.input_shape)
@@ -99,6 +104,7 @@ class ModelConfig:
         _check_choice("component_weights", self.component_weights, COMPONENT_WEIGHTS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         _check_choice("posterior", self.posterior, POSTERIORS)
+        _check_choice("initialization", self.initialization, INITIALIZATIONS)
         if self.architecture != "dense" and self.model != "hvae":
             raise ValueError(f"architecture={self.architecture!r} is an HVAE's (the paper's convHVAE and "
                              f"PixelHVAE); model={self.model!r} has dense networks only: pass --model=hvae.")

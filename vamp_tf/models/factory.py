@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from vamp_tf import networks
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.base import LatentVariableModel
 from vamp_tf.models.hvae import HVAE
@@ -15,7 +16,9 @@ MODELS = {"vae": VAE, "hvae": HVAE}
 def build_model(config: ModelConfig, seed: int = 0, precision: str = "float32") -> LatentVariableModel:
     """The model a ModelConfig describes, with all weights created.
 
-    seed: initialises every weight (sets Keras' global seed, then builds) and seeds the
+    seed: initialises every weight (sets Keras' global seed, then builds; with
+      config.initialization='reference' the networks' weights are then drawn again, the paper's
+      code's way, from a generator seeded with it) and seeds the
       noise of fit batches. A VampPrior starts from random pseudo-inputs; for
       pseudo_init='data', call model.prior.initialize_from_data(images, ...) afterwards
       (the trainer does, for a fresh run), or restore a checkpoint.
@@ -33,4 +36,7 @@ def build_model(config: ModelConfig, seed: int = 0, precision: str = "float32") 
         model = MODELS[config.model](config, prior_seed=seed, noise_seed=seed, name=config.model, dtype="float32")
     finally:
         keras.mixed_precision.set_global_policy(previous)
-    return model.build_weights()
+    model.build_weights()
+    if config.initialization == "reference":  # the paper's code's initialisation, drawn again from `seed`
+        networks.initialize_like_reference(model, seed)
+    return model
