@@ -321,6 +321,7 @@ _LAYOUTS = {  # TABLES['sections'] kinds without rows of their own
     "parity": parity_report.parity_table,
     "caltech_summary": lambda runs: parity_report.caltech_summary(runs, PAPER),
     "caltech_ablations": lambda runs: parity_report.caltech_ablations(runs, _paired_difference),
+    "frey_ablations": lambda runs: parity_report.frey_ablations(runs, _paired_difference),
     "details": lambda runs: _details(runs),
 }
 
