@@ -1,0 +1,82 @@
+r"""Where a train step's time goes: TensorFlow's profiler on warm steps, per-op self time.
+
+    python -m bench.profile_step --flagfile=mnist.flags --xprof_python=.xprof/bin/python [--write_readme]
+
+Builds the trainer of the flagfile's configuration (as bench.train_throughput does), runs one
+warm-up epoch (tracing), then profiles --profile_steps train steps with tf.profiler and has
+bench/op_stats.py (run by --xprof_python, an interpreter with the xprof package; see there)
+sum the ops' self time by type and by name. Prints the top ops and their share of the
+profiled ops' time; --write_readme puts them into bench/README.md.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags and flagfiles)
+
+_STEPS = flags.DEFINE_integer("profile_steps", 20, "Warm train steps profiled.")
+_TOP = flags.DEFINE_integer("top", 12, "Ops listed, by type and by name.")
+_XPROF_PYTHON = flags.DEFINE_string("xprof_python", None, "A Python interpreter with the xprof package.",
+                                    required=True)
+_LOGDIR = flags.DEFINE_string("logdir", None, "Where the profile goes (default: a temporary directory).")
+_WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the top ops into bench/README.md.")
+
+
+def profile(config, steps: int, logdir: str) -> float:
+    """Profiles `steps` warm train steps of `config` into logdir; returns their wall seconds."""
+    import time  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from vamp_tf.trainer import Trainer  # pylint: disable=import-outside-toplevel
+
+    trainer = Trainer(config)
+    beta = tf.constant(0.5)
+    batches = list(trainer.epoch_dataset(0))
+    for batch in batches:  # warm-up: tracing, caches
+        trainer.train_step(batch, beta).numpy()
+    tf.profiler.experimental.start(logdir)
+    start = time.perf_counter()
+    for i in range(steps):
+        trainer.train_step(batches[i % len(batches)], beta).numpy()
+    seconds = time.perf_counter() - start
+    tf.profiler.experimental.stop()
+    return seconds
+
+
+def main(argv):
+    del argv
+    from bench import common  # pylint: disable=import-outside-toplevel
+
+    config = trainer_flags.config_from_flags()
+    logdir = _LOGDIR.value or tempfile.mkdtemp(prefix="vamp_tf_profile_")
+    seconds = profile(config, _STEPS.value, logdir)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "op_stats.py")
+    done = subprocess.run([_XPROF_PYTHON.value, script, logdir, "--top", str(_TOP.value)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode:
+        sys.exit(f"bench/op_stats.py failed under {_XPROF_PYTHON.value}:\n{done.stderr[-2000:]}")
+    stats = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = [("model", f"{config.model.model_name}, {config.model.prior} prior, K={config.model.num_components}, "
+                      f"latent {config.model.latent_dim}, hidden {config.model.hidden_units}, batch "
+                      f"{config.train.batch_size}, {config.train.dataset}, {config.train.precision}"),
+            ("profiled", f"{_STEPS.value} warm train steps, {1e3 * seconds / _STEPS.value:.1f} ms each with the "
+                         f"profiler on; ops' self time {stats['total_self_time_us'] / 1e3 / _STEPS.value:.1f} ms "
+                         "per step")]
+    rows += [(f"op type: {t['type']}", f"{100 * t['share']:.1f} %") for t in stats["by_type"]]
+    rows += [(f"op: {o['name']} ({o['type']})", f"{100 * o['share']:.1f} %") for o in stats["by_name"]]
+    for k, v in rows:
+        print(f"{k[:90]:90s} {v}")
+    if _WRITE_README.value:
+        name = f"profile_step ({config.train.dataset}, {config.model.model_name}, {config.model.prior}, " \
+               f"{config.train.precision})"
+        common.write_section(name, "python -m bench.profile_step " + " ".join(sys.argv[1:]), rows)
+
+
+if __name__ == "__main__":
+    app.run(main)
