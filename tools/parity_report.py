@@ -151,6 +151,8 @@ FREY_ABLATIONS = (
      "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_hvae_vamp_e200_refinit_s1", "the code's initialisation (`--initialization=reference`)",
      "parity_frey_hvae_vamp_e200_s1"),
+    ("parity_frey_hvae_vamp_e200_normgrad_s0", "the code's optimizer (`--optimizer=adam_normgrad`)",
+     "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_hvae_vamp_e200_s1", "`--seed=1`: our seed noise", "parity_frey_hvae_vamp_e200_s0"),
 )
 
