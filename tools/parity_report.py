@@ -159,20 +159,29 @@ FREY_ABLATIONS = (
 )
 
 
+def _ablation_rows(runs: dict, rows, paired_difference, bits: bool) -> list[str]:
+    """'| run | what differs | value | vs that run (paired s.e.) | epochs |' for each (run, what, base);
+    a run on another split scores other test images and gets no paired difference."""
+    lines = []
+    for name, what, base in rows:
+        run = runs.get(name)
+        if run is None or not run.finished:
+            lines.append(f"| {name} | {what} | — | — | {run.epochs() if run else 'not run'} |")
+            continue
+        same_split = run.results["config"]["train"]["split_seed"] == runs[base].results["config"]["train"]["split_seed"]
+        paired = paired_difference(runs[base], run, bits) if same_split else "other test images"
+        value = f"{run.metric('bits_per_dim'):.3f}" if bits else f"{run.nll():.2f}"
+        lines.append(f"| {name} | {what} | {value} | {paired} vs {base} | {run.epochs()} |")
+    return lines
+
+
 def frey_ablations(runs: dict, paired_difference) -> list[str]:
     """What the paper's code does differently, measured on ours at the Frey Faces parity budget."""
     lines = ["### Parity (continued): Frey Faces, what the paper's code does differently (bits/dim, lower is "
              "better)", "",
              "Each run against the record it changes one thing of, on the same 200 test images.", "",
              "| run | what differs | bits/dim | vs that run (paired s.e.) | epochs |", "| --- | --- | --- | --- | --- |"]
-    for name, what, base in FREY_ABLATIONS:
-        run = runs.get(name)
-        if run is None or not run.finished:
-            lines.append(f"| {name} | {what} | — | — | {run.epochs() if run else 'not run'} |")
-            continue
-        lines.append(f"| {name} | {what} | {run.metric('bits_per_dim'):.3f} | {paired_difference(runs[base], run, True)} "
-                     f"vs {base} | {run.epochs()} |")
-    return lines + [""]
+    return lines + _ablation_rows(runs, FREY_ABLATIONS, paired_difference, True) + [""]
 
 
 def caltech_ablations(runs: dict, paired_difference, rescored_dir: str = RESCORED) -> list[str]:
@@ -183,14 +192,7 @@ def caltech_ablations(runs: dict, paired_difference, rescored_dir: str = RESCORE
              "pseudo-inputs N(0.05, 0.01)). A different split scores other test images, so its row has no paired "
              "difference: the spread of the splits' means is the data's own noise.", "",
              "| run | what differs | -log p(x) | vs that run (paired s.e.) | epochs |", "| --- | --- | --- | --- | --- |"]
-    for name, what, base in CALTECH_ABLATIONS:
-        run = runs.get(name)
-        if run is None or not run.finished:
-            lines.append(f"| {name} | {what} | — | — | not run |")
-            continue
-        same_split = run.results["config"]["train"]["split_seed"] == runs[base].results["config"]["train"]["split_seed"]
-        paired = paired_difference(runs[base], run, False) if same_split else "other test images"
-        lines.append(f"| {name} | {what} | {run.nll():.2f} | {paired} vs {base} | {run.epochs()} |")
+    lines += _ablation_rows(runs, CALTECH_ABLATIONS, paired_difference, False)
     for r in _rescored(rescored_dir):
         lines.append(f"| {r['run']}, scored with the clamp | the trained weights of {r['run']} scored with "
                      f"probabilities clamped to [{r['probability_clamp']:g}, 1 - {r['probability_clamp']:g}] "
