@@ -197,10 +197,6 @@ def smoke_run(real_data_dir, tmp_path_factory):
         return cfg, str(root / "run"), json.load(f)
 
 
-def path_or_default(path):
-    return path or data_dir()
-
-
 @pytest.fixture
 def parse_trainer_flags():
     """parse(*args) -> Config: the trainer binary's flags parsed from args as `python -m

@@ -87,7 +87,7 @@ class ModelCheckpoint(tf.train.Checkpoint):
 
     def __init__(self, model, **others):
         super().__init__(model=model, **others)
-        legacy = getattr(model, "legacy_checkpoint_children", dict)()
+        legacy = model.legacy_checkpoint_children()
         # Kept out of the checkpoint's tracked graph (a closure and a tuple of strings).
         self._legacy_view = (lambda: tf.train.Checkpoint(model=tf.train.Checkpoint(**legacy), **others)) \
             if legacy else None
@@ -216,7 +216,7 @@ def checkpoint_directory(workdir: str, which: str = "best") -> str:
         if tf.train.latest_checkpoint(directory):
             return directory
     raise run_workdir.RunNotFound(f"no checkpoint in {run.checkpoints}: train the run first "
-                      f"(python -m trainers.main ... --workdir={workdir}).")
+                                  f"(python -m trainers.main ... --workdir={workdir}).")
 
 
 def restore_model(workdir: str, which: str = "best", **model_changes):

@@ -115,6 +115,11 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
           are not re-encoded).
         """
 
+    def legacy_checkpoint_children(self) -> dict:
+        """{name: layer} under which checkpoints of an older layout hold the model's layers, where
+        that layout differs from today's; {} when it does not (vamp_tf.checkpoints.ModelCheckpoint)."""
+        return {}
+
     def prior_parameters(self):
         """The current prior's tensors for sampling with explicit noise (the family's
         mixture_parameters; Gaussian: (cumulative weights [K], loc [K, L], scale [K, L]))."""

@@ -53,8 +53,11 @@ class HVAE(LatentVariableModel):
     def noise_dim(self):
         return 2 * self.family.noise_dim(self.config.latent_dim)
 
+    def _q_z1_parameters(self, x_features, z2):
+        return self.q_z1_head(self.q_z1_body.joint_features(x_features, z2))
+
     def _q_z1(self, x_features, z2):
-        return self.family.distribution(*self.q_z1_head(self.q_z1_body.joint_features(x_features, z2)))
+        return self.family.distribution(*self._q_z1_parameters(x_features, z2))
 
     def _p_z1(self, z2):
         return self.family.distribution(*self.p_z1_head(self.p_z1_body(z2)))
@@ -90,8 +93,7 @@ class HVAE(LatentVariableModel):
         z2_parameters = self.encoder(x)
         z2 = self.family.location(*z2_parameters)
         x_features = self.q_z1_body.first_features(x)
-        z1_parameters = self.q_z1_head(self.q_z1_body.joint_features(x_features, z2))
-        return {"z1": self.family.location(*z1_parameters), "z2": z2}
+        return {"z1": self.family.location(*self._q_z1_parameters(x_features, z2)), "z2": z2}
 
     @property
     def prior_latent(self):

@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 from vamp_tf.networks.decoding import PairDecoder
-from vamp_tf.networks.dense import GatedDense, GaussianHead, likelihood_parameters
+from vamp_tf.networks.dense import GatedDense, likelihood_parameters, posterior_head
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
 ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
@@ -76,7 +76,7 @@ class ConvEncoder(keras.layers.Layer):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.body = ConvStack(image_shape, name="body")
-        self.head = family.head(latent_dim, "head") if family is not None else GaussianHead(latent_dim, name="head")
+        self.head = posterior_head(latent_dim, family)
 
     def call(self, x):
         return self.head(self.body(x))

@@ -88,6 +88,12 @@ class GaussianHead(keras.layers.Layer):
         return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
 
 
+def posterior_head(latent_dim: int, family=None, name: str = "head") -> keras.layers.Layer:
+    """The layer that gives q(z | x)'s parameters: the latent family's head (vamp_tf.latents), or
+    without a family a GaussianHead, (mean, log_variance)."""
+    return family.head(latent_dim, name) if family is not None else GaussianHead(latent_dim, name=name)
+
+
 class Encoder(keras.layers.Layer):
     """q(z | x): images -> posterior parameters.
 
@@ -106,7 +112,7 @@ class Encoder(keras.layers.Layer):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.body = GatedMLP([hidden_units, hidden_units], name="body")
-        self.head = family.head(latent_dim, "head") if family is not None else GaussianHead(latent_dim, name="head")
+        self.head = posterior_head(latent_dim, family)
 
     def call(self, x):
         x = tf.reshape(x, [tf.shape(x)[0], -1])
