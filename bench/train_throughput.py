@@ -9,7 +9,9 @@ the Python loop, as train_lib runs them, then one validation pass. Prints exampl
 ms/step, for each precision of --precisions side by side (the first is the reference of the
 speed-up), the FLOPs per step computed from the model's shapes (forward + backward = 3 x
 forward matmul FLOPs), the achieved GFLOP/s, this machine's matmul GFLOP/s, the share of
-time outside the train step, the number of traces, and the peak memory.
+time outside the train step, the number of traces, and the peak memory; and the floor: the
+step's own matmuls and convolutions timed alone (bench.floor), which says how much of the step
+the rest (element-wise ops, casts, the optimizer's update) takes.
 """
 
 import os
@@ -32,7 +34,7 @@ def measure(config, timed_epochs: int, jit_compile: bool = False) -> dict:
     """Times one configuration: epochs, steps, validation, FLOPs; see the module docstring."""
     import numpy as np  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from bench import common  # pylint: disable=import-outside-toplevel
+    from bench import common, floor  # pylint: disable=import-outside-toplevel
     from vamp_tf import datasets, evaluation  # pylint: disable=import-outside-toplevel
     from vamp_tf.trainer import Trainer  # pylint: disable=import-outside-toplevel
 
@@ -66,7 +68,12 @@ def measure(config, timed_epochs: int, jit_compile: bool = False) -> dict:
         "encoder": batch + (prior.num_components if prior.has_pseudo_inputs else 0), "images": batch,
         "decoder": batch, "prior_pairs": batch * prior.num_components})
     flops_per_step = 3 * 2 * macs
-    return {"examples_per_second": steps * batch / epoch_seconds, "step_ms": step_seconds * 1e3,
+    graph = trainer.train_step.get_concrete_function(next(iter(trainer.epoch_dataset(0))), beta).graph
+    heavy = floor.heavy_ops(graph)
+    floor_seconds = floor.floor_seconds(heavy)
+    return {"heavy_ops": len(heavy), "floor_ms": floor_seconds * 1e3,
+            "floor_gflops": 2 * floor.macs(heavy) / floor_seconds / 1e9,
+            "examples_per_second": steps * batch / epoch_seconds, "step_ms": step_seconds * 1e3,
             "epoch_seconds": epoch_seconds, "validation_seconds": validation_seconds, "num_validation": len(validation),
             "outside_step": 1 - step_seconds * steps / epoch_seconds, "flops_per_example": flops_per_step / batch,
             "achieved_gflops": flops_per_step / step_seconds / 1e9,
@@ -115,6 +122,10 @@ def main(argv):
     row("time outside the train step", lambda r: f"{100 * r['outside_step']:.1f} %")
     row("FLOPs per example (fwd + bwd)", lambda r: f"{r['flops_per_example'] / 1e6:.1f} M")
     row("achieved", lambda r: f"{r['achieved_gflops']:.0f} GFLOP/s")
+    row("the step's matmuls and convolutions alone (bench.floor)",
+        lambda r: f"{r['floor_ms']:.2f} ms ({r['heavy_ops']} ops)")
+    row("their matmuls' rate alone", lambda r: f"{r['floor_gflops']:.0f} GFLOP/s")
+    row("share of the train step they account for", lambda r: f"{100 * r['floor_ms'] / r['step_ms']:.0f} %")
     rows.append(("matmul rate of this machine (2048^3, TF), in that precision",
                  " / ".join(f"{rates[p]:.0f} GFLOP/s" for p in precisions)))
     rows.append(("achieved / matmul rate of that precision",
