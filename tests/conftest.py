@@ -32,13 +32,17 @@ def real_data_dir():
     return path
 
 
-SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init) -- tiny models, one short epoch on generated data
+SMALL_RUNS = {  # name: (dataset, model, prior, pseudo_init[, other ModelConfig fields]) -- tiny models, one
+    # short epoch on generated data
     "mnist_vamp": ("mnist", "vae", "vamp", "random"),
     "frey_vamp": ("frey_faces", "vae", "vamp", "data"),  # VampPrior data: restored without its examples
     "frey_standard": ("frey_faces", "vae", "standard", "random"),
     "frey_hvae_vamp": ("frey_faces", "hvae", "vamp", "random"),
     "mnist_mog": ("mnist", "vae", "mog", "random"),
-    "mnist_vamp_learned": ("mnist", "vae", "vamp", "random"),  # learned mixture weights (issue 24)
+    "mnist_vamp_learned": ("mnist", "vae", "vamp", "random", {"component_weights": "learned"}),  # issue 24
+    # hyperspherical latents (issue 40): the VampPrior and the uniform prior on the sphere
+    "mnist_sphere_vamp": ("mnist", "vae", "vamp", "random", {"posterior": "power_spherical"}),
+    "frey_sphere_standard": ("frey_faces", "vae", "standard", "random", {"posterior": "power_spherical"}),
 }
 
 
@@ -157,12 +161,12 @@ def small_runs(generated_data, tmp_path_factory):
 def _train_small_runs(root, generated_data):
     """Trains every SMALL_RUNS entry into root/<name>."""
     from vamp_tf import config, datasets, train_lib
-    for name, (dataset, kind, prior, pseudo_init) in SMALL_RUNS.items():
+    for name, (dataset, kind, prior, pseudo_init, *more) in SMALL_RUNS.items():
         info = datasets.info(dataset)
         cfg = config.Config(
             config.ModelConfig(input_shape=info.image_shape, likelihood=info.likelihood, model=kind, prior=prior,
                                pseudo_init=pseudo_init, latent_dim=4, hidden_units=16, num_components=5,
-                               component_weights="learned" if name.endswith("_learned") else "uniform"),
+                               **(more[0] if more else {})),
             config.TrainConfig(dataset=dataset, data_dir=generated_data[dataset], epochs=1,
                                train_examples=500, test_examples=50, eval_samples=100, seed=1, figures=False))
         train_lib.train_and_evaluate(cfg, str(root / name))

@@ -225,3 +225,14 @@ def test_the_data_beside_a_checkout_is_found_without_flags_or_environment(real_d
     assert pipeline.resolve_data_dir("/explicit") == "/explicit"
     monkeypatch.chdir(tmp_path)  # no ../shared/data here: TFDS is next
     assert pipeline.resolve_data_dir(None) is None
+
+
+def test_mnist_labels_follow_the_images_and_other_data_has_none(real_data_dir, generated_data):
+    test = datasets.labels("mnist", "test", real_data_dir)
+    assert test.shape == (10000,) and set(np.unique(test)) == set(range(10))
+    assert datasets.labels("mnist", "validation", real_data_dir).shape == (10000,)
+    np.testing.assert_array_equal(datasets.labels("mnist", "test", real_data_dir, num_examples=100),
+                                  test[(np.arange(100) * 10000) // 100])  # the stride subset of examples()
+    assert test[0] == 7  # MNIST's first test image is a seven
+    assert datasets.labels("frey_faces", "test", real_data_dir) is None
+    assert datasets.labels("mnist", "test", generated_data["mnist"]) is None

@@ -95,8 +95,9 @@ def test_invariant_to_chunking_and_to_the_other_images_of_a_batch():
     assert not np.allclose(seeded, reference)
 
 
-def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, generated_data):
-    model, cfg, _ = checkpoints.restore_model(small_runs["mnist_vamp"])
+@pytest.mark.parametrize("run", ["mnist_vamp", "mnist_sphere_vamp"])  # the estimator is family-agnostic
+def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, generated_data, run):
+    model, cfg, _ = checkpoints.restore_model(small_runs[run])
     x = datasets.examples("mnist", "test", generated_data["mnist"], num_examples=100)
     elbo = evaluation.elbo_terms(model, x)
     ll = evaluation.log_likelihood(model, x, num_samples=500)

@@ -39,7 +39,8 @@ def exported(small_runs, tmp_path_factory):
 
 # Every model kind, likelihood, prior and mixture weighting at least once (the other small runs
 # differ from these only in how they were trained).
-@pytest.mark.parametrize("name", ["mnist_vamp", "frey_standard", "frey_hvae_vamp", "mnist_mog", "mnist_vamp_learned"])
+@pytest.mark.parametrize("name", ["mnist_vamp", "frey_standard", "frey_hvae_vamp", "mnist_mog", "mnist_vamp_learned",
+                                  "mnist_sphere_vamp", "frey_sphere_standard"])
 def test_keras_saved_model_and_tflite_agree(exported, name):
     keras_model, module, loaded, tflite = exported[name]
     rng = np.random.default_rng(0)

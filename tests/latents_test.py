@@ -17,7 +17,7 @@ def family():
 
 def test_make_family_names_the_allowed_families():
     assert isinstance(latents.make_family("gaussian"), latents.DiagonalGaussian)
-    with pytest.raises(ValueError, match="posterior='sphere' is not supported; allowed: gaussian"):
+    with pytest.raises(ValueError, match="posterior='sphere' is not supported; allowed: gaussian, power_spherical"):
         latents.make_family("sphere")
 
 

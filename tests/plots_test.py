@@ -25,5 +25,9 @@ def test_every_figure_is_written(tmp_path):
              plots.reconstructions(x, x[::-1], str(tmp_path / "c.png")),
              plots.log_likelihood_histogram(rng.normal(-90, 5, 100), str(tmp_path / "d.png")),
              plots.learning_curves(history, str(tmp_path / "e.png"))]
+    sphere = rng.normal(size=(50, 3))
+    sphere /= np.linalg.norm(sphere, axis=1, keepdims=True)
+    paths += [plots.latent_sphere(sphere, str(tmp_path / "f.png"), labels=rng.integers(0, 10, 50)),
+              plots.latent_sphere(sphere, str(tmp_path / "g.png"))]
     for path in paths:
         assert os.path.getsize(path) > 1000

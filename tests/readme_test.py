@@ -33,6 +33,14 @@ def test_readme_keras_fit_example_runs(real_data_dir):
     assert scope["terms"]["elbo"].shape == (4,) and scope["ll"]["per_image"].shape == (4,)
 
 
+def test_readme_spherical_vampprior_example_runs():
+    scope = run(snippets("README.md")[2], "README.md")
+    assert scope["z"].shape == (16, 10) and scope["log_p"].shape == (16,)
+    np.testing.assert_allclose(np.linalg.norm(scope["z"].numpy(), axis=-1), 1.0, atol=1e-5)
+    assert np.all(np.isfinite(scope["log_p"].numpy()))
+    assert scope["uniform"].event_shape == [10]
+
+
 def test_build_md_snippet_reads_a_finished_run(small_runs, monkeypatch):
     blocks = snippets("BUILD.md")
     assert len(blocks) == 1

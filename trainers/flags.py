@@ -38,7 +38,8 @@ _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, 
                                   "The HVAE's networks: dense (gated MLPs), conv (the paper's convHVAE) or pixelcnn (its "
                                   "PixelHVAE: conv encoders, an autoregressive PixelCNN decoder).")
 _POSTERIOR = flags.DEFINE_enum("posterior", _DEFAULTS_MODEL.posterior, list(config_lib.POSTERIORS),
-                               "The latent family of q(z | x): gaussian (the paper's diagonal Gaussian).")
+                               "The latent family of q(z | x): gaussian (the paper's diagonal Gaussian) or "
+                               "power_spherical (z on the unit sphere in R^latent_dim; prior standard = uniform).")
 _INITIALIZATION = flags.DEFINE_enum(
     "initialization", _DEFAULTS_MODEL.initialization, list(config_lib.INITIALIZATIONS),
     "he_normal: every kernel He-normal, zero biases (vamp_tf's); reference: the paper's code's (He-normal dense "

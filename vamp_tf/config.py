@@ -13,7 +13,7 @@ from typing import Any, Optional
 MODELS = ("vae", "hvae")
 ARCHITECTURES = ("dense", "conv", "pixelcnn")
 PRIORS = ("standard", "mog", "vamp")
-POSTERIORS = ("gaussian",)  # latent families (vamp_tf.latents): one file each
+POSTERIORS = ("gaussian", "power_spherical")  # latent families (vamp_tf.latents): one file each
 INITIALIZATIONS = ("he_normal", "reference")
 LIKELIHOODS = ("bernoulli", "discretized_logistic")
 PSEUDO_INITS = ("random", "data")
@@ -64,7 +64,8 @@ class ModelConfig:
       paper's code's: He-normal on dense kernels only, PyTorch's uniform defaults on convolutions
       and biases; vamp_tf.networks.initialization).
     posterior: the latent family of q(z | x) (and of the HVAE's p(z1 | z2)): 'gaussian', the
-      paper's diagonal Gaussian (vamp_tf.latents).
+      paper's diagonal Gaussian, or 'power_spherical', z on the unit sphere S^(latent_dim - 1)
+      (its standard prior is the uniform distribution on the sphere; vamp_tf.latents).
     batch_norm_momentum, batch_norm_epsilon: the PixelCNN decoder's batch normalisation (Keras'
       convention). The defaults are the paper's code's (PyTorch's momentum 0.1 is Keras' 0.9):
       its moving averages follow the weights within a Frey Faces epoch (16 steps). PixelHVAE
@@ -111,6 +112,12 @@ class ModelConfig:
         if self.architecture == "pixelcnn" and shape[-1] != 1:
             raise ValueError(f"architecture='pixelcnn' takes one-channel images; input_shape={shape} has "
                              f"{shape[-1]} channels (the masks order pixels, not channels within a pixel).")
+        if self.posterior == "power_spherical" and self.prior == "mog":
+            raise ValueError("prior='mog' is a mixture of Gaussians; posterior='power_spherical' takes prior='standard' "
+                             "(uniform on the sphere) or 'vamp' (the VampPrior on the sphere).")
+        if self.posterior == "power_spherical" and self.latent_dim < 2:
+            raise ValueError(f"latent_dim={self.latent_dim} is too small for posterior='power_spherical': z lies on "
+                             "the sphere S^(latent_dim - 1) in R^latent_dim, which needs latent_dim >= 2.")
         if self.component_weights == "learned" and self.prior != "vamp":
             raise ValueError(f"component_weights='learned' is an option of the VampPrior (prior='vamp'), not of "
                              f"prior={self.prior!r}: the mog prior always learns its weights, the standard prior has none.")

@@ -56,6 +56,29 @@ def _show_grid(images, path, title, columns=None):
     return _save(fig, path)
 
 
+def latent_sphere(points: np.ndarray, path: str, labels: Optional[np.ndarray] = None,
+                  title: str = "Posterior mean directions on the sphere") -> str:
+    """Points on the unit sphere in R^3 [N, 3] (e.g. the test images' posterior mean directions),
+    coloured by their class labels [N] when given, seen from two opposite sides."""
+    points = np.asarray(points, np.float64)
+    fig = Figure(figsize=(10, 5))
+    FigureCanvasAgg(fig)
+    u, v = np.mgrid[0:2 * np.pi:40j, 0:np.pi:20j]
+    for i, azimuth in enumerate((30, 210)):
+        ax = fig.add_subplot(1, 2, i + 1, projection="3d")
+        ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.85", linewidth=0.3)
+        colours = labels if labels is not None else "tab:blue"
+        scatter = ax.scatter(points[:, 0], points[:, 1], points[:, 2], c=colours, cmap="tab10", s=4,
+                             vmin=-0.5, vmax=9.5, depthshade=False)
+        ax.view_init(elev=20, azim=azimuth)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_axis_off()
+    if labels is not None:
+        fig.colorbar(scatter, ax=fig.axes, ticks=range(10), shrink=0.6, label="class")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
 def samples(images: np.ndarray, path: str, title: str = "Samples") -> str:
     """Generated images [N, H, W, 1] in [0, 1]."""
     return _show_grid(images, path, title)

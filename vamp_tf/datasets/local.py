@@ -134,6 +134,32 @@ _READERS = {"mnist": _mnist, "binarized_mnist": _binarized_mnist, "frey_faces": 
             "caltech101_silhouettes": _caltech101_silhouettes}
 
 
+def _mnist_labels(data_dir: str) -> Optional[dict]:
+    """MNIST's digit labels by split, in the order of _mnist's images, from mnist.npz (y_train,
+    y_test) or the IDX label files; None when neither is there."""
+    path = find_file(data_dir, "mnist.npz")
+    if path is not None:
+        with np.load(path) as f:
+            if "y_train" in f and "y_test" in f:
+                y_train, y_test = f["y_train"], f["y_test"]
+                return {"train": y_train[:50000], "validation": y_train[50000:], "test": y_test}
+    paths = [find_file(data_dir, n) for n in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
+    if not all(paths):
+        return None
+    y_train, y_test = (np.frombuffer(gzip.open(p).read(), np.uint8, offset=8) for p in paths)
+    return {"train": y_train[:50000], "validation": y_train[50000:], "test": y_test}
+
+
+# Datasets whose local files carry class labels (for figures only: no model uses them).
+_LABEL_READERS = {"mnist": _mnist_labels}
+
+
+def read_labels(info: DatasetInfo, data_dir: str) -> Optional[dict]:
+    """uint8 class labels by split, aligned with `read`'s images, or None (no labels in the files)."""
+    reader = _LABEL_READERS.get(info.name)
+    return reader(data_dir) if reader is not None else None
+
+
 def read(info: DatasetInfo, data_dir: str) -> Optional[dict]:
     """Arrays of uint8 images [N, height, width] by split ('all' for the datasets whose
     split_method is 'seeded': they are split later with a seed), or None if the directory

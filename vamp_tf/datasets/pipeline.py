@@ -147,6 +147,19 @@ def split_images(name: str, split: str, data_dir: Optional[str] = None, split_se
     return _stride_subset(images, num_examples)[..., np.newaxis]
 
 
+def labels(name: str, split: str, data_dir: Optional[str] = None, num_examples: int = 0) -> Optional[np.ndarray]:
+    """The class labels [N] of a split, aligned with `examples(name, split, data_dir, num_examples=...)`,
+    when the dataset's local files carry them (MNIST); None otherwise (no labels, data held in memory
+    or read through TFDS). Used for figures only."""
+    info = catalog.info(name)
+    catalog.check_split(split)
+    directory = resolve_data_dir(data_dir)
+    if directory is None or directory.startswith(MEMORY_PREFIX) or not os.path.isdir(directory):
+        return None
+    by_split = local.read_labels(info, directory)
+    return None if by_split is None else _stride_subset(by_split[split], num_examples)
+
+
 @functools.lru_cache(maxsize=16)
 def _fixed_binarization(name, split, data_dir, split_seed, num_examples, tfds_data_dir, download):
     gray = split_images(name, split, data_dir, split_seed, num_examples, tfds_data_dir, download)

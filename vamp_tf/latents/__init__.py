@@ -1,6 +1,8 @@
 """Latent families: the kind of distribution q(z | x) is, chosen once per model.
 
 - `gaussian`: the diagonal Gaussian of the paper (latents.gaussian.DiagonalGaussian).
+- `power_spherical`: the Power Spherical on the unit sphere (latents.power_spherical.PowerSpherical),
+  with the uniform distribution on the sphere as its fixed prior.
 `make_family(name)` is the one factory: a family named X lives in vamp_tf/latents/X.py and
 is listed in FAMILIES; models, priors, evaluation and export use it through the
 LatentFamily contract (latents.family) only.
@@ -8,8 +10,9 @@ LatentFamily contract (latents.family) only.
 
 from vamp_tf.latents.family import LatentFamily
 from vamp_tf.latents.gaussian import DiagonalGaussian, DiagonalGaussianMixture, gaussian_mixture
+from vamp_tf.latents.power_spherical import PowerSpherical, PowerSphericalMixture, power_spherical_mixture
 
-FAMILIES = {"gaussian": DiagonalGaussian}
+FAMILIES = {"gaussian": DiagonalGaussian, "power_spherical": PowerSpherical}
 
 
 def make_family(name: str) -> LatentFamily:
@@ -19,5 +22,5 @@ def make_family(name: str) -> LatentFamily:
     return FAMILIES[name]()
 
 
-__all__ = ["LatentFamily", "DiagonalGaussian", "DiagonalGaussianMixture", "gaussian_mixture", "FAMILIES",
-           "make_family"]
+__all__ = ["LatentFamily", "DiagonalGaussian", "DiagonalGaussianMixture", "gaussian_mixture", "PowerSpherical",
+           "PowerSphericalMixture", "power_spherical_mixture", "FAMILIES", "make_family"]

@@ -26,6 +26,7 @@ class LatentFamily(abc.ABC):
 
     name: str = ""
     parameter_names: tuple = ()
+    on_sphere: bool = False  # z lies on the unit sphere (figures draw the sphere for latent_dim 3)
 
     @abc.abstractmethod
     def head(self, latent_dim: int, name: str) -> keras.layers.Layer:
