@@ -102,7 +102,17 @@ def conv_macs(model_config, rows: dict) -> int:
             + 2 * latent * rows.get("prior_pairs", 0))
 
 
-_MACS = {"dense": dense_macs, "conv": conv_macs, "pixelcnn": conv_macs}
+def relu_mlp_macs(model_config, rows: dict) -> int:
+    """dense_macs for the VAE with the S-VAE's ReLU MLPs (networks.architectures, 'relu_mlp')."""
+    d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
+    params = _likelihood_params(model_config)
+    head = 2 * latent if model_config.posterior == "gaussian" else latent + 1
+    encoder = d * 2 * h + 2 * h * h + h * head
+    decoder = latent * h + h * 2 * h + 2 * h * d * params
+    return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
+
+
+_MACS = {"dense": dense_macs, "conv": conv_macs, "pixelcnn": conv_macs, "relu_mlp": relu_mlp_macs}
 
 
 def model_macs(model_config, rows: dict) -> int:

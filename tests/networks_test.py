@@ -1,6 +1,7 @@
 """Tests of vamp_tf.networks."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from vamp_tf import distributions, networks
@@ -37,3 +38,28 @@ def test_pair_mlp_reuses_first_features():
     pair = networks.PairMLP(5)
     a, b = tf.random.normal([2, 3], seed=4), tf.random.normal([2, 4], seed=5)
     np.testing.assert_allclose(pair(a, b), pair.joint_features(pair.first_features(a), b), rtol=1e-6)
+
+
+def test_the_relu_mlp_vae_has_the_s_vaes_layer_widths():
+    from vamp_tf import config
+    from vamp_tf.models import build_model
+    cfg = config.ModelConfig(latent_dim=10, hidden_units=128, num_components=5, architecture="relu_mlp")
+    model = build_model(cfg, seed=0)
+    model(np.zeros([2, 28, 28, 1], np.float32))
+    shapes = {v.path: tuple(v.shape) for v in model.trainable_variables if v.path.endswith("kernel")}
+    assert shapes["vae/encoder/body/dense_0/kernel"] == (784, 256)
+    assert shapes["vae/encoder/body/dense_1/kernel"] == (256, 128)
+    assert shapes["vae/decoder/body/dense_0/kernel"] == (10, 128)
+    assert shapes["vae/decoder/body/dense_1/kernel"] == (128, 256)
+    assert shapes["vae/decoder/head/linear/kernel"] == (256, 784)
+    assert cfg.model_name == "VAE (ReLU MLP)"
+
+
+def test_architectures_of_the_other_model_are_refused_with_the_fix():
+    from vamp_tf import config
+    with pytest.raises(ValueError, match="relu_mlp.*is a VAE's; pass --model=vae"):
+        config.ModelConfig(model="hvae", architecture="relu_mlp")
+    with pytest.raises(ValueError, match="is an HVAE's"):
+        config.ModelConfig(model="vae", architecture="conv")
+    with pytest.raises(ValueError, match="not a VAE's"):
+        networks.vae_networks("conv")

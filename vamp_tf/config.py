@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any, Optional
 
 MODELS = ("vae", "hvae")
-ARCHITECTURES = ("dense", "conv", "pixelcnn")
+ARCHITECTURES = ("dense", "conv", "pixelcnn", "relu_mlp")
 PRIORS = ("standard", "mog", "vamp")
 POSTERIORS = ("gaussian", "power_spherical")  # latent families (vamp_tf.latents): one file each
 INITIALIZATIONS = ("he_normal", "reference")
@@ -56,7 +56,9 @@ class ModelConfig:
     architecture: the HVAE's networks: 'dense' (gated MLPs), 'conv' (the paper's convHVAE:
       gated convolutional encoders and decoder; vamp_tf.networks.conv) or 'pixelcnn' (the
       paper's PixelHVAE: the convHVAE's encoders and an autoregressive PixelCNN decoder;
-      vamp_tf.networks.pixelcnn; one-channel images).
+      vamp_tf.networks.pixelcnn; one-channel images). The VAE's: 'dense' (the paper's gated MLPs)
+      or 'relu_mlp' (the S-VAE's networks: ReLU layers of 2 * hidden_units and hidden_units in the
+      encoder, hidden_units and 2 * hidden_units in the decoder; with hidden_units=128 its MNIST model).
     probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
       probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
       reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
@@ -106,7 +108,10 @@ class ModelConfig:
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         _check_choice("posterior", self.posterior, POSTERIORS)
         _check_choice("initialization", self.initialization, INITIALIZATIONS)
-        if self.architecture != "dense" and self.model != "hvae":
+        if self.architecture == "relu_mlp" and self.model != "vae":
+            raise ValueError("architecture='relu_mlp' (the S-VAE's networks) is a VAE's; pass --model=vae, or "
+                             "--architecture=dense for the HVAE.")
+        if self.architecture in ("conv", "pixelcnn") and self.model != "hvae":
             raise ValueError(f"architecture={self.architecture!r} is an HVAE's (the paper's convHVAE and "
                              f"PixelHVAE); model={self.model!r} has dense networks only: pass --model=hvae.")
         if self.architecture == "pixelcnn" and shape[-1] != 1:
@@ -148,8 +153,10 @@ class ModelConfig:
 
     @property
     def model_name(self) -> str:
-        """The paper's name of the model: 'VAE', 'HVAE', 'convHVAE' or 'PixelHVAE'."""
-        return {"conv": "convHVAE", "pixelcnn": "PixelHVAE"}.get(self.architecture, self.model.upper())
+        """The paper's name of the model: 'VAE', 'HVAE', 'convHVAE' or 'PixelHVAE' ('VAE (ReLU MLP)' for
+        the VAE with the S-VAE's networks)."""
+        return {"conv": "convHVAE", "pixelcnn": "PixelHVAE", "relu_mlp": "VAE (ReLU MLP)"}.get(
+            self.architecture, self.model.upper())
 
 
 @dataclasses.dataclass(frozen=True)

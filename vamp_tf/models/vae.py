@@ -22,10 +22,9 @@ class VAE(LatentVariableModel):
 
     def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
         super().__init__(config, **kwargs)
-        self.encoder = networks.Encoder(config.latent_dim, config.hidden_units, family=self.family, name="encoder")
-        self.decoder = networks.Decoder(config.input_shape, config.hidden_units,
-                                        self.likelihood.param_names, self.likelihood.constrain,
-                                        name="decoder")
+        builders = networks.vae_networks(config.architecture)
+        self.encoder = builders.encoder(config, self.family, "encoder")
+        self.decoder = builders.decoder(config, self.likelihood, "decoder")
         self.prior = priors.make_prior(config, self.encoder, self.family, seed=prior_seed)
 
     @property

@@ -4,7 +4,7 @@ dense: the gated MLPs (Tomczak & Welling, AISTATS 2018, section 4) of the VAE an
 conv: the gated convolutional encoders and decoder of the convHVAE (same interfaces).
 pixelcnn: the PixelHVAE's autoregressive decoder (masked convolutions).
 decoding: the one interface of the HVAE's decoders p(x | z1, z2) (PairDecoder).
-architectures: the one factory that picks an HVAE's networks by ModelConfig.architecture.
+architectures: the one factory that picks a VAE's or an HVAE's networks by ModelConfig.architecture.
 initialization: the paper's code's initialisation (an option).
 Tensors in, tensors out; turning outputs into distributions is the job of
 vamp_tf.distributions, vamp_tf.latents and vamp_tf.models.
@@ -12,14 +12,15 @@ vamp_tf.distributions, vamp_tf.latents and vamp_tf.models.
 
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import (LOG_VARIANCE_RANGE, Decoder, DensePairDecoder, Encoder, GatedDense, GatedMLP,
-                                    GaussianHead, LikelihoodHead, PairMLP)
+                                    GaussianHead, LikelihoodHead, PairMLP, ReluMLP)
 
 from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair, ConvStack, GatedConv2D
 from vamp_tf.networks.pixelcnn import MaskedConv2D, PixelDecoder, causal_mask
-from vamp_tf.networks.architectures import ARCHITECTURES, HVAENetworks, hvae_networks
+from vamp_tf.networks.architectures import (ARCHITECTURES, VAE_ARCHITECTURES, HVAENetworks, VAENetworks,
+                                            hvae_networks, vae_networks)
 from vamp_tf.networks.initialization import initialize_like_reference
 
 __all__ = ["PairDecoder", "MaskedConv2D", "PixelDecoder", "causal_mask", "ConvDecoder", "ConvEncoder", "ConvPair",
            "ConvStack", "GatedConv2D", "LOG_VARIANCE_RANGE", "Decoder", "DensePairDecoder", "Encoder", "GatedDense",
-           "GatedMLP", "GaussianHead", "LikelihoodHead", "PairMLP", "ARCHITECTURES", "HVAENetworks", "hvae_networks",
-           "initialize_like_reference"]
+           "GatedMLP", "GaussianHead", "LikelihoodHead", "PairMLP", "ReluMLP", "ARCHITECTURES", "VAE_ARCHITECTURES",
+           "HVAENetworks", "VAENetworks", "hvae_networks", "vae_networks", "initialize_like_reference"]

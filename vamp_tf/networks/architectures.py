@@ -1,4 +1,7 @@
-"""The one factory of an HVAE's architecture-specific networks (ModelConfig.architecture).
+"""The one factory of a model's architecture-specific networks (ModelConfig.architecture).
+
+The VAE's two networks, q(z | x) and p(x | z), come from VAE_ARCHITECTURES ('dense': the paper's
+gated MLPs; 'relu_mlp': the S-VAE's ReLU MLPs, for like-for-like comparisons with it).
 
 The HVAE (vamp_tf.models.hvae) is the same model for every architecture; three of its
 networks differ: the encoder q(z2 | x), the body of q(z1 | x, z2) (`first_features(x)`,
@@ -13,7 +16,7 @@ import dataclasses
 from typing import Callable
 
 from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair
-from vamp_tf.networks.dense import DensePairDecoder, Encoder, PairMLP
+from vamp_tf.networks.dense import Decoder, DensePairDecoder, Encoder, PairMLP, ReluMLP
 from vamp_tf.networks.pixelcnn import PixelDecoder
 
 
@@ -58,8 +61,42 @@ ARCHITECTURES = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class VAENetworks:
+    """Builders of a VAE's networks, called in this order: encoder(config, family, name): x -> q(z | x)'s
+    parameters in `family`; decoder(config, likelihood, name): z -> the likelihood's parameters."""
+
+    encoder: Callable
+    decoder: Callable
+
+
+def _dense_decoder(config, likelihood, name, body=None):
+    return Decoder(config.input_shape, config.hidden_units, likelihood.param_names, likelihood.constrain, body=body,
+                   name=name)
+
+
+VAE_ARCHITECTURES = {
+    "dense": VAENetworks(  # the paper's: two gated layers of hidden_units each way
+        encoder=lambda config, family, name: Encoder(config.latent_dim, config.hidden_units, family=family, name=name),
+        decoder=_dense_decoder),
+    "relu_mlp": VAENetworks(  # the S-VAE's (its examples/mnist.py): ReLU layers of 2h, h in and h, 2h out
+        encoder=lambda config, family, name: Encoder(
+            config.latent_dim, family=family, body=ReluMLP([2 * config.hidden_units, config.hidden_units], name="body"),
+            name=name),
+        decoder=lambda config, likelihood, name: _dense_decoder(
+            config, likelihood, name, body=ReluMLP([config.hidden_units, 2 * config.hidden_units], name="body"))),
+}
+
+
+def vae_networks(architecture: str) -> VAENetworks:
+    """The builders of a VAE's `architecture` ('dense' or 'relu_mlp')."""
+    if architecture not in VAE_ARCHITECTURES:
+        raise ValueError(f"architecture={architecture!r} is not a VAE's; allowed: {', '.join(VAE_ARCHITECTURES)}.")
+    return VAE_ARCHITECTURES[architecture]
+
+
 def hvae_networks(architecture: str) -> HVAENetworks:
     """The builders of `architecture` ('dense', 'conv' or 'pixelcnn')."""
     if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture={architecture!r} is not supported; allowed: {', '.join(ARCHITECTURES)}.")
+        raise ValueError(f"architecture={architecture!r} is not an HVAE's; allowed: {', '.join(ARCHITECTURES)}.")
     return ARCHITECTURES[architecture]

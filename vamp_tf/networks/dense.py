@@ -70,6 +70,23 @@ class GatedMLP(keras.layers.Layer):
         return x
 
 
+class ReluMLP(keras.layers.Layer):
+    """A stack of ReLU dense layers (the S-VAE's networks, Davidson et al., UAI 2018: no gates).
+    x [..., in] -> [..., units[-1]]. Blocks are attributes (dense_0, dense_1, ...), as in GatedMLP."""
+
+    def __init__(self, units: Sequence[int], **kwargs):
+        super().__init__(**kwargs)
+        self.num_blocks = len(units)
+        for i, u in enumerate(units):
+            setattr(self, f"dense_{i}", keras.layers.Dense(u, activation="relu", kernel_initializer="he_normal",
+                                                           name=f"dense_{i}"))
+
+    def call(self, x):
+        for i in range(self.num_blocks):
+            x = getattr(self, f"dense_{i}")(x)
+        return x
+
+
 class GaussianHead(keras.layers.Layer):
     """Mean and clamped log-variance of a diagonal Gaussian.
 
@@ -102,16 +119,18 @@ class Encoder(keras.layers.Layer):
       hidden_units: width of the two gated layers.
       family: the latent family (vamp_tf.latents) whose head gives the posterior's
         parameters; default None: a GaussianHead, (mean, log_variance).
+      body: the layer from flattened images to features; default the paper's two gated layers
+        of hidden_units (GatedMLP).
 
     Call: x [batch, height, width, channels] float32 in [0, 1] -> the head's parameters
       (GaussianHead: (mean [batch, latent_dim], log_variance [batch, latent_dim])).
     """
 
-    def __init__(self, latent_dim: int, hidden_units: int = 300, family=None,
+    def __init__(self, latent_dim: int, hidden_units: int = 300, family=None, body=None,
                  **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
-        self.body = GatedMLP([hidden_units, hidden_units], name="body")
+        self.body = body if body is not None else GatedMLP([hidden_units, hidden_units], name="body")
         self.head = posterior_head(latent_dim, family)
 
     def call(self, x):
@@ -166,13 +185,14 @@ class Decoder(keras.layers.Layer):
       output_shape: (height, width, channels) of the images.
       hidden_units: width of the two gated layers.
       param_names, constrain: the likelihood's parameters, see LikelihoodHead.
+      body: the layer from z to features; default the paper's two gated layers (GatedMLP).
 
     Call: z [batch, latent_dim] -> {param name: [batch, height, width, channels]}.
     """
 
-    def __init__(self, output_shape, hidden_units, param_names, constrain, **kwargs):
+    def __init__(self, output_shape, hidden_units, param_names, constrain, body=None, **kwargs):
         super().__init__(**kwargs)
-        self.body = GatedMLP([hidden_units, hidden_units], name="body")
+        self.body = body if body is not None else GatedMLP([hidden_units, hidden_units], name="body")
         self.head = LikelihoodHead(output_shape, param_names, constrain, name="head")
 
     def call(self, z):
