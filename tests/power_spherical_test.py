@@ -81,6 +81,19 @@ def test_gamma_from_normals_matches_the_gamma_law_below_and_above_shape_one():
         np.testing.assert_allclose(draws.var(), shape, rtol=0.05)
 
 
+@pytest.mark.parametrize("shape", [0.5, 3.0, 999.0, 1000.0, 5e4, 1e6])
+def test_the_gamma_draws_derivative_is_accurate_for_small_and_huge_shapes(shape):
+    """d E[X] / d shape = 1, and the derivative stays within 1e-3 of float64 RandomGammaGrad where that is
+    accurate (shape <= 1e4), also above the switch to the Wilson-Hilferty form at 1000."""
+    x = tf.random.gamma([20000], shape, seed=7, dtype=tf.float64)
+    derivative = ps.gamma_sample_derivative(tf.fill([20000], np.float32(shape)), tf.cast(x, tf.float32)).numpy()
+    assert np.all(np.isfinite(derivative))
+    np.testing.assert_allclose(derivative.mean(), 1.0, atol=0.03)
+    if shape <= 1e4:
+        exact = tf.raw_ops.RandomGammaGrad(alpha=tf.fill([20000], np.float64(shape)), sample=x).numpy()
+        np.testing.assert_allclose(derivative, exact, atol=1e-3)
+
+
 def test_the_draw_is_reparameterized_in_direction_and_concentration():
     """d E[mu^T z] / d kappa = (d - 1) / (kappa + d - 1)^2 by implicit reparameterization, and a loss
     that does not depend on mu through the draw's law still moves the draw with mu."""
