@@ -50,11 +50,15 @@ def test_the_mixture_density_integrates_to_one_on_the_sphere():
     np.testing.assert_allclose(integral, 1.0, rtol=1e-4)
 
 
-@pytest.mark.parametrize("dim", [2, 3, 10])
-def test_the_fast_mixture_log_prob_is_tfps(dim):
-    mixture = _mixture(dim)
+@pytest.mark.parametrize("dim, scale", [(2, 1.0), (3, 1.0), (10, 1.0), (10, 1000.0), (40, 1000.0)])
+def test_the_fast_mixture_log_prob_is_tfps(dim, scale):
+    """Also at the concentrations trained models reach (Frey Faces: about 2e4)."""
+    mixture = ps.power_spherical_mixture(_unit([3, dim], seed=dim), tf.constant([0.5, 3.0, 20.0]) * scale,
+                                         logits=tf.constant([0.2, -0.5, 0.1]))
     generic = tfd.MixtureSameFamily(mixture.mixture_distribution, mixture.components_distribution)
     z = _unit([7, 2, dim], seed=100 + dim)
+    if scale > 1:  # points near the components, where the density is large
+        z = tf.math.l2_normalize(mixture.components_distribution.mean_direction[tf.newaxis, :2] + 0.02 * z, axis=-1)
     np.testing.assert_allclose(mixture.log_prob(z), generic.log_prob(z), rtol=1e-5, atol=1e-4)
     assert mixture.log_prob(z).shape == (7, 2)
 

@@ -42,7 +42,8 @@ def log_normalizer(concentration, dim: int):
     (a + b) log 2 + b log pi + lgamma(a) - lgamma(a + b), a = (dim-1)/2 + kappa, b = (dim-1)/2."""
     b = (dim - 1) / 2.0
     a = concentration + b
-    return (a + b) * math.log(2.0) + b * math.log(math.pi) + tf.math.lgamma(a) - tf.math.lgamma(a + b)
+    # lgamma(a) - lgamma(a + b) without the cancellation of two large lgammas (kappa reaches 2e4)
+    return (a + b) * math.log(2.0) + b * math.log(math.pi) + tfp.math.log_gamma_difference(b, a)
 
 
 def _uniform(first, second):
