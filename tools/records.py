@@ -42,6 +42,7 @@ REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred 
     "frey_convhvae_standard": ("samples",),
     "frey_pixelhvae_vamp": ("samples", "reconstructions"),
     "frey_pixelhvae_standard": ("samples",),
+    "frey_sphere_vamp_l10": ("samples", "pseudo_inputs"),  # the VampPrior on the sphere (issue 40)
 }
 
 
