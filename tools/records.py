@@ -38,7 +38,7 @@ REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred 
     "caltech101_vamp": ("samples", "pseudo_inputs", "reconstructions"),
     "caltech101_standard": ("samples",),
     "caltech101_hvae_vamp": ("samples",),
-    "frey_convhvae_vamp": ("samples", "reconstructions"),
+    "frey_convhvae_vamp": ("samples", "reconstructions", "pseudo_inputs"),
     "frey_convhvae_standard": ("samples",),
     "frey_pixelhvae_vamp": ("samples", "reconstructions"),
     "frey_pixelhvae_standard": ("samples",),
