@@ -154,21 +154,25 @@ def elbo_terms(model, images, seed: int = 0, batch_size: int = 500) -> dict:
     return ElboTerms(model, seed, batch_size)(images)
 
 
+def posterior_means(model, images, batch_size: int = 1000) -> dict:
+    """{layer: [N, latent_dim]}: model.posterior_means of every image, batch by batch (numpy)."""
+    means_fn = tf.function(model.posterior_means, autograph=False, input_signature=[_image_spec(model)])
+    collected = {}
+    for batch in _batches(images, batch_size):
+        for layer, means in means_fn(model.check_images(batch)).items():
+            collected.setdefault(layer, []).append(means.numpy())
+    return {layer: np.concatenate(parts) for layer, parts in collected.items()}
+
+
 def active_units(model, images, threshold: float = 0.01, batch_size: int = 1000) -> dict:
     """Active latent units (Burda et al., 2016): Var_x[E_q(z|x)[z_d]] > threshold.
 
     For the HVAE, z1's posterior mean is taken at z2 = E[z2 | x].
     Returns {layer: {'count': int, 'variances': float64 [latent_dim]}}.
     """
-    spec = _image_spec(model)
-    means_fn = tf.function(model.posterior_means, autograph=False, input_signature=[spec])
-    collected = {}
-    for batch in _batches(images, batch_size):
-        for layer, means in means_fn(model.check_images(batch)).items():
-            collected.setdefault(layer, []).append(means.numpy().astype(np.float64))
     out = {}
-    for layer, parts in collected.items():
-        variances = np.concatenate(parts).var(axis=0)
+    for layer, means in posterior_means(model, images, batch_size).items():
+        variances = means.astype(np.float64).var(axis=0)
         out[layer] = {"count": int(np.sum(variances > threshold)), "variances": variances}
     return out
 

@@ -101,10 +101,8 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
         title=f"Test log-likelihood (S={t.eval_samples})")
     out["learning_curves"] = plots.learning_curves(history, os.path.join(run.figures, "learning_curves.png"))
     if model.family.on_sphere and model.latent_width == 3:
-        means = np.concatenate([model.posterior_means(test_images[i:i + 1000])[model.prior_latent].numpy()
-                                for i in range(0, len(test_images), 1000)])
         out["latent_sphere"] = plots.latent_sphere(
-            means, os.path.join(run.figures, "latent_sphere.png"),
+            evaluation.posterior_means(model, test_images)[model.prior_latent], os.path.join(run.figures, "latent_sphere.png"),
             labels=datasets.labels(t.dataset, "test", t.data_dir, t.test_examples),
             title=f"Test images' posterior mean directions ({config.model.prior} prior)")
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 
 import keras
+import tensorflow as tf
 import tensorflow_probability as tfp
 
 tfd = tfp.distributions
@@ -68,3 +69,14 @@ class LatentFamily(abc.ABC):
         """z [N, latent_dim] from the prior fixed by `mixture_parameters`: uniform [N] in [0, 1)
         picks the component, normal [N, noise_dim] N(0, 1) draws from it. Elementary ops only,
         so that it converts to TFLite."""
+
+
+def cumulative_weights(mixture: tfd.MixtureSameFamily):
+    """[K]: the running sum of a mixture's weights (the first of every family's mixture_parameters)."""
+    return tf.cumsum(tf.nn.softmax(mixture.mixture_distribution.logits_parameter()))
+
+
+def pick_components(cumulative, uniform):
+    """[N] int32: the component #{k : uniform >= cumulative_k} for uniform [N] in [0, 1) (elementary
+    ops, so that exported samplers convert to TFLite)."""
+    return tf.reduce_sum(tf.cast(uniform[:, tf.newaxis] >= cumulative[tf.newaxis, :-1], tf.int32), axis=1)

@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vamp_tf import networks
-from vamp_tf.latents.family import LatentFamily
+from vamp_tf.latents.family import LatentFamily, cumulative_weights, pick_components
 
 tfd = tfp.distributions
 
@@ -108,14 +108,12 @@ class DiagonalGaussian(LatentFamily):
     def mixture_parameters(self, distribution):
         """(cumulative weights [K], loc [K, L], scale [K, L]); a single Gaussian is a mixture of K = 1."""
         if isinstance(distribution, tfd.MixtureSameFamily):
-            probs = tf.nn.softmax(distribution.mixture_distribution.logits_parameter())
             components = distribution.components_distribution
-            return tf.cumsum(probs), components.loc, components.scale.diag
+            return cumulative_weights(distribution), components.loc, components.scale.diag
         return (tf.ones([1]), distribution.loc[tf.newaxis], distribution.scale.diag[tf.newaxis])
 
     def draw_from_mixture(self, mixture_parameters, uniform, normal):
         """Component #{k : uniform >= cdf_k}, then z = loc[k] + scale[k] * normal."""
-        cumulative_weights, loc, scale = mixture_parameters
-        k = tf.reduce_sum(tf.cast(uniform[:, tf.newaxis] >= cumulative_weights[tf.newaxis, :-1], tf.int32),
-                          axis=1)
+        cumulative, loc, scale = mixture_parameters
+        k = pick_components(cumulative, uniform)
         return tf.gather(loc, k) + tf.gather(scale, k) * normal

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf.latents.family import LatentFamily
+from vamp_tf.latents.family import LatentFamily, cumulative_weights, pick_components
 
 tfd = tfp.distributions
 
@@ -73,9 +73,8 @@ def gamma_from_normals(shape, normals):
     order = tf.range(CANDIDATES, 0, -1, dtype=tf.float32)  # C, C-1, ..., 1: earlier wins
     score = tf.where(accept, order, 0.0)
     last = tf.one_hot(CANDIDATES - 1, CANDIDATES, dtype=tf.float32)
-    chosen = tf.where(tf.reduce_max(score, axis=-1, keepdims=True) > 0.0,
-                      tf.cast(tf.equal(score, tf.reduce_max(score, axis=-1, keepdims=True)), tf.float32),
-                      last)
+    best = tf.reduce_max(score, axis=-1, keepdims=True)
+    chosen = tf.where(best > 0.0, tf.cast(tf.equal(score, best), tf.float32), last)
     sample = d * tf.reduce_sum(chosen * safe_v, axis=-1)
     log_boost = _uniform(normals[..., 3 * CANDIDATES], normals[..., 3 * CANDIDATES + 1]) / shape
     return tf.where(boost, sample * tf.exp(log_boost), sample)
@@ -218,9 +217,8 @@ class PowerSpherical(LatentFamily):
         """(cumulative weights [K], mean_direction [K, d], concentration [K]); the uniform prior is
         the Power Spherical with concentration 0 (K = 1)."""
         if isinstance(distribution, tfd.MixtureSameFamily):
-            probs = tf.nn.softmax(distribution.mixture_distribution.logits_parameter())
             components = distribution.components_distribution
-            return tf.cumsum(probs), components.mean_direction, components.concentration
+            return cumulative_weights(distribution), components.mean_direction, components.concentration
         if isinstance(distribution, tfd.SphericalUniform):
             dim = int(distribution.event_shape[-1])
             return tf.ones([1]), tf.constant(np.eye(1, dim, dtype=np.float32)), tf.zeros([1])
@@ -228,8 +226,7 @@ class PowerSpherical(LatentFamily):
 
     def draw_from_mixture(self, mixture_parameters, uniform, normal):
         """Component #{k : uniform >= cdf_k}, then a Power Spherical draw from it (elementary ops)."""
-        cumulative_weights, mean_direction, concentration = mixture_parameters
-        k = tf.reduce_sum(tf.cast(uniform[:, tf.newaxis] >= cumulative_weights[tf.newaxis, :-1], tf.int32),
-                          axis=1)
+        cumulative, mean_direction, concentration = mixture_parameters
+        k = pick_components(cumulative, uniform)
         return power_spherical_draw(tf.gather(mean_direction, k), tf.gather(concentration, k), normal,
                                     differentiable=False)
