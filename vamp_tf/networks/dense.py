@@ -51,40 +51,47 @@ class GatedDense(keras.layers.Layer):
                 "activation": keras.activations.serialize(self.activation)}
 
 
-class GatedMLP(keras.layers.Layer):
-    """A stack of GatedDense layers. x [..., in] -> [..., units[-1]].
+class _Stack(keras.layers.Layer):
+    """Layers applied one after the other, x [..., in] -> [..., units[-1]], one block per width.
 
-    The blocks are attributes (gated_0, gated_1, ...), not a list: tf.train.Checkpoint
+    The blocks are attributes (PREFIX_0, PREFIX_1, ...), not a list: tf.train.Checkpoint
     does not see inside Keras 3's tracked lists, and would silently skip their weights.
     """
 
-    def __init__(self, units: Sequence[int], **kwargs):
-        super().__init__(**kwargs)
-        self.num_blocks = len(units)
-        for i, u in enumerate(units):
-            setattr(self, f"gated_{i}", GatedDense(u, name=f"gated_{i}"))
-
-    def call(self, x):
-        for i in range(self.num_blocks):
-            x = getattr(self, f"gated_{i}")(x)
-        return x
-
-
-class ReluMLP(keras.layers.Layer):
-    """A stack of ReLU dense layers (the S-VAE's networks, Davidson et al., UAI 2018: no gates).
-    x [..., in] -> [..., units[-1]]. Blocks are attributes (dense_0, dense_1, ...), as in GatedMLP."""
+    prefix = ""
 
     def __init__(self, units: Sequence[int], **kwargs):
         super().__init__(**kwargs)
         self.num_blocks = len(units)
         for i, u in enumerate(units):
-            setattr(self, f"dense_{i}", keras.layers.Dense(u, activation="relu", kernel_initializer="he_normal",
-                                                           name=f"dense_{i}"))
+            setattr(self, f"{self.prefix}_{i}", self.block(u, f"{self.prefix}_{i}"))
+
+    def block(self, units: int, name: str) -> keras.layers.Layer:
+        raise NotImplementedError
 
     def call(self, x):
         for i in range(self.num_blocks):
-            x = getattr(self, f"dense_{i}")(x)
+            x = getattr(self, f"{self.prefix}_{i}")(x)
         return x
+
+
+class GatedMLP(_Stack):
+    """A stack of GatedDense layers (gated_0, gated_1, ...)."""
+
+    prefix = "gated"
+
+    def block(self, units, name):
+        return GatedDense(units, name=name)
+
+
+class ReluMLP(_Stack):
+    """A stack of ReLU dense layers (dense_0, dense_1, ...): the S-VAE's networks (Davidson et al.,
+    UAI 2018), no gates."""
+
+    prefix = "dense"
+
+    def block(self, units, name):
+        return keras.layers.Dense(units, activation="relu", kernel_initializer="he_normal", name=name)
 
 
 class GaussianHead(keras.layers.Layer):
