@@ -142,7 +142,8 @@ def machine() -> str:
 
 
 def write_section(name: str, command: str, rows: list[tuple[str, str]]) -> None:
-    """Replaces (or appends) the section `name` of bench/README.md with a table of rows."""
+    """Replaces (or appends) the section `name` of bench/README.md with a table of rows; where an
+    older README holds that section more than once, the first place keeps it and the others go."""
     body = [f"<!-- {name}:begin -->", f"### {name}", "",
             f"`{command}`", "",
             f"commit {files.git_commit()}, {time.strftime('%Y-%m-%d %H:%M %Z')}, {machine()}", "",
@@ -152,6 +153,11 @@ def write_section(name: str, command: str, rows: list[tuple[str, str]]) -> None:
     text = open(README).read() if os.path.exists(README) else "# Benchmarks\n"
     pattern = re.compile(rf"<!-- {re.escape(name)}:begin -->.*?<!-- {re.escape(name)}:end -->", re.S)
     section = "\n".join(body)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
+    found = pattern.search(text)
+    if found:
+        rest = pattern.sub("", text[found.end():])
+        text = text[:found.start()] + section + re.sub(r"\n{3,}", "\n\n", rest)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
     with open(README, "w") as f:
         f.write(text)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 
 HEAVY_OPS = ("MatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv2D", "Conv2DBackpropInput",
@@ -26,6 +28,7 @@ class HeavyOp:
     type: str
     inputs: tuple  # ((name, shape tuple, dtype) or (name, constant value, None)), ...
     attrs: tuple   # ((name, value), ...)
+    output: tuple = ()  # the shape of its output
 
 
 def _functions(graph):
@@ -87,15 +90,28 @@ def heavy_ops(graph) -> list[HeavyOp]:
                                      "concrete shapes.")
                 inputs.append((arg.name, tuple(tensor.shape.as_list()), tensor.dtype))
             attrs = tuple((a.name, op.get_attr(a.name)) for a in op.op_def.attr if a.type != "type")
-            found.append(HeavyOp(op.type, tuple(inputs), attrs))
+            found.append(HeavyOp(op.type, tuple(inputs), attrs, tuple(op.outputs[0].shape.as_list())))
     return found
 
 
+def _conv_macs(op: HeavyOp) -> int:
+    """A convolution's multiply-accumulates, the same for Conv2D and its two gradients: forward
+    output positions x filter size (height x width x in x out channels)."""
+    shapes = {name: shape for name, shape, _ in op.inputs}
+    filter_shape = shapes["filter"] if "filter" in shapes else shapes["filter_sizes"]
+    forward_output = op.output if op.type == "Conv2D" else shapes["out_backprop"]
+    if dict(op.attrs).get("data_format", b"NHWC") not in (b"NHWC", "NHWC"):
+        raise ValueError(f"{op.type}: only NHWC convolutions are counted.")
+    positions = forward_output[0] * forward_output[1] * forward_output[2]
+    return int(positions * np.prod(filter_shape))
+
+
 def macs(ops: list[HeavyOp]) -> int:
-    """Multiply-accumulates of the MatMul / BatchMatMul ops (convolutions are not counted)."""
+    """Multiply-accumulates of the MatMul / BatchMatMul and convolution ops."""
     total = 0
     for op in ops:
-        if not op.type.startswith(("MatMul", "BatchMatMul")):
+        if op.type.startswith("Conv2D"):
+            total += _conv_macs(op)
             continue
         attrs = dict(op.attrs)
         a, b = op.inputs[0][1], op.inputs[1][1]
@@ -110,8 +126,8 @@ def macs(ops: list[HeavyOp]) -> int:
     return total
 
 
-def floor_seconds(ops: list[HeavyOp], repeats: int = 30, seed: int = 0) -> float:
-    """Seconds per call of all `ops` together, on random inputs, after a warm-up (best of 3 rounds)."""
+def floor_seconds(ops: list[HeavyOp], repeats: Optional[int] = None, seed: int = 0) -> float:
+    """Seconds per call of all `ops` together, on random inputs, after a warm-up (best_seconds)."""
     tensors = []
     for i, op in enumerate(ops):
         args = {}
@@ -128,12 +144,23 @@ def floor_seconds(ops: list[HeavyOp], repeats: int = 30, seed: int = 0) -> float
         outs = [getattr(tf.raw_ops, op.type)(**args, **dict(op.attrs)) for op, args in zip(ops, tensors)]
         return tf.add_n([tf.cast(tf.reshape(o, [-1])[0], tf.float32) for o in outs])
 
-    run().numpy()
+    return best_seconds(run, repeats)
+
+
+def best_seconds(fn, repeats: Optional[int] = None) -> float:
+    """Seconds per call of the tf.function `fn` (no arguments, returns a tensor) after a warm-up
+    call: the best of 3 rounds of `repeats` calls (None: as many as fill about half a second, at
+    least 2 and at most 30)."""
+    fn().numpy()
+    if repeats is None:
+        start = time.perf_counter()
+        fn().numpy()
+        repeats = int(min(30, max(2, 0.5 / max(time.perf_counter() - start, 1e-6))))
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
         for _ in range(repeats):
-            out = run()
+            out = fn()
         out.numpy()
         best = min(best, (time.perf_counter() - start) / repeats)
     return best

@@ -124,7 +124,7 @@ def main(argv):
     row("achieved", lambda r: f"{r['achieved_gflops']:.0f} GFLOP/s")
     row("the step's matmuls and convolutions alone (bench.floor)",
         lambda r: f"{r['floor_ms']:.2f} ms ({r['heavy_ops']} ops)")
-    row("their matmuls' rate alone", lambda r: f"{r['floor_gflops']:.0f} GFLOP/s")
+    row("their rate alone (2 x multiply-accumulates / time)", lambda r: f"{r['floor_gflops']:.0f} GFLOP/s")
     row("share of the train step they account for", lambda r: f"{100 * r['floor_ms'] / r['step_ms']:.0f} %")
     rows.append(("matmul rate of this machine (2048^3, TF), in that precision",
                  " / ".join(f"{rates[p]:.0f} GFLOP/s" for p in precisions)))

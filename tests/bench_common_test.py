@@ -28,6 +28,17 @@ def test_write_section_replaces_its_own_section_only(tmp_path, monkeypatch):
     assert text.count("<!-- c (mnist, hvae/conv, vamp):begin -->") == 1 and "| z | 5 |" in text
 
 
+def test_write_section_keeps_one_copy_of_a_section_an_older_readme_repeats(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    old = "<!-- a:begin -->\nold a\n<!-- a:end -->"
+    readme.write_text(f"# Benchmarks\n\n{old}\n\n<!-- b:begin -->\nb\n<!-- b:end -->\n\n{old}\n\ntail\n")
+    monkeypatch.setattr(common, "README", str(readme))
+    common.write_section("a", "cmd a", [("x", "9")])
+    text = readme.read_text()
+    assert text.count("<!-- a:begin -->") == 1 and "old a" not in text and "| x | 9 |" in text
+    assert text.index("| x | 9 |") < text.index("<!-- b:begin -->") and text.endswith("<!-- b:end -->\n\ntail\n")
+
+
 def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
     """The hand counts equal TensorFlow's profiler count of the MatMul and Conv2D ops of a
     traced log_densities (2 images, 3 importance samples each)."""

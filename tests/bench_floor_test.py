@@ -33,9 +33,31 @@ def test_heavy_ops_of_a_step_are_its_matmuls_and_convolutions_with_their_gradien
     assert ("filter_sizes", (3, 3, 1, 2), None) in backprop.inputs  # a size input is kept as its value
 
 
-def test_macs_count_transposes_and_ignore_convolutions():
+def test_macs_count_transposes_and_convolutions():
     ops = floor.heavy_ops(_step_graph())
-    assert floor.macs(ops) == 5 * 6 * 4 + 6 * 5 * 4  # forward [5,6]x[6,4]; gradient x^T [6,5] x dy [5,4]
+    matmuls = 5 * 6 * 4 + 6 * 5 * 4  # forward [5,6]x[6,4]; gradient x^T [6,5] x dy [5,4]
+    convolutions = 2 * (2 * 8 * 8) * (3 * 3 * 1 * 2)  # Conv2D and its filter gradient: positions x filter
+    assert floor.macs(ops) == matmuls + convolutions
+
+
+def test_macs_of_a_strided_convolution_and_its_input_gradient_agree_with_tensorflows_count():
+    k = tf.Variable(tf.ones([3, 3, 2, 4]))
+
+    @tf.function(autograph=False)
+    def step(images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            loss = tf.reduce_sum(tf.nn.conv2d(images, k, strides=2, padding="VALID"))
+        return loss, tape.gradient(loss, images)
+
+    graph = step.get_concrete_function(tf.zeros([3, 9, 9, 2])).graph
+    ops = floor.heavy_ops(graph)
+    assert sorted(op.type for op in ops) == ["Conv2D", "Conv2DBackpropInput"]
+    forward = 3 * 4 * 4 * (3 * 3 * 2 * 4)  # output 4x4 per image
+    assert floor.macs(ops) == 2 * forward
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options.update(account_type_regexes=["Conv2D$"], output="none")
+    assert tf.compat.v1.profiler.profile(graph, options=options).total_float_ops == 2 * forward
 
 
 def test_floor_replays_the_ops_with_their_shapes():

@@ -30,6 +30,7 @@ from vamp_tf.units import bits_per_dim  # noqa: F401  (part of this module's API
 tfd = tfp.distributions
 
 NOISE_BLOCK = 100  # samples per independently seeded noise block
+SAMPLES_PER_STEP = 500  # samples per image in one step of log_likelihood (the default)
 
 
 def _batches(images: Union[np.ndarray, Iterable], batch_size: int):
@@ -49,7 +50,7 @@ def _image_spec(model):
 
 
 def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
-                   samples_per_step: int = 500, progress: Optional[Callable[[int], None]] = None) -> dict:
+                   samples_per_step: int = SAMPLES_PER_STEP, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Importance-sampled log p(x) per image.
 
     model: a vamp_tf.models.LatentVariableModel.
