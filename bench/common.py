@@ -22,6 +22,15 @@ def _likelihood_params(model_config) -> int:
     return len(distributions.get_likelihood(model_config.likelihood).param_names)
 
 
+def _head_width(model_config) -> int:
+    """Outputs of the latent family's head per input feature (Gaussian: 2 x latent_dim, mean and
+    log-variance; Power Spherical: latent_dim + 1, direction and concentration)."""
+    from vamp_tf import latents  # pylint: disable=import-outside-toplevel
+    head = latents.make_family(model_config.posterior).head(model_config.latent_dim, "count")
+    head(tf.zeros([1, 1]))
+    return sum(int(w.shape[-1]) for w in head.trainable_weights if len(w.shape) == 2)
+
+
 def dense_macs(model_config, rows: dict) -> int:
     """Multiply-accumulates of every dense layer of a VAE/HVAE for the given row counts.
 
@@ -35,13 +44,13 @@ def dense_macs(model_config, rows: dict) -> int:
         raise ValueError(f"dense_macs counts dense networks only; for architecture={model_config.architecture!r} "
                          "use conv_macs (or model_macs, which picks).")
     d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
-    params = _likelihood_params(model_config)
-    encoder = d * 2 * h + h * 2 * h + h * 2 * latent                       # q(z | x) / q(z2 | x)
+    params, head = _likelihood_params(model_config), _head_width(model_config)
+    encoder = d * 2 * h + h * 2 * h + h * head                             # q(z | x) / q(z2 | x)
     if model_config.model == "vae":
         decoder = latent * 2 * h + h * 2 * h + h * d * params
     else:  # HVAE: q(z1 | x, z2) and p(z1 | z2) and p(x | z1, z2), per sample
-        q_z1 = latent * 2 * h + 2 * h * 2 * h + h * 2 * latent  # its x layer (d * 2h) runs once per image
-        p_z1 = latent * 2 * h + h * 2 * h + h * 2 * latent
+        q_z1 = latent * 2 * h + 2 * h * 2 * h + h * head  # its x layer (d * 2h) runs once per image
+        p_z1 = latent * 2 * h + h * 2 * h + h * head
         p_x = 2 * latent * 2 * h + 2 * h * 2 * h + h * d * params
         decoder = q_z1 + p_z1 + p_x
         decoder_images = d * 2 * h
@@ -91,11 +100,11 @@ def conv_macs(model_config, rows: dict) -> int:
     """
     height, width, channels = model_config.input_shape
     pixels, h, latent = height * width, model_config.hidden_units, model_config.latent_dim
-    params = _likelihood_params(model_config)
+    params, head = _likelihood_params(model_config), _head_width(model_config)
     stack, features = _stack_macs(model_config.input_shape)
-    encoder = stack + features * 2 * latent
-    q_z1 = latent * 2 * h + (features + h) * 2 * h + h * 2 * latent  # second, joint, head (per sample)
-    p_z1 = latent * 2 * h + h * 2 * h + h * 2 * latent
+    encoder = stack + features * head
+    q_z1 = latent * 2 * h + (features + h) * 2 * h + h * head  # second, joint, head (per sample)
+    p_z1 = latent * 2 * h + h * 2 * h + h * head
     maps = 2 * latent * 2 * pixels  # z1 and z2 to image-sized maps (gated dense)
     decoder = q_z1 + p_z1 + maps + _DECODER_BODY_MACS[model_config.architecture](pixels, channels, params)
     return (encoder * rows["encoder"] + stack * rows.get("images", rows["decoder"]) + decoder * rows["decoder"]
@@ -105,8 +114,7 @@ def conv_macs(model_config, rows: dict) -> int:
 def relu_mlp_macs(model_config, rows: dict) -> int:
     """dense_macs for the VAE with the S-VAE's ReLU MLPs (networks.architectures, 'relu_mlp')."""
     d, h, latent = model_config.input_dim, model_config.hidden_units, model_config.latent_dim
-    params = _likelihood_params(model_config)
-    head = 2 * latent if model_config.posterior == "gaussian" else latent + 1
+    params, head = _likelihood_params(model_config), _head_width(model_config)
     encoder = d * 2 * h + 2 * h * h + h * head
     decoder = latent * h + h * 2 * h + 2 * h * d * params
     return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)

@@ -45,16 +45,21 @@ def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
     import pytest
     import tensorflow as tf
     from vamp_tf import models
-    for architecture in ("dense", "conv", "pixelcnn"):
-        cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
-                                 prior="standard", architecture=architecture, latent_dim=6, hidden_units=10)
+    cases = [("hvae", "dense", "gaussian"), ("hvae", "conv", "gaussian"), ("hvae", "pixelcnn", "gaussian"),
+             ("hvae", "dense", "power_spherical"), ("vae", "dense", "power_spherical"),
+             ("vae", "relu_mlp", "gaussian"), ("vae", "relu_mlp", "power_spherical")]
+    for model, architecture, posterior in cases:
+        cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model=model,
+                                 prior="standard", architecture=architecture, posterior=posterior, latent_dim=6,
+                                 hidden_units=10)
         net = models.build_model(cfg)
         prior = net.prior.distribution()
         fn = tf.function(lambda x, noise: net.log_densities(x, noise, prior), autograph=False)
-        graph = fn.get_concrete_function(tf.TensorSpec([2, 28, 20, 1]), tf.TensorSpec([2, 3, 12])).graph
+        graph = fn.get_concrete_function(tf.TensorSpec([2, 28, 20, 1]), tf.TensorSpec([2, 3, net.noise_dim])).graph
         options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         options.update(account_type_regexes=["Conv2D", "MatMul", "BatchMatMulV2"], output="none")
         counted = tf.compat.v1.profiler.profile(graph, options=options).total_float_ops
-        assert counted == 2 * common.model_macs(cfg, {"encoder": 2, "images": 2, "decoder": 6}), architecture
+        expected = 2 * common.model_macs(cfg, {"encoder": 2, "images": 2, "decoder": 6})
+        assert counted == expected, (model, architecture, posterior)
     with pytest.raises(ValueError, match="use conv_macs"):
         common.dense_macs(config.ModelConfig(model="hvae", architecture="conv"), {"encoder": 1, "decoder": 1})

@@ -54,7 +54,7 @@ def test_gradients_reach_every_sub_network_and_the_pseudo_inputs():
     assert any("pseudo_inputs" in n for n in names)
     for name, g in zip(names, grads):
         assert g is not None and np.any(g.numpy() != 0), name
-    with pytest.raises(ValueError, match="architecture='conv' is an HVAE's.*--model=hvae"):
+    with pytest.raises(ValueError, match="architecture='conv' .*builds networks for model='hvae', not model='vae'.*--model=hvae"):
         config.ModelConfig(architecture="conv")
 
 

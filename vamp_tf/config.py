@@ -11,7 +11,6 @@ import dataclasses
 from typing import Any, Optional
 
 MODELS = ("vae", "hvae")
-ARCHITECTURES = ("dense", "conv", "pixelcnn", "relu_mlp")
 PRIORS = ("standard", "mog", "vamp")
 POSTERIORS = ("gaussian", "power_spherical")  # latent families (vamp_tf.latents): one file each
 INITIALIZATIONS = ("he_normal", "reference")
@@ -25,6 +24,27 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # Default initialisation of the VampPrior's pseudo-inputs, N(mean, std), by likelihood
 # (binary images: mostly-off pixels; gray images: mid-gray).
 PSEUDO_INIT_DEFAULTS = {"bernoulli": (0.05, 0.01), "discretized_logistic": (0.5, 0.02)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """What an architecture name means to a configuration (its networks: vamp_tf.networks).
+
+    models: the models it builds networks for.
+    model_name: the paper's name of the model built with it (None: the model's own, 'VAE' or 'HVAE').
+    description: what it is, for the error that refuses another model.
+    """
+    models: tuple[str, ...]
+    model_name: Optional[str]
+    description: str
+
+
+ARCHITECTURES = {
+    "dense": Architecture(("vae", "hvae"), None, "the paper's gated MLPs"),
+    "conv": Architecture(("hvae",), "convHVAE", "the paper's convHVAE networks"),
+    "pixelcnn": Architecture(("hvae",), "PixelHVAE", "the paper's PixelHVAE networks (a PixelCNN decoder)"),
+    "relu_mlp": Architecture(("vae",), "VAE (ReLU MLP)", "the S-VAE's networks"),
+}
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -108,12 +128,13 @@ class ModelConfig:
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         _check_choice("posterior", self.posterior, POSTERIORS)
         _check_choice("initialization", self.initialization, INITIALIZATIONS)
-        if self.architecture == "relu_mlp" and self.model != "vae":
-            raise ValueError("architecture='relu_mlp' (the S-VAE's networks) is a VAE's; pass --model=vae, or "
-                             "--architecture=dense for the HVAE.")
-        if self.architecture in ("conv", "pixelcnn") and self.model != "hvae":
-            raise ValueError(f"architecture={self.architecture!r} is an HVAE's (the paper's convHVAE and "
-                             f"PixelHVAE); model={self.model!r} has dense networks only: pass --model=hvae.")
+        architecture = ARCHITECTURES[self.architecture]
+        if self.model not in architecture.models:
+            others = [name for name, a in ARCHITECTURES.items() if self.model in a.models]
+            raise ValueError(f"architecture={self.architecture!r} ({architecture.description}) builds networks for "
+                             f"model={' or '.join(map(repr, architecture.models))}, not model={self.model!r}: pass "
+                             f"--model={architecture.models[0]}, or an architecture of the {self.model.upper()}: "
+                             f"{', '.join(others)}.")
         if self.architecture == "pixelcnn" and shape[-1] != 1:
             raise ValueError(f"architecture='pixelcnn' takes one-channel images; input_shape={shape} has "
                              f"{shape[-1]} channels (the masks order pixels, not channels within a pixel).")
@@ -155,8 +176,7 @@ class ModelConfig:
     def model_name(self) -> str:
         """The paper's name of the model: 'VAE', 'HVAE', 'convHVAE' or 'PixelHVAE' ('VAE (ReLU MLP)' for
         the VAE with the S-VAE's networks)."""
-        return {"conv": "convHVAE", "pixelcnn": "PixelHVAE", "relu_mlp": "VAE (ReLU MLP)"}.get(
-            self.architecture, self.model.upper())
+        return ARCHITECTURES[self.architecture].model_name or self.model.upper()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -171,9 +171,14 @@ def active_units(model, images, threshold: float = 0.01, batch_size: int = 1000)
     For the HVAE, z1's posterior mean is taken at z2 = E[z2 | x].
     Returns {layer: {'count': int, 'variances': float64 [latent_dim]}}.
     """
+    return active_units_of(posterior_means(model, images, batch_size), threshold)
+
+
+def active_units_of(means: dict, threshold: float = 0.01) -> dict:
+    """active_units from posterior_means' output {layer: [N, latent_dim]}."""
     out = {}
-    for layer, means in posterior_means(model, images, batch_size).items():
-        variances = means.astype(np.float64).var(axis=0)
+    for layer, layer_means in means.items():
+        variances = layer_means.astype(np.float64).var(axis=0)
         out[layer] = {"count": int(np.sum(variances > threshold)), "variances": variances}
     return out
 

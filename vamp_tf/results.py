@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import Optional
 
 import numpy as np
 
@@ -35,7 +36,8 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
                                    batch_size=t.eval_batch_size, progress=progress.update)
     files.write_npy(run.log_likelihoods, ll["per_image"])
     test = evaluation.elbo_terms(model, test_images, seed=t.seed)
-    units = evaluation.active_units(model, test_images)
+    means = evaluation.posterior_means(model, test_images)
+    units = evaluation.active_units_of(means)
     usage = evaluation.prior_usage(model, test_images)
     metrics = {
         "test_log_likelihood": ll["mean"],
@@ -54,7 +56,8 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
         metrics["bits_per_dim"] = float(evaluation.bits_per_dim(ll["mean"], config.model.input_dim))
         metrics["test_neg_elbo_bits_per_dim"] = float(evaluation.bits_per_dim(test["elbo"], config.model.input_dim))
     evaluation_seconds = time.time() - started
-    figures = write_figures(config, run, model, test_images, ll["per_image"], history, usage) if t.figures else {}
+    figures = (write_figures(config, run, model, test_images, ll["per_image"], history, usage, means)
+               if t.figures else {})
     results = {
         "complete": True,
         "config": config.to_dict(),
@@ -78,9 +81,12 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
     return results
 
 
-def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage) -> dict:
+def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage,
+                  means: Optional[dict] = None) -> dict:
     """samples, reconstructions, pseudo-inputs (most used first), the log-likelihood
-    histogram and the learning curves, as PNGs in run.figures; returns {kind: path}."""
+    histogram and the learning curves, and on a 3-dimensional sphere the test images' mean
+    directions, as PNGs in run.figures; returns {kind: path}. means: the test images'
+    evaluation.posterior_means (None: computed here where a figure needs them)."""
     t = config.train
     out = {
         "samples": plots.samples(model.sample(t.figure_samples, seed=t.seed).numpy(),
@@ -101,8 +107,9 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
         title=f"Test log-likelihood (S={t.eval_samples})")
     out["learning_curves"] = plots.learning_curves(history, os.path.join(run.figures, "learning_curves.png"))
     if model.family.on_sphere and model.latent_width == 3:
+        means = means if means is not None else evaluation.posterior_means(model, test_images)
         out["latent_sphere"] = plots.latent_sphere(
-            evaluation.posterior_means(model, test_images)[model.prior_latent], os.path.join(run.figures, "latent_sphere.png"),
+            means[model.prior_latent], os.path.join(run.figures, "latent_sphere.png"),
             labels=datasets.labels(t.dataset, "test", t.data_dir, t.test_examples),
             title=f"Test images' posterior mean directions ({config.model.prior} prior)")
     return out

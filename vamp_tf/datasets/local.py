@@ -101,7 +101,13 @@ def _mnist(paths, info):
         where = paths
     x_train = _check_digest(x_train, info.digests["x_train"], where[0], info)
     x_test = _check_digest(x_test, info.digests["x_test"], where[1], info)
-    return {"train": x_train[:50000], "validation": x_train[50000:], "test": x_test}
+    return _mnist_splits(x_train, x_test)
+
+
+def _mnist_splits(train, test) -> dict:
+    """MNIST's 60,000 training rows as train (the first 50,000) and validation (the last 10,000),
+    as the paper's code splits them; images and labels alike."""
+    return {"train": train[:50000], "validation": train[50000:], "test": test}
 
 
 def _binarized_mnist(paths, info):
@@ -141,13 +147,11 @@ def _mnist_labels(data_dir: str) -> Optional[dict]:
     if path is not None:
         with np.load(path) as f:
             if "y_train" in f and "y_test" in f:
-                y_train, y_test = f["y_train"], f["y_test"]
-                return {"train": y_train[:50000], "validation": y_train[50000:], "test": y_test}
+                return _mnist_splits(f["y_train"], f["y_test"])
     paths = [find_file(data_dir, n) for n in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
     if not all(paths):
         return None
-    y_train, y_test = (np.frombuffer(gzip.open(p).read(), np.uint8, offset=8) for p in paths)
-    return {"train": y_train[:50000], "validation": y_train[50000:], "test": y_test}
+    return _mnist_splits(*(np.frombuffer(gzip.open(p).read(), np.uint8, offset=8) for p in paths))
 
 
 # Datasets whose local files carry class labels (for figures only: no model uses them).
