@@ -45,22 +45,18 @@ def eval_floor(model, batch: int, image_shape):
 
 def element_wise_seconds(model, batch: int, image_shape) -> dict:
     """Seconds of the largest element-wise costs of one evaluation step, each alone on tensors
-    of the step's shapes: the noise (one seeded op per image and NOISE_BLOCK samples, as
-    evaluation.log_likelihood draws it) and, for the Bernoulli likelihood, the softplus of its
+    of the step's shapes: the noise (evaluation.noise_blocks, as evaluation.log_likelihood draws
+    it) and, for the Bernoulli likelihood, the softplus of its
     log-density over batch x SAMPLES_PER_STEP images of logits."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from bench import floor  # pylint: disable=import-outside-toplevel
     from vamp_tf import evaluation  # pylint: disable=import-outside-toplevel
 
     logits = tf.random.stateless_normal([batch, evaluation.SAMPLES_PER_STEP, *image_shape], seed=[0, 1])
-    keys = tf.range(batch * evaluation.SAMPLES_PER_STEP // evaluation.NOISE_BLOCK, dtype=tf.int64)
-
-    def noise():
-        return tf.map_fn(lambda key: tf.random.stateless_normal(
-            [evaluation.NOISE_BLOCK, model.noise_dim], seed=tf.stack([tf.constant(0, tf.int64), key])),
-            keys, fn_output_signature=tf.float32)
-
-    seconds = {"noise": floor.best_seconds(tf.function(noise))}
+    indices = tf.range(batch, dtype=tf.int64)
+    blocks = tf.range(evaluation.SAMPLES_PER_STEP // evaluation.NOISE_BLOCK, dtype=tf.int64)
+    noise = tf.function(lambda: evaluation.noise_blocks(0, indices, blocks, model.noise_dim))
+    seconds = {"noise": floor.best_seconds(noise)}
     if model.config.likelihood == "bernoulli":
         seconds["softplus"] = floor.best_seconds(tf.function(lambda: tf.nn.softplus(logits)))
     return seconds

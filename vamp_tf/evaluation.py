@@ -49,6 +49,22 @@ def _image_spec(model):
     return tf.TensorSpec((None,) + tuple(model.config.input_shape), tf.float32)
 
 
+def noise_blocks(seed: int, indices, blocks, noise_dim: int):
+    """The importance samples' noise N(0, 1) of images `indices` [B] (their positions in the
+    evaluated set) and noise blocks `blocks` [J] (int64 both): [B, J, NOISE_BLOCK, noise_dim],
+    each block drawn with its own key from (seed, image index, block), so that an image's noise
+    depends neither on its batch nor on the samples per step."""
+    pairs = tf.reshape(tf.stack(tf.meshgrid(indices, blocks, indexing="ij"), -1), [-1, 2])
+
+    def block(index_and_block):
+        key = tf.random.experimental.stateless_fold_in(
+            tf.stack([tf.constant(seed, tf.int64), index_and_block[0]]), index_and_block[1])
+        return tf.random.stateless_normal([NOISE_BLOCK, noise_dim], seed=key)
+
+    noise = tf.map_fn(block, pairs, fn_output_signature=tf.float32)
+    return tf.reshape(noise, tf.concat([tf.shape(indices), tf.shape(blocks), [NOISE_BLOCK, noise_dim]], 0))
+
+
 def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
                    samples_per_step: int = SAMPLES_PER_STEP, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Importance-sampled log p(x) per image.
@@ -74,20 +90,13 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
     prior = model.prior.distribution()  # encoded once per evaluation
     noise_dim = model.noise_dim
 
-    def block_noise(index_and_block):
-        key = tf.random.experimental.stateless_fold_in(
-            tf.stack([tf.constant(seed, tf.int64), index_and_block[0]]), index_and_block[1])
-        return tf.random.stateless_normal([NOISE_BLOCK, noise_dim], seed=key)
-
     @tf.function(autograph=False, input_signature=[_image_spec(model), tf.TensorSpec([None], tf.int64)])
     def estimate(x, indices):
         batch = tf.shape(x)[0]
 
         def step(i, running_max, running_sum):
             blocks = tf.cast(i * blocks_per_step + tf.range(blocks_per_step), tf.int64)
-            pairs = tf.reshape(tf.stack(tf.meshgrid(indices, blocks, indexing="ij"), -1), [-1, 2])
-            noise = tf.map_fn(block_noise, pairs, fn_output_signature=tf.float32)
-            noise = tf.reshape(noise, [batch, samples_per_step, noise_dim])
+            noise = tf.reshape(noise_blocks(seed, indices, blocks, noise_dim), [batch, samples_per_step, noise_dim])
             terms = model.log_densities(x, noise, prior)
             log_w = terms["reconstruction"] + terms["log_prior"] - terms["log_posterior"]
             sample = i * samples_per_step + tf.range(samples_per_step)
