@@ -59,56 +59,68 @@ def dense_macs(model_config, rows: dict) -> int:
     return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
 
 
-def _stack_macs(image_shape) -> tuple[int, int]:
-    """(MACs, flattened features) of the convolutional encoders' stack (networks.conv.ENCODER_STACK)
-    on one image: 'same' padding, a gated convolution is one convolution with 2x the channels."""
-    from vamp_tf.networks.conv import ENCODER_STACK  # pylint: disable=import-outside-toplevel
+def _stack_macs(image_shape, stack) -> tuple[int, int]:
+    """(MACs, flattened features) of a convolution stack ((kernel, channels, stride) each, as
+    networks.conv.ENCODER_STACK) on one image: 'same' padding, a gated convolution is one
+    convolution with 2x the channels."""
     height, width, channels = image_shape
     macs = 0
-    for kernel, out, stride in ENCODER_STACK:
+    for kernel, out, stride in stack:
         height, width = -(-height // stride), -(-width // stride)
         macs += height * width * kernel * kernel * channels * 2 * out
         channels = out
     return macs, height * width * channels
 
 
-def _conv_decoder_macs(pixels: int, channels: int, params: int) -> int:
-    """The convHVAE decoder's gated convolutions and 1x1 head, per image."""
+def _conv_decoder_macs(pixels: int, in_channels: int, channels: int, params: int) -> int:
+    """The convHVAE decoder's gated convolutions (the first on in_channels maps) and 1x1 head, per image."""
     from vamp_tf.networks import conv  # pylint: disable=import-outside-toplevel
     c = conv.DECODER_CHANNELS
-    return pixels * 9 * (2 * 2 * c + (conv.DECODER_CONVS - 1) * c * 2 * c) + pixels * c * channels * params
+    return pixels * 9 * (in_channels * 2 * c + (conv.DECODER_CONVS - 1) * c * 2 * c) + pixels * c * channels * params
 
 
-def _pixel_decoder_macs(pixels: int, channels: int, params: int) -> int:
-    """The PixelCNN decoder's masked convolutions (counted whole) and 1x1 head, per image."""
+def _pixel_decoder_macs(pixels: int, in_channels: int, channels: int, params: int) -> int:
+    """The PixelCNN decoder's masked convolutions (counted whole; the first on the image and the
+    in_channels latent maps) and 1x1 head, per image."""
     from vamp_tf.networks import pixelcnn  # pylint: disable=import-outside-toplevel
     c = pixelcnn.PIXEL_CHANNELS
-    return (pixels * pixelcnn.KERNEL ** 2 * ((channels + 2) * c + (pixelcnn.PIXEL_LAYERS - 1) * c * c)
+    return (pixels * pixelcnn.KERNEL ** 2 * ((channels + in_channels) * c + (pixelcnn.PIXEL_LAYERS - 1) * c * c)
             + pixels * c * params)
 
 
-_DECODER_BODY_MACS = {"conv": _conv_decoder_macs, "pixelcnn": _pixel_decoder_macs}
+_DECODER_BODY_MACS = {"conv": _conv_decoder_macs, "conv_reference": _conv_decoder_macs,
+                      "pixelcnn": _pixel_decoder_macs}
 
 
 def conv_macs(model_config, rows: dict) -> int:
-    """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv' / 'pixelcnn').
+    """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv', 'conv_reference' or
+    'pixelcnn'; its networks.conv.ConvLayout gives the shapes).
 
     rows: {'encoder': images through q(z2 | x) (pseudo-inputs included), 'images': images
     through q(z1 | x, z2)'s convolution stack (once per image), 'decoder': samples through
     the rest of q(z1 | x, z2), p(z1 | z2) and p(x | z1, z2), 'prior_pairs': (z, component) pairs}.
     Masked convolutions are counted whole (the masked taps are multiplied by zero, not skipped).
     """
+    from vamp_tf import networks  # pylint: disable=import-outside-toplevel
+    from vamp_tf.networks import conv  # pylint: disable=import-outside-toplevel
+    layout = networks.hvae_networks(model_config.architecture).conv_layout
     height, width, channels = model_config.input_shape
     pixels, h, latent = height * width, model_config.hidden_units, model_config.latent_dim
     params, head = _likelihood_params(model_config), _head_width(model_config)
-    stack, features = _stack_macs(model_config.input_shape)
+    stack, features = _stack_macs(model_config.input_shape, conv.ENCODER_STACK)
+    pair_stack, pair_features = _stack_macs(model_config.input_shape, layout.pair_stack)
+    second = pair_features if layout.z2_as_wide_as_x else h
     encoder = stack + features * head
-    q_z1 = latent * 2 * h + (features + h) * 2 * h + h * head  # second, joint, head (per sample)
+    q_z1 = latent * 2 * second + (pair_features + second) * 2 * h + h * head  # second, joint, head (per sample)
     p_z1 = latent * 2 * h + h * 2 * h + h * head
-    maps = 2 * latent * 2 * pixels  # z1 and z2 to image-sized maps (gated dense)
-    decoder = q_z1 + p_z1 + maps + _DECODER_BODY_MACS[model_config.architecture](pixels, channels, params)
-    return (encoder * rows["encoder"] + stack * rows.get("images", rows["decoder"]) + decoder * rows["decoder"]
-            + 2 * latent * rows.get("prior_pairs", 0))
+    if layout.joint_decoder:  # z1, z2 -> h each, then one gated layer to an image of `channels` maps
+        maps, in_channels = 2 * latent * 2 * h + 2 * h * 2 * pixels * channels, channels
+    else:  # z1 and z2 each to an image-sized map (gated dense)
+        maps, in_channels = 2 * latent * 2 * pixels, 2
+    body = _DECODER_BODY_MACS[model_config.architecture](pixels, in_channels, channels, params)
+    decoder = q_z1 + p_z1 + maps + body
+    return (encoder * rows["encoder"] + pair_stack * rows.get("images", rows["decoder"])
+            + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0))
 
 
 def relu_mlp_macs(model_config, rows: dict) -> int:
@@ -120,7 +132,8 @@ def relu_mlp_macs(model_config, rows: dict) -> int:
     return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
 
 
-_MACS = {"dense": dense_macs, "conv": conv_macs, "pixelcnn": conv_macs, "relu_mlp": relu_mlp_macs}
+_MACS = {"dense": dense_macs, "conv": conv_macs, "conv_reference": conv_macs, "pixelcnn": conv_macs,
+         "relu_mlp": relu_mlp_macs}
 
 
 def model_macs(model_config, rows: dict) -> int:

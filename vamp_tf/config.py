@@ -42,6 +42,8 @@ class Architecture:
 ARCHITECTURES = {
     "dense": Architecture(("vae", "hvae"), None, "the paper's gated MLPs"),
     "conv": Architecture(("hvae",), "convHVAE", "the paper's convHVAE networks"),
+    "conv_reference": Architecture(("hvae",), "convHVAE (the code's layout)",
+                                   "the convHVAE laid out as the paper's published code does (networks.conv.REFERENCE)"),
     "pixelcnn": Architecture(("hvae",), "PixelHVAE", "the paper's PixelHVAE networks (a PixelCNN decoder)"),
     "relu_mlp": Architecture(("vae",), "VAE (ReLU MLP)", "the S-VAE's networks"),
 }

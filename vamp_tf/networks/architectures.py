@@ -13,9 +13,10 @@ config.ARCHITECTURES).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Optional
 
-from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair
+from vamp_tf.networks import conv
+from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvLayout, ConvPair
 from vamp_tf.networks.dense import Decoder, DensePairDecoder, Encoder, PairMLP, ReluMLP
 from vamp_tf.networks.pixelcnn import PixelDecoder
 
@@ -28,19 +29,22 @@ class HVAENetworks:
     encoder(config, family, name): x -> q(z2 | x)'s parameters in `family`.
     q_z1_body(config, name): first_features(x), joint_features(features, z2) -> h.
     p_x(config, likelihood, name): a PairDecoder, (z1, z2[, x]) -> the likelihood's parameters.
+    conv_layout: the convolutional architectures' networks.conv.ConvLayout (None for dense ones);
+      bench.common counts their operations from it.
     """
 
     encoder: Callable
     q_z1_body: Callable
     p_x: Callable
+    conv_layout: Optional[ConvLayout] = None
 
 
 def _conv_encoder(config, family, name):
     return ConvEncoder(config.input_shape, config.latent_dim, family=family, name=name)
 
 
-def _conv_pair(config, name):
-    return ConvPair(config.input_shape, config.hidden_units, name=name)
+def _conv_pair(config, name, layout=conv.OURS):
+    return ConvPair(config.input_shape, config.hidden_units, layout=layout, name=name)
 
 
 ARCHITECTURES = {
@@ -52,12 +56,21 @@ ARCHITECTURES = {
     "conv": HVAENetworks(  # the paper's convHVAE
         encoder=_conv_encoder, q_z1_body=_conv_pair,
         p_x=lambda config, likelihood, name: ConvDecoder(config.input_shape, likelihood.param_names,
-                                                         likelihood.constrain, name=name)),
+                                                         likelihood.constrain, name=name),
+        conv_layout=conv.OURS),
+    "conv_reference": HVAENetworks(  # the convHVAE as the paper's published code lays it out
+        encoder=_conv_encoder,
+        q_z1_body=lambda config, name: _conv_pair(config, name, layout=conv.REFERENCE),
+        p_x=lambda config, likelihood, name: ConvDecoder(config.input_shape, likelihood.param_names,
+                                                         likelihood.constrain, hidden_units=config.hidden_units,
+                                                         layout=conv.REFERENCE, name=name),
+        conv_layout=conv.REFERENCE),
     "pixelcnn": HVAENetworks(  # the paper's PixelHVAE: the convHVAE's encoders, a PixelCNN decoder
         encoder=_conv_encoder, q_z1_body=_conv_pair,
         p_x=lambda config, likelihood, name: PixelDecoder(
             config.input_shape, likelihood.param_names, likelihood.constrain,
-            batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon, name=name)),
+            batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon, name=name),
+        conv_layout=conv.OURS),
 }
 
 
@@ -96,7 +109,7 @@ def vae_networks(architecture: str) -> VAENetworks:
 
 
 def hvae_networks(architecture: str) -> HVAENetworks:
-    """The builders of `architecture` ('dense', 'conv' or 'pixelcnn')."""
+    """The builders of `architecture` ('dense', 'conv', 'conv_reference' or 'pixelcnn')."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture={architecture!r} is not an HVAE's; allowed: {', '.join(ARCHITECTURES)}.")
     return ARCHITECTURES[architecture]

@@ -9,10 +9,17 @@ The same interfaces as the dense networks (vamp_tf.networks.dense), so the HVAE 
   the two maps stacked as channels, four 3x3 gated convolutions of 64 channels and a 1x1
   convolution to the likelihood's per-pixel parameters.
 Gated convolution: h(x) * sigmoid(g(x)), h and g from one convolution with 2x the channels.
+
+Where the paper's published code (jmtomczak/vae_vampprior, models/convHVAE_2level.py) lays its
+convHVAE out otherwise, a `ConvLayout` names the difference: OURS is what vamp_tf's 'conv' and
+'pixelcnn' architectures build, REFERENCE the code's layout ('conv_reference'), for measuring
+what the layout is worth (BUILD.md, "The paper's code as referee").
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Callable, Optional
 
 import keras
@@ -23,8 +30,39 @@ from vamp_tf.networks.dense import GatedDense, likelihood_parameters, posterior_
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
 ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
+# The code's q(z1 | x, z2) takes x through 3x3 convolutions only (its q(z2 | x) through ENCODER_STACK).
+REFERENCE_PAIR_STACK = ((3, 32, 1), (3, 32, 2), (3, 64, 1), (3, 64, 2), (3, 6, 1))
 DECODER_CONVS = 4
 DECODER_CHANNELS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvLayout:
+    """How the convHVAE's q(z1 | x, z2) and p(x | z1, z2) are laid out.
+
+    pair_stack: q(z1 | x, z2)'s convolutions of x ((kernel, channels, stride) each).
+    z2_as_wide_as_x: q(z1 | x, z2)'s gated z2 layer is as wide as the flattened x features
+      (the code: 210 on Frey Faces, joint 420 -> hidden) instead of hidden_units (joint 510 -> hidden).
+    joint_decoder: p(x | z1, z2) takes z1 and z2 to hidden_units each and then one gated layer to
+      an image of the data's channels (the code), instead of each latent to its own image-sized
+      map, stacked as two channels.
+    """
+
+    pair_stack: tuple = ENCODER_STACK
+    z2_as_wide_as_x: bool = False
+    joint_decoder: bool = False
+
+
+OURS = ConvLayout()
+REFERENCE = ConvLayout(pair_stack=REFERENCE_PAIR_STACK, z2_as_wide_as_x=True, joint_decoder=True)
+
+
+def stack_output_shape(image_shape, stack=ENCODER_STACK) -> tuple[int, int, int]:
+    """(height, width, channels) of a convolution stack's output ('same' padding) on one image."""
+    height, width, channels = image_shape
+    for _, channels, stride in stack:
+        height, width = -(-height // stride), -(-width // stride)
+    return height, width, channels
 
 
 class GatedConv2D(keras.layers.Layer):
@@ -48,21 +86,22 @@ class GatedConv2D(keras.layers.Layer):
 
 
 class ConvStack(keras.layers.Layer):
-    """The encoders' gated convolutions (ENCODER_STACK), flattened.
+    """The encoders' gated convolutions (`stack`: (kernel, channels, stride) each), flattened.
 
     Call: x [batch, H, W, C] (or [batch, H * W * C] with image_shape given) -> [batch, features].
     Layers are attributes conv_0, conv_1, ... (tf.train.Checkpoint does not see Keras 3 lists).
     """
 
-    def __init__(self, image_shape, **kwargs):
+    def __init__(self, image_shape, stack=ENCODER_STACK, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(image_shape)
-        for i, (kernel, channels, stride) in enumerate(ENCODER_STACK):
+        self.num_convs = len(stack)
+        for i, (kernel, channels, stride) in enumerate(stack):
             setattr(self, f"conv_{i}", GatedConv2D(channels, kernel, stride, name=f"conv_{i}"))
 
     def call(self, x):
         x = tf.reshape(x, (-1,) + self.image_shape)
-        for i in range(len(ENCODER_STACK)):
+        for i in range(self.num_convs):
             x = getattr(self, f"conv_{i}")(x)
         return tf.reshape(x, [tf.shape(x)[0], -1])
 
@@ -87,12 +126,15 @@ class ConvPair(keras.layers.Layer):
 
     first_features(x [batch, H, W, C]) -> [batch, features], computed once per image;
     joint_features(features, z2 [batch, L]) -> [batch, hidden_units].
+    layout: a ConvLayout (its pair_stack and z2_as_wide_as_x).
     """
 
-    def __init__(self, image_shape, hidden_units: int, **kwargs):
+    def __init__(self, image_shape, hidden_units: int, layout: ConvLayout = OURS, **kwargs):
         super().__init__(**kwargs)
-        self.first = ConvStack(image_shape, name="first")
-        self.second = GatedDense(hidden_units, name="second")
+        self.first = ConvStack(image_shape, layout.pair_stack, name="first")
+        second_units = (math.prod(stack_output_shape(image_shape, layout.pair_stack)) if layout.z2_as_wide_as_x
+                        else hidden_units)
+        self.second = GatedDense(second_units, name="second")
         self.joint = GatedDense(hidden_units, name="joint")
 
     def first_features(self, a):
@@ -118,24 +160,39 @@ class ConvDecoder(PairDecoder):
     Args:
       image_shape: (height, width, channels).
       param_names, constrain: the likelihood's per-pixel parameters (see dense.LikelihoodHead).
+      hidden_units, layout: with layout.joint_decoder, z1 and z2 go to hidden_units each and one
+        gated layer (`joint`) maps both to an image of `channels` channels (the code's layout);
+        otherwise each goes to its own image-sized map (hidden_units unused).
     """
 
-    def __init__(self, image_shape, param_names, constrain, **kwargs):
+    def __init__(self, image_shape, param_names, constrain, hidden_units: int = 0, layout: ConvLayout = OURS,
+                 **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(image_shape)
         self.param_names = tuple(param_names)
         self.constrain = constrain
+        self.joint_decoder = layout.joint_decoder
         height, width, channels = self.image_shape
-        self.from_z1 = GatedDense(height * width, name="from_z1")
-        self.from_z2 = GatedDense(height * width, name="from_z2")
+        if self.joint_decoder and hidden_units < 1:
+            raise ValueError(f"hidden_units={hidden_units} is invalid for a joint decoder (ConvLayout.joint_decoder); "
+                             "pass the width of z1's and z2's layers (>= 1).")
+        latent_units = hidden_units if self.joint_decoder else height * width
+        self.from_z1 = GatedDense(latent_units, name="from_z1")
+        self.from_z2 = GatedDense(latent_units, name="from_z2")
+        if self.joint_decoder:
+            self.joint = GatedDense(height * width * channels, name="joint")
         for i in range(DECODER_CONVS):
             setattr(self, f"conv_{i}", GatedConv2D(DECODER_CHANNELS, 3, name=f"conv_{i}"))
         self.head = keras.layers.Conv2D(channels * len(self.param_names), 1, kernel_initializer="he_normal",
                                         name="head")
 
     def call(self, z1, z2, x=None):
-        height, width, _ = self.image_shape
-        h = latent_maps(self.from_z1, self.from_z2, z1, z2, height, width)
+        height, width, channels = self.image_shape
+        if self.joint_decoder:
+            h = self.joint(tf.concat([self.from_z1(z1), self.from_z2(z2)], axis=-1))
+            h = tf.reshape(h, [-1, height, width, channels])
+        else:
+            h = latent_maps(self.from_z1, self.from_z2, z1, z2, height, width)
         for i in range(DECODER_CONVS):
             h = getattr(self, f"conv_{i}")(h)
         return likelihood_parameters(self.head(h), self.param_names, self.constrain)
