@@ -39,9 +39,9 @@ REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred 
     "caltech101_standard": ("samples",),
     "caltech101_hvae_vamp": ("samples",),
     "frey_convhvae_vamp": ("samples", "reconstructions", "pseudo_inputs"),
-    "frey_convhvae_standard": ("samples",),
+    "frey_convhvae_standard": ("samples", "reconstructions"),
     "frey_pixelhvae_vamp": ("samples", "reconstructions"),
-    "frey_pixelhvae_standard": ("samples",),
+    "frey_pixelhvae_standard": ("samples", "reconstructions"),
     "frey_sphere_vamp_l10": ("samples", "pseudo_inputs"),  # the VampPrior on the sphere (issue 40)
 }
 
