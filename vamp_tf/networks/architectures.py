@@ -43,8 +43,18 @@ def _conv_encoder(config, family, name):
     return ConvEncoder(config.input_shape, config.latent_dim, family=family, name=name)
 
 
-def _conv_pair(config, name, layout=conv.OURS):
-    return ConvPair(config.input_shape, config.hidden_units, layout=layout, name=name)
+def _conv_networks(layout: ConvLayout, p_x: Optional[Callable] = None) -> HVAENetworks:
+    """A convolutional architecture laid out as `layout` (networks.conv.ConvLayout), which builds
+    q(z1 | x, z2)'s body, the decoder unless `p_x` is given, and is what bench.common counts."""
+
+    def q_z1_body(config, name):
+        return ConvPair(config.input_shape, config.hidden_units, layout=layout, name=name)
+
+    def conv_decoder(config, likelihood, name):
+        return ConvDecoder(config.input_shape, likelihood.param_names, likelihood.constrain,
+                           hidden_units=config.hidden_units, layout=layout, name=name)
+
+    return HVAENetworks(encoder=_conv_encoder, q_z1_body=q_z1_body, p_x=p_x or conv_decoder, conv_layout=layout)
 
 
 ARCHITECTURES = {
@@ -53,24 +63,13 @@ ARCHITECTURES = {
         q_z1_body=lambda config, name: PairMLP(config.hidden_units, name=name),
         p_x=lambda config, likelihood, name: DensePairDecoder(config.input_shape, config.hidden_units,
                                                               likelihood.param_names, likelihood.constrain, name=name)),
-    "conv": HVAENetworks(  # the paper's convHVAE
-        encoder=_conv_encoder, q_z1_body=_conv_pair,
-        p_x=lambda config, likelihood, name: ConvDecoder(config.input_shape, likelihood.param_names,
-                                                         likelihood.constrain, name=name),
-        conv_layout=conv.OURS),
-    "conv_reference": HVAENetworks(  # the convHVAE as the paper's published code lays it out
-        encoder=_conv_encoder,
-        q_z1_body=lambda config, name: _conv_pair(config, name, layout=conv.REFERENCE),
-        p_x=lambda config, likelihood, name: ConvDecoder(config.input_shape, likelihood.param_names,
-                                                         likelihood.constrain, hidden_units=config.hidden_units,
-                                                         layout=conv.REFERENCE, name=name),
-        conv_layout=conv.REFERENCE),
-    "pixelcnn": HVAENetworks(  # the paper's PixelHVAE: the convHVAE's encoders, a PixelCNN decoder
-        encoder=_conv_encoder, q_z1_body=_conv_pair,
+    "conv": _conv_networks(conv.OURS),  # the paper's convHVAE
+    "conv_reference": _conv_networks(conv.REFERENCE),  # the convHVAE as the paper's published code lays it out
+    "pixelcnn": _conv_networks(  # the paper's PixelHVAE: the convHVAE's encoders, a PixelCNN decoder
+        conv.OURS,
         p_x=lambda config, likelihood, name: PixelDecoder(
             config.input_shape, likelihood.param_names, likelihood.constrain,
-            batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon, name=name),
-        conv_layout=conv.OURS),
+            batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon, name=name)),
 }
 
 
