@@ -63,6 +63,20 @@ def test_the_fast_mixture_log_prob_is_tfps(dim, scale):
     assert mixture.log_prob(z).shape == (7, 2)
 
 
+def test_a_point_antipodal_to_a_component_has_finite_gradients():
+    """1 + mu^T z is 0 in float32 near -mu: that component has no weight, and no NaN may reach a gradient."""
+    mean_direction = tf.Variable([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    concentration = tf.Variable([3.0, 0.0])  # 0: the uniform component, where 0 log 0 = 0
+    z = tf.Variable([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.6, 0.8, 0.0]])
+    with tf.GradientTape() as tape:
+        mixture = ps.power_spherical_mixture(mean_direction, concentration)
+        log_prob = mixture.log_prob(z)
+    gradients = tape.gradient(log_prob, [mean_direction, concentration, z])
+    assert all(np.isfinite(g).all() for g in gradients)
+    generic = tfd.MixtureSameFamily(mixture.mixture_distribution, mixture.components_distribution)
+    np.testing.assert_allclose(log_prob, generic.log_prob(z), rtol=1e-6)  # the antipodal component had weight 0
+
+
 @pytest.mark.parametrize("dim, concentration", [(2, 0.3), (3, 0.0), (3, 5.0), (10, 50.0), (40, 2000.0)])
 def test_draws_lie_on_the_sphere_with_the_cosine_of_the_beta_law(dim, concentration):
     """t = mu^T z has mean kappa / (kappa + d - 1) and the spread of TFP's own sampler."""

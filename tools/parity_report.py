@@ -156,6 +156,12 @@ FREY_ABLATIONS = (
     ("parity_frey_hvae_vamp_e200_normgrad_s0", "the code's optimizer (`--optimizer=adam_normgrad`)",
      "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_hvae_vamp_e200_s1", "`--seed=1`: our seed noise", "parity_frey_hvae_vamp_e200_s0"),
+    ("parity_frey_convhvae_vamp_e100_refarch_s0", "the code's convHVAE layout (`--architecture=conv_reference`)",
+     "parity_frey_convhvae_vamp_e100_s0"),
+    ("parity_frey_convhvae_vamp_e100_refall_s0", "the code's layout, initialisation and optimizer "
+     "(`--architecture=conv_reference --initialization=reference --optimizer=adam_normgrad`)",
+     "parity_frey_convhvae_vamp_e100_s0"),
+    ("parity_frey_convhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_convhvae_vamp_e100_s0"),
 )
 
 

@@ -43,6 +43,7 @@ REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred 
     "frey_pixelhvae_vamp": ("samples", "reconstructions"),
     "frey_pixelhvae_standard": ("samples", "reconstructions"),
     "frey_sphere_vamp_l10": ("samples", "pseudo_inputs"),  # the VampPrior on the sphere (issue 40)
+    "mnist_sphere_vamp_l3_seed1": ("latent_sphere", "samples"),  # S^2: the test images' mean directions (issue 40)
 }
 
 
