@@ -89,12 +89,12 @@ def _pixel_decoder_macs(pixels: int, in_channels: int, channels: int, params: in
 
 
 _DECODER_BODY_MACS = {"conv": _conv_decoder_macs, "conv_reference": _conv_decoder_macs,
-                      "pixelcnn": _pixel_decoder_macs}
+                      "pixelcnn": _pixel_decoder_macs, "pixelcnn_reference": _pixel_decoder_macs}
 
 
 def conv_macs(model_config, rows: dict) -> int:
-    """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv', 'conv_reference' or
-    'pixelcnn'; its networks.conv.ConvLayout gives the shapes).
+    """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv', 'conv_reference',
+    'pixelcnn' or 'pixelcnn_reference'; its networks.conv.ConvLayout gives the shapes).
 
     rows: {'encoder': images through q(z2 | x) (pseudo-inputs included), 'images': images
     through q(z1 | x, z2)'s convolution stack (once per image), 'decoder': samples through
@@ -133,6 +133,7 @@ def relu_mlp_macs(model_config, rows: dict) -> int:
 
 
 _MACS = {"dense": dense_macs, "conv": conv_macs, "conv_reference": conv_macs, "pixelcnn": conv_macs,
+         "pixelcnn_reference": conv_macs,
          "relu_mlp": relu_mlp_macs}
 
 

@@ -36,8 +36,9 @@ _COMPONENT_WEIGHTS = flags.DEFINE_enum(
     "VampPrior mixture weights: uniform 1/K (the paper's) or learned (softmax of K trained logits).")
 _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, list(config_lib.ARCHITECTURES),
                                   "The networks: dense (the paper's gated MLPs, VAE or HVAE); for the HVAE conv (the paper's "
-                                  "convHVAE), conv_reference (the convHVAE laid out as the paper's published code does) or pixelcnn "
-                                  "(its PixelHVAE: conv encoders, an autoregressive PixelCNN decoder); for the VAE relu_mlp "
+                                  "convHVAE), conv_reference (the convHVAE laid out as the paper's published code does), pixelcnn "
+                                  "(its PixelHVAE: conv encoders, an autoregressive PixelCNN decoder) or pixelcnn_reference "
+                                  "(the PixelHVAE's q(z1 | x, z2) as the code lays it out); for the VAE relu_mlp "
                                   "(the S-VAE's ReLU MLPs, 2h-h / h-2h).")
 _POSTERIOR = flags.DEFINE_enum("posterior", _DEFAULTS_MODEL.posterior, list(config_lib.POSTERIORS),
                                "The latent family of q(z | x): gaussian (the paper's diagonal Gaussian) or "

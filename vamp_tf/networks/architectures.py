@@ -57,6 +57,12 @@ def _conv_networks(layout: ConvLayout, p_x: Optional[Callable] = None) -> HVAENe
     return HVAENetworks(encoder=_conv_encoder, q_z1_body=q_z1_body, p_x=p_x or conv_decoder, conv_layout=layout)
 
 
+def _pixel_decoder(config, likelihood, name):
+    return PixelDecoder(config.input_shape, likelihood.param_names, likelihood.constrain,
+                        batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon,
+                        name=name)
+
+
 ARCHITECTURES = {
     "dense": HVAENetworks(
         encoder=lambda config, family, name: Encoder(config.latent_dim, config.hidden_units, family=family, name=name),
@@ -65,11 +71,8 @@ ARCHITECTURES = {
                                                               likelihood.param_names, likelihood.constrain, name=name)),
     "conv": _conv_networks(conv.OURS),  # the paper's convHVAE
     "conv_reference": _conv_networks(conv.REFERENCE),  # the convHVAE as the paper's published code lays it out
-    "pixelcnn": _conv_networks(  # the paper's PixelHVAE: the convHVAE's encoders, a PixelCNN decoder
-        conv.OURS,
-        p_x=lambda config, likelihood, name: PixelDecoder(
-            config.input_shape, likelihood.param_names, likelihood.constrain,
-            batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon, name=name)),
+    "pixelcnn": _conv_networks(conv.OURS, p_x=_pixel_decoder),  # the paper's PixelHVAE: conv encoders, a PixelCNN
+    "pixelcnn_reference": _conv_networks(conv.PIXEL_REFERENCE, p_x=_pixel_decoder),  # its q(z1 | x, z2) as the code's
 }
 
 
@@ -108,7 +111,7 @@ def vae_networks(architecture: str) -> VAENetworks:
 
 
 def hvae_networks(architecture: str) -> HVAENetworks:
-    """The builders of `architecture` ('dense', 'conv', 'conv_reference' or 'pixelcnn')."""
+    """The builders of `architecture` ('dense', 'conv', 'conv_reference', 'pixelcnn' or 'pixelcnn_reference')."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture={architecture!r} is not an HVAE's; allowed: {', '.join(ARCHITECTURES)}.")
     return ARCHITECTURES[architecture]

@@ -12,8 +12,10 @@ Gated convolution: h(x) * sigmoid(g(x)), h and g from one convolution with 2x th
 
 Where the paper's published code (jmtomczak/vae_vampprior, models/convHVAE_2level.py) lays its
 convHVAE out otherwise, a `ConvLayout` names the difference: OURS is what vamp_tf's 'conv' and
-'pixelcnn' architectures build, REFERENCE the code's layout ('conv_reference'), for measuring
-what the layout is worth (BUILD.md, "The paper's code as referee").
+'pixelcnn' architectures build, REFERENCE the code's convHVAE layout ('conv_reference') and
+PIXEL_REFERENCE its PixelHVAE's q(z1 | x, z2) ('pixelcnn_reference'; models/PixelHVAE_2level.py,
+whose p(x | z1, z2) maps each latent to an image-sized map, as ours does), for measuring what
+the layout is worth (BUILD.md, "The paper's code as referee").
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class ConvLayout:
 
 OURS = ConvLayout()
 REFERENCE = ConvLayout(pair_stack=REFERENCE_PAIR_STACK, z2_as_wide_as_x=True, joint_decoder=True)
+PIXEL_REFERENCE = ConvLayout(pair_stack=REFERENCE_PAIR_STACK, z2_as_wide_as_x=True)
 
 
 def stack_output_shape(image_shape, stack=ENCODER_STACK) -> tuple[int, int, int]:
