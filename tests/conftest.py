@@ -296,6 +296,34 @@ def assert_log_likelihood_bounds_elbo():
     return _assert_log_likelihood_bounds_elbo
 
 
+def _frey_vamp_hvae_that_trains(architecture):
+    """A Frey Faces-shaped VampPrior HVAE of `architecture` (3 components) whose one training step's
+    gradient reaches every variable, and kernel(part, *names): the shape of the one kernel of
+    net.`part` whose path has every /name/."""
+    import tensorflow as tf
+    from vamp_tf import config, models
+    cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
+                             prior="vamp", architecture=architecture, num_components=3)
+    net = models.build_model(cfg, seed=0)
+    x = tf.round(tf.random.uniform((2, 28, 20, 1), seed=5) * 255) / 255
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(net(x, seed=[5, 6], training=True)["elbo"])
+    grads = tape.gradient(loss, net.trainable_variables)
+    assert all(g is not None and np.any(g.numpy() != 0) for g in grads)
+
+    def kernel(part, *names):
+        (shape,) = [tuple(v.shape) for v in getattr(net, part).trainable_variables
+                    if v.path.endswith("kernel") and all(f"/{name}/" in v.path for name in names)]
+        return shape
+
+    return net, kernel
+
+
+@pytest.fixture
+def frey_vamp_hvae_that_trains():
+    return _frey_vamp_hvae_that_trains
+
+
 def trainer_command(workdir, data_dir, *extra):
     """`python -m trainers.main` on a tiny MNIST VampPrior (200 images: 4 steps an epoch, 20 test images)."""
     return [sys.executable, "-m", "trainers.main", "--dataset=mnist", "--prior=vamp", "--latent_dim=2",

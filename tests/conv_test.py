@@ -58,25 +58,12 @@ def test_gradients_reach_every_sub_network_and_the_pseudo_inputs():
         config.ModelConfig(architecture="conv")
 
 
-def test_the_codes_layout_has_the_codes_shapes_and_trains():
+def test_the_codes_layout_has_the_codes_shapes_and_trains(frey_vamp_hvae_that_trains):
     """conv_reference (networks.conv.REFERENCE) on a Frey Faces image: q(z1 | x, z2) takes x through
     3x3 convolutions only and z2 through 40 -> 210 (the x features' width), joint 420 -> 300; p(x | z1, z2)
     takes z1 and z2 to 300 each, then 600 -> 560, one map (models/convHVAE_2level.py of the code)."""
-    cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
-                             prior="vamp", architecture="conv_reference", num_components=3)
-    assert cfg.model_name == "convHVAE (the code's layout)"
-    net = models.build_model(cfg, seed=0)
-    x = tf.random.uniform((2, 28, 20, 1), seed=5)
-    with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(net(x, seed=[5, 6])["elbo"])
-    grads = tape.gradient(loss, net.trainable_variables)
-    assert all(g is not None and np.any(g.numpy() != 0) for g in grads)
-
-    def kernel(part, *names):
-        (shape,) = [tuple(v.shape) for v in getattr(net, part).trainable_variables
-                    if v.path.endswith("kernel") and all(f"/{name}/" in v.path for name in names)]
-        return shape
-
+    net, kernel = frey_vamp_hvae_that_trains("conv_reference")
+    assert net.config.model_name == "convHVAE (the code's layout)"
     assert [kernel("q_z1_body", "first", f"conv_{i}")[:2] for i in range(5)] == [(3, 3)] * 5
     assert kernel("encoder", "conv_0")[:2] == (7, 7)  # q(z2 | x) keeps the 7-3-5-3-3 stack
     assert kernel("q_z1_body", "second") == (40, 2 * 210)

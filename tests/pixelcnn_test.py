@@ -86,25 +86,12 @@ def test_scoring_needs_images_and_generation_needs_pixel_noise():
             config.ModelConfig(input_shape=(8, 8, 3), model="hvae", architecture=architecture)
 
 
-def test_the_codes_layout_has_the_codes_shapes_and_trains():
+def test_the_codes_layout_has_the_codes_shapes_and_trains(frey_vamp_hvae_that_trains):
     """pixelcnn_reference on a Frey Faces image: q(z1 | x, z2) as the code's PixelHVAE (models/
     PixelHVAE_2level.py) lays it out, x through 3x3 convolutions only and z2 through 40 -> 210 (the x
     features' width), joint 420 -> 300; p(x | z1, z2) as 'pixelcnn''s: each latent to a 560-pixel map."""
-    cfg = config.ModelConfig(input_shape=(28, 20, 1), likelihood="discretized_logistic", model="hvae",
-                             prior="vamp", architecture="pixelcnn_reference", num_components=3)
-    assert cfg.model_name == "PixelHVAE (the code's layout)"
-    net = models.build_model(cfg, seed=0)
-    x = tf.round(tf.random.uniform((2, 28, 20, 1), seed=5) * 255) / 255
-    with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(net(x, seed=[5, 6], training=True)["elbo"])
-    grads = tape.gradient(loss, net.trainable_variables)
-    assert all(g is not None and np.any(g.numpy() != 0) for g in grads)
-
-    def kernel(part, *names):
-        (shape,) = [tuple(v.shape) for v in getattr(net, part).trainable_variables
-                    if v.path.endswith("kernel") and all(f"/{name}/" in v.path for name in names)]
-        return shape
-
+    net, kernel = frey_vamp_hvae_that_trains("pixelcnn_reference")
+    assert net.config.model_name == "PixelHVAE (the code's layout)"
     assert [kernel("q_z1_body", "first", f"conv_{i}")[:2] for i in range(5)] == [(3, 3)] * 5
     assert kernel("encoder", "conv_0")[:2] == (7, 7)  # q(z2 | x) keeps the 7-3-5-3-3 stack
     assert kernel("q_z1_body", "second") == (40, 2 * 210)
