@@ -86,8 +86,8 @@ class ModelConfig:
       gated convolutional encoders and decoder; vamp_tf.networks.conv) or 'pixelcnn' (the
       paper's PixelHVAE: the convHVAE's encoders and an autoregressive PixelCNN decoder;
       vamp_tf.networks.pixelcnn; one-channel images); 'conv_reference' and 'pixelcnn_reference'
-      lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout). The VAE's: 'dense' (the paper's gated MLPs)
-      or 'relu_mlp' (the S-VAE's networks: ReLU layers of 2 * hidden_units and hidden_units in the
+      lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout). The
+      VAE's: 'dense' (the paper's gated MLPs) or 'relu_mlp' (the S-VAE's networks: ReLU layers of 2 * hidden_units and hidden_units in the
       encoder, hidden_units and 2 * hidden_units in the decoder; with hidden_units=128 its MNIST model).
     probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
       probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
