@@ -88,20 +88,16 @@ def _pixel_decoder_macs(pixels: int, in_channels: int, channels: int, params: in
             + pixels * c * params)
 
 
-_DECODER_BODY_MACS = {"conv": _conv_decoder_macs, "conv_reference": _conv_decoder_macs,
-                      "pixelcnn": _pixel_decoder_macs, "pixelcnn_reference": _pixel_decoder_macs}
-
-
 def conv_macs(model_config, rows: dict) -> int:
-    """Multiply-accumulates of the convHVAE / PixelHVAE (architecture 'conv', 'conv_reference',
-    'pixelcnn' or 'pixelcnn_reference'; its networks.conv.ConvLayout gives the shapes).
+    """Multiply-accumulates of the convHVAE / PixelHVAE (an architecture with a networks.conv.ConvLayout,
+    which gives the shapes; config.Architecture.pixelcnn_decoder says which decoder follows).
 
     rows: {'encoder': images through q(z2 | x) (pseudo-inputs included), 'images': images
     through q(z1 | x, z2)'s convolution stack (once per image), 'decoder': samples through
     the rest of q(z1 | x, z2), p(z1 | z2) and p(x | z1, z2), 'prior_pairs': (z, component) pairs}.
     Masked convolutions are counted whole (the masked taps are multiplied by zero, not skipped).
     """
-    from vamp_tf import networks  # pylint: disable=import-outside-toplevel
+    from vamp_tf import config, networks  # pylint: disable=import-outside-toplevel
     from vamp_tf.networks import conv  # pylint: disable=import-outside-toplevel
     layout = networks.hvae_networks(model_config.architecture).conv_layout
     height, width, channels = model_config.input_shape
@@ -117,7 +113,8 @@ def conv_macs(model_config, rows: dict) -> int:
         maps, in_channels = 2 * latent * 2 * h + 2 * h * 2 * pixels * channels, channels
     else:  # z1 and z2 each to an image-sized map (gated dense)
         maps, in_channels = 2 * latent * 2 * pixels, 2
-    body = _DECODER_BODY_MACS[model_config.architecture](pixels, in_channels, channels, params)
+    pixel = config.ARCHITECTURES[model_config.architecture].pixelcnn_decoder
+    body = (_pixel_decoder_macs if pixel else _conv_decoder_macs)(pixels, in_channels, channels, params)
     decoder = q_z1 + p_z1 + maps + body
     return (encoder * rows["encoder"] + pair_stack * rows.get("images", rows["decoder"])
             + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0))
@@ -132,14 +129,13 @@ def relu_mlp_macs(model_config, rows: dict) -> int:
     return encoder * rows["encoder"] + decoder * rows["decoder"] + 2 * latent * rows.get("prior_pairs", 0)
 
 
-_MACS = {"dense": dense_macs, "conv": conv_macs, "conv_reference": conv_macs, "pixelcnn": conv_macs,
-         "pixelcnn_reference": conv_macs,
-         "relu_mlp": relu_mlp_macs}
+_MACS = {"dense": dense_macs, "relu_mlp": relu_mlp_macs}
 
 
 def model_macs(model_config, rows: dict) -> int:
-    """dense_macs or conv_macs, as the model's architecture requires (rows: see conv_macs)."""
-    return _MACS[model_config.architecture](model_config, rows)
+    """dense_macs, relu_mlp_macs, or for every convolutional architecture conv_macs, as the model's
+    architecture requires (rows: see conv_macs)."""
+    return _MACS.get(model_config.architecture, conv_macs)(model_config, rows)
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:

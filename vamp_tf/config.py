@@ -33,13 +33,13 @@ class Architecture:
     models: the models it builds networks for.
     model_name: the paper's name of the model built with it (None: the model's own, 'VAE' or 'HVAE').
     description: what it is, for the error that refuses another model.
-    one_channel: its decoder takes one-channel images only (the PixelCNN's masks order pixels,
-      not channels within a pixel).
+    pixelcnn_decoder: its p(x | z1, z2) is the autoregressive PixelCNN (vamp_tf.networks.pixelcnn),
+      which takes one-channel images only (its masks order pixels, not channels within a pixel).
     """
     models: tuple[str, ...]
     model_name: Optional[str]
     description: str
-    one_channel: bool = False
+    pixelcnn_decoder: bool = False
 
 
 ARCHITECTURES = {
@@ -48,10 +48,10 @@ ARCHITECTURES = {
     "conv_reference": Architecture(("hvae",), "convHVAE (the code's layout)",
                                    "the convHVAE laid out as the paper's published code does (networks.conv.REFERENCE)"),
     "pixelcnn": Architecture(("hvae",), "PixelHVAE", "the paper's PixelHVAE networks (a PixelCNN decoder)",
-                             one_channel=True),
+                             pixelcnn_decoder=True),
     "pixelcnn_reference": Architecture(("hvae",), "PixelHVAE (the code's layout)",
                                        "the PixelHVAE with q(z1 | x, z2) laid out as the paper's published code does "
-                                       "(networks.conv.PIXEL_REFERENCE)", one_channel=True),
+                                       "(networks.conv.PIXEL_REFERENCE)", pixelcnn_decoder=True),
     "relu_mlp": Architecture(("vae",), "VAE (ReLU MLP)", "the S-VAE's networks"),
 }
 
@@ -87,8 +87,9 @@ class ModelConfig:
       paper's PixelHVAE: the convHVAE's encoders and an autoregressive PixelCNN decoder;
       vamp_tf.networks.pixelcnn; one-channel images); 'conv_reference' and 'pixelcnn_reference'
       lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout). The
-      VAE's: 'dense' (the paper's gated MLPs) or 'relu_mlp' (the S-VAE's networks: ReLU layers of 2 * hidden_units and hidden_units in the
-      encoder, hidden_units and 2 * hidden_units in the decoder; with hidden_units=128 its MNIST model).
+      VAE's: 'dense' (the paper's gated MLPs) or 'relu_mlp' (the S-VAE's networks: ReLU layers of
+      2 * hidden_units and hidden_units in the encoder, hidden_units and 2 * hidden_units in the
+      decoder; with hidden_units=128 its MNIST model).
     probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
       probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
       reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
@@ -145,7 +146,7 @@ class ModelConfig:
                              f"model={' or '.join(map(repr, architecture.models))}, not model={self.model!r}: pass "
                              f"--model={architecture.models[0]}, or an architecture of the {self.model.upper()}: "
                              f"{', '.join(others)}.")
-        if architecture.one_channel and shape[-1] != 1:
+        if architecture.pixelcnn_decoder and shape[-1] != 1:
             raise ValueError(f"architecture={self.architecture!r} takes one-channel images; input_shape={shape} has "
                              f"{shape[-1]} channels (the masks order pixels, not channels within a pixel).")
         if self.posterior == "power_spherical" and self.prior == "mog":
