@@ -61,9 +61,10 @@ def test_a_finished_reference_run_becomes_a_record_with_its_budget_curve_and_ima
     assert [e["validation_neg_elbo"] for e in record["curve"]] == [3218.33, 3004.43, 3065.08]
     assert record["settings"]["input_size"] == [1, 28, 20] and record["settings"]["prior"] == "vampprior"
     assert record["train_seconds"] == pytest.approx(4.0) and record["reference"]["commit"] == "abc123"
-    assert record["test_stride"] == 1
-    assert parity.build_record("ref_x", str(_run_dir(tmp_path / "b", per_image)), "abc123", "every 4th", test_stride=4
-                               )[0]["test_stride"] == 4
+    assert record["test_stride"] == 1 and "figure" not in record["reference"]["patches"]
+    other = parity.build_record("ref_x", str(_run_dir(tmp_path / "b", per_image)), "abc123", "every 4th",
+                                test_stride=4, no_validation_figures=True)[0]
+    assert other["test_stride"] == 4 and other["reference"]["patches"].endswith(parity.NO_VALIDATION_FIGURES)
     path = parity.write(record, ll, str(tmp_path / "parity"))
     loaded, loaded_ll = parity.load("ref_x", str(tmp_path / "parity"))
     assert os.path.basename(path) == "ref_x.json" and loaded["budget"] == record["budget"]
