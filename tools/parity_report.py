@@ -166,6 +166,11 @@ FREY_ABLATIONS = (
      "(`--architecture=conv_reference --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_convhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_convhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refinit_s0", "the code's initialisation (`--initialization=reference`)",
+     "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refarch_s0", "the code's layout of the PixelHVAE's q(z1 \\| x, z2) "
+     "(`--architecture=pixelcnn_reference`)", "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_pixelhvae_vamp_e100_s0"),
     ("frey_convhvae_standard_codelayout", "the code's convHVAE layout, by the protocol (490-epoch cap)",
      "frey_convhvae_standard"),
     ("frey_convhvae_vamp_codelayout", "the code's convHVAE layout, by the protocol (490-epoch cap)",
