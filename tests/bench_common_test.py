@@ -47,7 +47,7 @@ def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
     from vamp_tf import models
     cases = [("hvae", "dense", "gaussian"), ("hvae", "conv", "gaussian"), ("hvae", "conv_reference", "gaussian"),
              ("hvae", "conv_reference", "power_spherical"), ("hvae", "pixelcnn", "gaussian"),
-             ("hvae", "pixelcnn_reference", "gaussian"),
+             ("hvae", "pixelcnn_reference", "gaussian"), ("hvae", "pixelcnn_reference_full", "gaussian"),
              ("hvae", "dense", "power_spherical"), ("vae", "dense", "power_spherical"),
              ("vae", "relu_mlp", "gaussian"), ("vae", "relu_mlp", "power_spherical")]
     for model, architecture, posterior in cases:

@@ -12,9 +12,9 @@ from vamp_tf import checkpoints, config, evaluation, models, networks, results, 
 SHAPES = {"bernoulli": (8, 6, 1), "discretized_logistic": (6, 5, 1)}
 
 
-def pixel_hvae(likelihood="bernoulli", prior="vamp", seed=0):
+def pixel_hvae(likelihood="bernoulli", prior="vamp", seed=0, architecture="pixelcnn"):
     cfg = config.ModelConfig(input_shape=SHAPES[likelihood], likelihood=likelihood, model="hvae", prior=prior,
-                             architecture="pixelcnn", latent_dim=3, hidden_units=8, num_components=4)
+                             architecture=architecture, latent_dim=3, hidden_units=8, num_components=4)
     return models.build_model(cfg, seed=seed)
 
 
@@ -46,6 +46,28 @@ def test_the_decoder_is_autoregressive_in_raster_order():
         if here > 0:
             assert grad[here - 1] > 0 and grad[0] > 0, (row, column)  # its left neighbour and the first pixel
     assert np.all(np.isfinite(loc.numpy()))
+
+
+def test_the_codes_decoder_shows_z_to_a_pixel_only_through_earlier_pixels_and_has_no_output_bias():
+    """pixelcnn_reference_full masks the latent maps in the first layer too (the code's MaskedConv2d 'A'
+    over all its input channels): the first pixel's likelihood is the same whatever z is, the next one's
+    is not. Ours (pixelcnn) shows every pixel z at its own position."""
+    height, width, _ = SHAPES["discretized_logistic"]
+    x = images("discretized_logistic", 2, 3)
+    for architecture, first_pixel_sees_z in (("pixelcnn", True), ("pixelcnn_reference_full", False)):
+        net = pixel_hvae("discretized_logistic", architecture=architecture)
+        z = tf.random.stateless_normal([2, net.latent_width], seed=[1, 2])
+        loc = net.decode(z, x).distribution.loc.numpy()[..., 0]  # two different z for two images...
+        loc_swapped = net.decode(z[::-1], x).distribution.loc.numpy()[..., 0]  # ...and swapped
+        assert (loc[:, 0, 0] != loc_swapped[:, 0, 0]).all() == first_pixel_sees_z, architecture
+        assert (loc[:, 0, 1] != loc_swapped[:, 0, 1]).all(), architecture
+        assert (net.p_x.head.bias is None) == (not first_pixel_sees_z), architecture
+        with tf.GradientTape() as tape:  # still autoregressive in x
+            x_var = tf.Variable(x)
+            here = net.decode(z, x_var).distribution.loc[:, 2, 3, 0]
+        grad = np.abs(tape.gradient(here, x_var).numpy()[0, :, :, 0]).reshape(-1)
+        assert np.all(grad[2 * width + 3:] == 0) and grad[2 * width + 2] > 0, architecture
+    assert net.config.model_name == "PixelHVAE (the code's layout and decoder)"
 
 
 # Every prior and every likelihood, not every pair: the prior (on z2) and the likelihood (the decoder's
@@ -81,7 +103,7 @@ def test_scoring_needs_images_and_generation_needs_pixel_noise():
         net.generate(tf.zeros([1]), tf.zeros([1, net.noise_dim]))
     with pytest.raises(ValueError, match="pass pixel_uniform"):
         net.decode_images(z)
-    for architecture in ("pixelcnn", "pixelcnn_reference"):
+    for architecture in ("pixelcnn", "pixelcnn_reference", "pixelcnn_reference_full"):
         with pytest.raises(ValueError, match=f"architecture='{architecture}' takes one-channel images"):
             config.ModelConfig(input_shape=(8, 8, 3), model="hvae", architecture=architecture)
 

@@ -38,7 +38,8 @@ _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, 
                                   "The networks: dense (the paper's gated MLPs, VAE or HVAE); for the HVAE conv (the paper's "
                                   "convHVAE), conv_reference (the convHVAE laid out as the paper's published code does), pixelcnn "
                                   "(its PixelHVAE: conv encoders, an autoregressive PixelCNN decoder) or pixelcnn_reference "
-                                  "(the PixelHVAE's q(z1 | x, z2) as the code lays it out); for the VAE relu_mlp "
+                                  "(the PixelHVAE's q(z1 | x, z2) as the code lays it out) or pixelcnn_reference_full (and its "
+                                  "decoder as the code's: the latent maps masked too, no output bias); for the VAE relu_mlp "
                                   "(the S-VAE's ReLU MLPs, 2h-h / h-2h).")
 _POSTERIOR = flags.DEFINE_enum("posterior", _DEFAULTS_MODEL.posterior, list(config_lib.POSTERIORS),
                                "The latent family of q(z | x): gaussian (the paper's diagonal Gaussian) or "

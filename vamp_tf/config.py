@@ -52,6 +52,10 @@ ARCHITECTURES = {
     "pixelcnn_reference": Architecture(("hvae",), "PixelHVAE (the code's layout)",
                                        "the PixelHVAE with q(z1 | x, z2) laid out as the paper's published code does "
                                        "(networks.conv.PIXEL_REFERENCE)", pixelcnn_decoder=True),
+    "pixelcnn_reference_full": Architecture(("hvae",), "PixelHVAE (the code's layout and decoder)",
+                                            "the PixelHVAE as the paper's published code builds it: pixelcnn_reference "
+                                            "with the code's decoder (its first masked layer masks the latent maps "
+                                            "too; no bias in its output convolution)", pixelcnn_decoder=True),
     "relu_mlp": Architecture(("vae",), "VAE (ReLU MLP)", "the S-VAE's networks"),
 }
 
@@ -86,7 +90,8 @@ class ModelConfig:
       gated convolutional encoders and decoder; vamp_tf.networks.conv) or 'pixelcnn' (the
       paper's PixelHVAE: the convHVAE's encoders and an autoregressive PixelCNN decoder;
       vamp_tf.networks.pixelcnn; one-channel images); 'conv_reference' and 'pixelcnn_reference'
-      lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout). The
+      lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout), and
+      'pixelcnn_reference_full' takes the code's PixelCNN decoder too (its masks and bias). The
       VAE's: 'dense' (the paper's gated MLPs) or 'relu_mlp' (the S-VAE's networks: ReLU layers of
       2 * hidden_units and hidden_units in the encoder, hidden_units and 2 * hidden_units in the
       decoder; with hidden_units=128 its MNIST model).

@@ -57,10 +57,12 @@ def _conv_networks(layout: ConvLayout, p_x: Optional[Callable] = None) -> HVAENe
     return HVAENetworks(encoder=_conv_encoder, q_z1_body=q_z1_body, p_x=p_x or conv_decoder, conv_layout=layout)
 
 
-def _pixel_decoder(config, likelihood, name):
+def _pixel_decoder(config, likelihood, name, like_the_code=False):
+    """The PixelCNN decoder: ours, or (like_the_code) with the code's mask over the latent maps and no
+    bias in its output convolution (networks.pixelcnn)."""
     return PixelDecoder(config.input_shape, likelihood.param_names, likelihood.constrain,
                         batch_norm_momentum=config.batch_norm_momentum, batch_norm_epsilon=config.batch_norm_epsilon,
-                        name=name)
+                        mask_latent_maps=like_the_code, head_bias=not like_the_code, name=name)
 
 
 ARCHITECTURES = {
@@ -73,6 +75,8 @@ ARCHITECTURES = {
     "conv_reference": _conv_networks(conv.REFERENCE),  # the convHVAE as the paper's published code lays it out
     "pixelcnn": _conv_networks(conv.OURS, p_x=_pixel_decoder),  # the paper's PixelHVAE: conv encoders, a PixelCNN
     "pixelcnn_reference": _conv_networks(conv.PIXEL_REFERENCE, p_x=_pixel_decoder),  # its q(z1 | x, z2) as the code's
+    "pixelcnn_reference_full": _conv_networks(  # and its decoder as the code's too
+        conv.PIXEL_REFERENCE, p_x=lambda config, likelihood, name: _pixel_decoder(config, likelihood, name, True)),
 }
 
 
@@ -111,7 +115,8 @@ def vae_networks(architecture: str) -> VAENetworks:
 
 
 def hvae_networks(architecture: str) -> HVAENetworks:
-    """The builders of `architecture` ('dense', 'conv', 'conv_reference', 'pixelcnn' or 'pixelcnn_reference')."""
+    """The builders of `architecture` ('dense', 'conv', 'conv_reference', 'pixelcnn', 'pixelcnn_reference' or
+    'pixelcnn_reference_full')."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture={architecture!r} is not an HVAE's; allowed: {', '.join(ARCHITECTURES)}.")
     return ARCHITECTURES[architecture]

@@ -10,7 +10,10 @@ per pixel (PixelDecoder.draw).
 Masks (van den Oord et al., 2016): mask A hides the centre pixel and every later one, mask
 B hides the later ones only, so the output at pixel i depends on x at pixels < i. Unlike
 the reference code, the first layer masks only the x channel: the latent maps carry no x,
-so every pixel (the first one too) sees z at and around its own position.
+so every pixel (the first one too) sees z at and around its own position. The code's
+decoder (mask_latent_maps=True, head_bias=False) masks the latent maps too, so pixel i sees
+z only through the maps' values at earlier pixels (the first pixel not at all), and its 1x1
+output convolutions have no bias.
 
 Batch normalisation uses the batch's statistics in training (the Keras `training`
 argument, set by `model(x, training=True)` in the train step) and its moving averages
@@ -88,6 +91,9 @@ class PixelDecoder(PairDecoder):
       batch_norm_momentum, batch_norm_epsilon: of the batch normalisation after each masked
         convolution (Keras' convention: the moving averages keep `momentum` of themselves per
         step; the paper's PyTorch code uses PyTorch's defaults, i.e. Keras' 0.9 and 1e-5).
+      mask_latent_maps: the first masked convolution masks the latent maps as well as x (the
+        paper's code); default False: x only (module docstring).
+      head_bias: whether the 1x1 output convolution has a bias (the paper's code: no).
     Methods `latent_maps(z1, z2)` and `from_maps(x, maps)` split the call, so that generation
     (`draw`, `images`) computes the maps once and runs only the masked stack per pixel.
     """
@@ -95,7 +101,8 @@ class PixelDecoder(PairDecoder):
     autoregressive = True
 
     def __init__(self, image_shape, param_names, constrain, batch_norm_momentum: float = 0.9,
-                 batch_norm_epsilon: float = 1e-5, **kwargs):
+                 batch_norm_epsilon: float = 1e-5, mask_latent_maps: bool = False, head_bias: bool = True,
+                 **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(image_shape)
         if self.image_shape[-1] != 1:
@@ -107,10 +114,12 @@ class PixelDecoder(PairDecoder):
         self.from_z2 = GatedDense(height * width, name="from_z2")
         for i in range(PIXEL_LAYERS):  # attributes, not a list: tf.train.Checkpoint tracks them
             setattr(self, f"conv_{i}", MaskedConv2D(PIXEL_CHANNELS, "A" if i == 0 else "B", use_bias=False,
-                                                    masked_in_channels=1 if i == 0 else None, name=f"conv_{i}"))
+                                                    masked_in_channels=1 if i == 0 and not mask_latent_maps else None,
+                                                    name=f"conv_{i}"))
             setattr(self, f"norm_{i}", keras.layers.BatchNormalization(
                 momentum=batch_norm_momentum, epsilon=batch_norm_epsilon, synchronized=True, name=f"norm_{i}"))
-        self.head = keras.layers.Conv2D(len(self.param_names), 1, kernel_initializer="he_normal", name="head")
+        self.head = keras.layers.Conv2D(len(self.param_names), 1, use_bias=head_bias, kernel_initializer="he_normal",
+                                        name="head")
 
     def latent_maps(self, z1, z2):
         """[N, H, W, 2]: z1 and z2 as image-sized maps."""
