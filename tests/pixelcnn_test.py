@@ -52,7 +52,7 @@ def test_the_codes_decoder_shows_z_to_a_pixel_only_through_earlier_pixels_and_ha
     """pixelcnn_reference_full masks the latent maps in the first layer too (the code's MaskedConv2d 'A'
     over all its input channels): the first pixel's likelihood is the same whatever z is, the next one's
     is not. Ours (pixelcnn) shows every pixel z at its own position."""
-    height, width, _ = SHAPES["discretized_logistic"]
+    width = SHAPES["discretized_logistic"][1]
     x = images("discretized_logistic", 2, 3)
     for architecture, first_pixel_sees_z in (("pixelcnn", True), ("pixelcnn_reference_full", False)):
         net = pixel_hvae("discretized_logistic", architecture=architecture)
