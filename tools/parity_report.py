@@ -151,6 +151,8 @@ def _rescored(directory: str = RESCORED) -> list[dict]:
     return [files.read_json(os.path.join(directory, n)) for n in sorted(os.listdir(directory)) if n.endswith(".json")]
 
 
+_PIXEL_LAYOUT = "the code's layout of the PixelHVAE's q(z1 \\| x, z2) (`--architecture=pixelcnn_reference`)"
+
 # (run, what differs from the run it is compared with, that run), in bits/dim
 FREY_ABLATIONS = (
     ("parity_frey_hvae_vamp_e200_refinit_s0", "the code's initialisation (`--initialization=reference`)",
@@ -168,8 +170,7 @@ FREY_ABLATIONS = (
     ("parity_frey_convhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refinit_s0", "the code's initialisation (`--initialization=reference`)",
      "parity_frey_pixelhvae_vamp_e100_s0"),
-    ("parity_frey_pixelhvae_vamp_e100_refarch_s0", "the code's layout of the PixelHVAE's q(z1 \\| x, z2) "
-     "(`--architecture=pixelcnn_reference`)", "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refarch_s0", _PIXEL_LAYOUT, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refnet_s0", "and the code's PixelCNN decoder (`--architecture="
      "pixelcnn_reference_full`: the latent maps masked in its first layer, no output bias)",
      "parity_frey_pixelhvae_vamp_e100_refarch_s0"),
@@ -178,10 +179,10 @@ FREY_ABLATIONS = (
      "frey_convhvae_standard"),
     ("frey_convhvae_vamp_codelayout", "the code's convHVAE layout, by the protocol (490-epoch cap)",
      "frey_convhvae_vamp"),
-    ("frey_pixelhvae_standard_codelayout", "the code's layout of the PixelHVAE's q(z1 \\| x, z2) "
-     "(`--architecture=pixelcnn_reference`), by the protocol (360-epoch cap)", "frey_pixelhvae_standard"),
-    ("frey_pixelhvae_vamp_codelayout", "the code's layout of the PixelHVAE's q(z1 \\| x, z2) "
-     "(`--architecture=pixelcnn_reference`), by the protocol (360-epoch cap)", "frey_pixelhvae_vamp"),
+    ("frey_pixelhvae_standard_codelayout", _PIXEL_LAYOUT + ", by the protocol (360-epoch cap)",
+     "frey_pixelhvae_standard"),
+    ("frey_pixelhvae_vamp_codelayout", _PIXEL_LAYOUT + ", by the protocol (360-epoch cap)",
+     "frey_pixelhvae_vamp"),
 )
 
 
