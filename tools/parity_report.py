@@ -174,6 +174,9 @@ FREY_ABLATIONS = (
     ("parity_frey_pixelhvae_vamp_e100_refnet_s0", "and the code's PixelCNN decoder (`--architecture="
      "pixelcnn_reference_full`: the latent maps masked in its first layer, no output bias)",
      "parity_frey_pixelhvae_vamp_e100_refarch_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refall_s0", "the code's network, initialisation and optimizer (`--architecture="
+     "pixelcnn_reference_full --initialization=reference --optimizer=adam_normgrad`)",
+     "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_pixelhvae_vamp_e100_s0"),
     ("frey_convhvae_standard_codelayout", "the code's convHVAE layout, by the protocol (490-epoch cap)",
      "frey_convhvae_standard"),
