@@ -156,15 +156,14 @@ def _rescored(directory: str = RESCORED) -> list[dict]:
 
 
 _PIXEL_LAYOUT = "the code's layout of the PixelHVAE's q(z1 \\| x, z2) (`--architecture=pixelcnn_reference`)"
+_CODE_INIT = "the code's initialisation (`--initialization=reference`)"
+_CODE_OPTIMIZER = "the code's optimizer (`--optimizer=adam_normgrad`)"
 
 # (run, what differs from the run it is compared with, that run), in bits/dim
 FREY_ABLATIONS = (
-    ("parity_frey_hvae_vamp_e200_refinit_s0", "the code's initialisation (`--initialization=reference`)",
-     "parity_frey_hvae_vamp_e200_s0"),
-    ("parity_frey_hvae_vamp_e200_refinit_s1", "the code's initialisation (`--initialization=reference`)",
-     "parity_frey_hvae_vamp_e200_s1"),
-    ("parity_frey_hvae_vamp_e200_normgrad_s0", "the code's optimizer (`--optimizer=adam_normgrad`)",
-     "parity_frey_hvae_vamp_e200_s0"),
+    ("parity_frey_hvae_vamp_e200_refinit_s0", _CODE_INIT, "parity_frey_hvae_vamp_e200_s0"),
+    ("parity_frey_hvae_vamp_e200_refinit_s1", _CODE_INIT, "parity_frey_hvae_vamp_e200_s1"),
+    ("parity_frey_hvae_vamp_e200_normgrad_s0", _CODE_OPTIMIZER, "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_hvae_vamp_e200_s1", "`--seed=1`: our seed noise", "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_convhvae_vamp_e100_refarch_s0", "the code's convHVAE layout (`--architecture=conv_reference`)",
      "parity_frey_convhvae_vamp_e100_s0"),
@@ -172,10 +171,8 @@ FREY_ABLATIONS = (
      "(`--architecture=conv_reference --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_convhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_convhvae_vamp_e100_s0"),
-    ("parity_frey_pixelhvae_vamp_e100_refinit_s0", "the code's initialisation (`--initialization=reference`)",
-     "parity_frey_pixelhvae_vamp_e100_s0"),
-    ("parity_frey_pixelhvae_vamp_e100_normgrad_s0", "the code's optimizer (`--optimizer=adam_normgrad`)",
-     "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refinit_s0", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_normgrad_s0", _CODE_OPTIMIZER, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refarch_s0", _PIXEL_LAYOUT, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refnet_s0", "and the code's PixelCNN decoder (`--architecture="
      "pixelcnn_reference_full`: the latent maps masked in its first layer, no output bias)",
