@@ -150,7 +150,30 @@ def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
              t.dataset, n_train, steps_per_epoch, t.batch_size, num_validation, n_test,
              sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
              trainer.strategy.num_replicas_in_sync, t.precision, files.bf16_hardware() or "none")
+    warning = precision_warning(t.precision, files.bf16_hardware(), bool(tf.config.list_physical_devices("GPU")))
+    if warning:
+        log.warning("%s", warning)
     return steps_per_epoch
+
+
+def precision_warning(precision: str, bf16_hardware: str, has_gpu: bool) -> str | None:
+    """What a reduced training precision costs on hardware that lacks it, or None.
+
+    Emulated half precision is correct but slow: on an AMD EPYC with AVX2 only (2026-11-30), one
+    training step of the Frey Faces PixelHVAE took about 52 s in mixed_bfloat16 against 4.1 s in
+    float32 (BUILD.md). A run is not refused for it: the flag may be meant for another machine.
+    """
+    if has_gpu or precision == "float32":
+        return None
+    if precision == "mixed_bfloat16" and not bf16_hardware:
+        return ("--precision=mixed_bfloat16 on a CPU without bfloat16 hardware (no avx512_bf16 or amx_bf16 in "
+                "lscpu's flags): bfloat16 is emulated, so training is slower than float32 (about 12x for the "
+                "PixelHVAE, BUILD.md); pass --precision=float32 on this machine.")
+    if precision == "mixed_float16":
+        return ("--precision=mixed_float16 without a GPU: float16 is emulated on the CPU, so training is slower "
+                "than float32; pass --precision=float32 here (or mixed_bfloat16 on a CPU with avx512_bf16 or "
+                "amx_bf16).")
+    return None
 
 
 def _last_good(saved: checkpoints.RunCheckpoints, run) -> str:
