@@ -133,7 +133,9 @@ def test_a_checkpoint_of_the_older_hvae_layout_restores_with_the_same_outputs(tm
     assert path.endswith("ckpt-1")
     got = model(want["x"], noise=want["dense_noise"])
     for name, value in got.items():
-        np.testing.assert_array_equal(value.numpy(), want[f"dense_{name}"], err_msg=name)
+        # Not bit for bit: the saved outputs came from another CPU, and an AVX2 matmul rounds the last
+        # bit differently from an AVX-512 one (8.7e-8 relative seen); a weight restored wrongly moves them by far more.
+        np.testing.assert_allclose(value.numpy(), want[f"dense_{name}"], rtol=1e-6, atol=1e-5, err_msg=name)
     # Saved again, it uses the current names, and restores without the legacy view.
     again = tf.train.Checkpoint(model=model).save(str(tmp_path / "new" / "ckpt"))
     assert any(n.startswith("model/p_x/body/") for n, _ in tf.train.list_variables(again))
