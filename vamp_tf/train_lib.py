@@ -160,14 +160,15 @@ def precision_warning(precision: str, bf16_hardware: str, has_gpu: bool) -> str 
     """What a reduced training precision costs on hardware that lacks it, or None.
 
     Emulated half precision is correct but slow: on an AMD EPYC with AVX2 only (2026-11-30), one
-    training step of the Frey Faces PixelHVAE took about 52 s in mixed_bfloat16 against 4.1 s in
-    float32 (BUILD.md). A run is not refused for it: the flag may be meant for another machine.
+    training step of the Frey Faces PixelHVAE took 28.3 s in mixed_bfloat16 against 2.61 s in
+    float32 (bench.train_throughput, BUILD.md). A run is not refused for it: the flag may be meant
+    for another machine.
     """
     if has_gpu or precision == "float32":
         return None
     if precision == "mixed_bfloat16" and not bf16_hardware:
         return ("--precision=mixed_bfloat16 on a CPU without bfloat16 hardware (no avx512_bf16 or amx_bf16 in "
-                "lscpu's flags): bfloat16 is emulated, so training is slower than float32 (about 12x for the "
+                "lscpu's flags): bfloat16 is emulated, so training is slower than float32 (about 11x for the "
                 "PixelHVAE, BUILD.md); pass --precision=float32 on this machine.")
     if precision == "mixed_float16":
         return ("--precision=mixed_float16 without a GPU: float16 is emulated on the CPU, so training is slower "
