@@ -171,9 +171,9 @@ def precision_warning(precision: str, bf16_hardware: str, has_gpu: bool) -> str 
                 "lscpu's flags): bfloat16 is emulated, so training is slower than float32 (about 11x for the "
                 "PixelHVAE, BUILD.md); pass --precision=float32 on this machine.")
     if precision == "mixed_float16":
-        return ("--precision=mixed_float16 without a GPU: float16 is emulated on the CPU, so training is slower "
-                "than float32; pass --precision=float32 here (or mixed_bfloat16 on a CPU with avx512_bf16 or "
-                "amx_bf16).")
+        return ("--precision=mixed_float16 without a GPU: it is meant for GPUs (BUILD.md; not timed on a CPU), "
+                "and a CPU without float16 hardware runs it emulated; pass --precision=float32 here (or "
+                "mixed_bfloat16 on a CPU with avx512_bf16 or amx_bf16).")
     return None
 
 
