@@ -145,12 +145,13 @@ def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
     n_train, n_test = (len(datasets.split_images(t.dataset, split, t.data_dir, t.split_seed, cap))
                        for split, cap in (("train", t.train_examples), ("test", t.test_examples)))
     steps_per_epoch = n_train // t.batch_size
+    bf16_hardware = files.bf16_hardware()
     log.info("%s: %d train (%d steps of %d), %d validation, %d test images; %d trainable parameters; "
              "%d replica(s); training precision %s (CPU bfloat16 hardware: %s); evaluation in float32",
              t.dataset, n_train, steps_per_epoch, t.batch_size, num_validation, n_test,
              sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
-             trainer.strategy.num_replicas_in_sync, t.precision, files.bf16_hardware() or "none")
-    warning = precision_warning(t.precision, files.bf16_hardware(), bool(tf.config.list_physical_devices("GPU")))
+             trainer.strategy.num_replicas_in_sync, t.precision, bf16_hardware or "none")
+    warning = precision_warning(t.precision, bf16_hardware, bool(tf.config.list_physical_devices("GPU")))
     if warning:
         log.warning("%s", warning)
     return steps_per_epoch
