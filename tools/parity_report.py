@@ -44,9 +44,9 @@ PARITY = (
     ("Caltech 101, VAE, VampPrior with the code's settings (AdamNormGrad, N(0.5, 0.02)); early stopping",
      "ref_caltech101_vamp_s0", "caltech101_vamp_normgrad", None, False),
     ("Caltech 101, HVAE, standard prior; early stopping", "ref_caltech101_hvae_standard_s0",
-     "caltech101_hvae_standard", None, False),
+     "caltech101_hvae_standard", "caltech101_hvae_standard_seed1", False),
     ("Caltech 101, HVAE, VampPrior; early stopping", "ref_caltech101_hvae_vamp_s0",
-     "caltech101_hvae_vamp", None, False),
+     "caltech101_hvae_vamp", "caltech101_hvae_vamp_seed1", False),
 )
 
 # (run, what differs from the run it is compared with, that run)
@@ -57,6 +57,8 @@ CALTECH_ABLATIONS = (
                                   "as the code does", "caltech101_standard"),
     ("caltech101_standard_seed1", "`--seed=1`: our seed noise", "caltech101_standard"),
     ("caltech101_vamp_seed1", "`--seed=1`: our seed noise", "caltech101_vamp"),
+    ("caltech101_hvae_standard_seed1", "`--seed=1`: our seed noise", "caltech101_hvae_standard"),
+    ("caltech101_hvae_vamp_seed1", "`--seed=1`: our seed noise", "caltech101_hvae_vamp"),
     ("caltech101_standard_split1", "`--split_seed=1`: another random split of the full file", "caltech101_standard"),
 )
 
