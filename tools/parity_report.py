@@ -174,11 +174,12 @@ FREY_ABLATIONS = (
      "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_convhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refinit_s0", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refinit_s1", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s1"),
     ("parity_frey_pixelhvae_vamp_e100_normgrad_s0", _CODE_OPTIMIZER, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refarch_s0", _PIXEL_LAYOUT, "parity_frey_pixelhvae_vamp_e100_s0"),
-    ("parity_frey_pixelhvae_vamp_e100_refnet_s0", "and the code's PixelCNN decoder (`--architecture="
-     "pixelcnn_reference_full`: the latent maps masked in its first layer, no output bias)",
-     "parity_frey_pixelhvae_vamp_e100_refarch_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_refnet_s0", "the code's whole network (`--architecture=pixelcnn_reference_full`: "
+     "its layout of q(z1 \\| x, z2), the latent maps masked in its first layer, no output bias)",
+     "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refall_s0", "the code's network, initialisation and optimizer (`--architecture="
      "pixelcnn_reference_full --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_pixelhvae_vamp_e100_s0"),
