@@ -49,16 +49,18 @@ PARITY = (
      "caltech101_hvae_vamp", "caltech101_hvae_vamp_seed1", False),
 )
 
+_SEED_NOISE = "`--seed=1`: our seed noise"
+
 # (run, what differs from the run it is compared with, that run)
 CALTECH_ABLATIONS = (
     ("caltech101_vamp_pseudo05", "pseudo-inputs from N(0.5, 0.02), the code's start for Caltech", "caltech101_vamp"),
     ("caltech101_vamp_normgrad", "N(0.5, 0.02) and AdamNormGrad: the code's settings", "caltech101_vamp"),
     ("caltech101_standard_clamp", "Bernoulli probabilities clamped to [1e-5, 1 - 1e-5] in training and scoring, "
                                   "as the code does", "caltech101_standard"),
-    ("caltech101_standard_seed1", "`--seed=1`: our seed noise", "caltech101_standard"),
-    ("caltech101_vamp_seed1", "`--seed=1`: our seed noise", "caltech101_vamp"),
-    ("caltech101_hvae_standard_seed1", "`--seed=1`: our seed noise", "caltech101_hvae_standard"),
-    ("caltech101_hvae_vamp_seed1", "`--seed=1`: our seed noise", "caltech101_hvae_vamp"),
+    ("caltech101_standard_seed1", _SEED_NOISE, "caltech101_standard"),
+    ("caltech101_vamp_seed1", _SEED_NOISE, "caltech101_vamp"),
+    ("caltech101_hvae_standard_seed1", _SEED_NOISE, "caltech101_hvae_standard"),
+    ("caltech101_hvae_vamp_seed1", _SEED_NOISE, "caltech101_hvae_vamp"),
     ("caltech101_standard_split1", "`--split_seed=1`: another random split of the full file", "caltech101_standard"),
 )
 
@@ -166,13 +168,13 @@ FREY_ABLATIONS = (
     ("parity_frey_hvae_vamp_e200_refinit_s0", _CODE_INIT, "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_hvae_vamp_e200_refinit_s1", _CODE_INIT, "parity_frey_hvae_vamp_e200_s1"),
     ("parity_frey_hvae_vamp_e200_normgrad_s0", _CODE_OPTIMIZER, "parity_frey_hvae_vamp_e200_s0"),
-    ("parity_frey_hvae_vamp_e200_s1", "`--seed=1`: our seed noise", "parity_frey_hvae_vamp_e200_s0"),
+    ("parity_frey_hvae_vamp_e200_s1", _SEED_NOISE, "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_convhvae_vamp_e100_refarch_s0", "the code's convHVAE layout (`--architecture=conv_reference`)",
      "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_convhvae_vamp_e100_refall_s0", "the code's layout, initialisation and optimizer "
      "(`--architecture=conv_reference --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_convhvae_vamp_e100_s0"),
-    ("parity_frey_convhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_convhvae_vamp_e100_s0"),
+    ("parity_frey_convhvae_vamp_e100_s1", _SEED_NOISE, "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refinit_s0", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refinit_s1", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s1"),
     ("parity_frey_pixelhvae_vamp_e100_normgrad_s0", _CODE_OPTIMIZER, "parity_frey_pixelhvae_vamp_e100_s0"),
@@ -183,7 +185,7 @@ FREY_ABLATIONS = (
     ("parity_frey_pixelhvae_vamp_e100_refall_s0", "the code's network, initialisation and optimizer (`--architecture="
      "pixelcnn_reference_full --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_pixelhvae_vamp_e100_s0"),
-    ("parity_frey_pixelhvae_vamp_e100_s1", "`--seed=1`: our seed noise", "parity_frey_pixelhvae_vamp_e100_s0"),
+    ("parity_frey_pixelhvae_vamp_e100_s1", _SEED_NOISE, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("frey_convhvae_standard_codelayout", "the code's convHVAE layout, by the protocol (490-epoch cap)",
      "frey_convhvae_standard"),
     ("frey_convhvae_vamp_codelayout", "the code's convHVAE layout, by the protocol (490-epoch cap)",
