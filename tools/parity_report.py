@@ -171,6 +171,7 @@ FREY_ABLATIONS = (
     ("parity_frey_hvae_vamp_e200_s1", _SEED_NOISE, "parity_frey_hvae_vamp_e200_s0"),
     ("parity_frey_convhvae_vamp_e100_refarch_s0", "the code's convHVAE layout (`--architecture=conv_reference`)",
      "parity_frey_convhvae_vamp_e100_s0"),
+    ("parity_frey_convhvae_vamp_e100_refinit_s0", _CODE_INIT, "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_convhvae_vamp_e100_refall_s0", "the code's layout, initialisation and optimizer "
      "(`--architecture=conv_reference --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_convhvae_vamp_e100_s0"),
