@@ -47,6 +47,8 @@ PARITY = (
      "caltech101_hvae_standard", "caltech101_hvae_standard_seed1", False),
     ("Caltech 101, HVAE, VampPrior; early stopping", "ref_caltech101_hvae_vamp_s0",
      "caltech101_hvae_vamp", "caltech101_hvae_vamp_seed1", False),
+    ("Caltech 101, HVAE, VampPrior with the code's settings (AdamNormGrad, N(0.5, 0.02)); early stopping",
+     "ref_caltech101_hvae_vamp_s0", "caltech101_hvae_vamp_normgrad", None, False),
 )
 
 _SEED_NOISE = "`--seed=1`: our seed noise"
@@ -55,6 +57,7 @@ _SEED_NOISE = "`--seed=1`: our seed noise"
 CALTECH_ABLATIONS = (
     ("caltech101_vamp_pseudo05", "pseudo-inputs from N(0.5, 0.02), the code's start for Caltech", "caltech101_vamp"),
     ("caltech101_vamp_normgrad", "N(0.5, 0.02) and AdamNormGrad: the code's settings", "caltech101_vamp"),
+    ("caltech101_hvae_vamp_normgrad", "N(0.5, 0.02) and AdamNormGrad: the code's settings", "caltech101_hvae_vamp"),
     ("caltech101_standard_clamp", "Bernoulli probabilities clamped to [1e-5, 1 - 1e-5] in training and scoring, "
                                   "as the code does", "caltech101_standard"),
     ("caltech101_standard_seed1", _SEED_NOISE, "caltech101_standard"),
