@@ -1,5 +1,10 @@
 """Tests of tools/parity_report.py: the verdict of a comparison, and the committed parity records' table."""
 
+import json
+import shutil
+
+import numpy as np
+
 from tools import parity_report, records, report
 
 
@@ -27,3 +32,18 @@ def test_the_caltech_table_says_why_the_papers_numbers_are_out_of_reach():
     sentence = parity_report.caltech_summary(runs, report.PAPER)
     assert sentence and sentence[0] in text and "split1" in sentence[0]
     assert parity_report.caltech_summary(runs, report.PAPER, directory="/nonexistent") == []
+
+
+def test_the_codes_two_seeds_are_paired_image_by_image(tmp_path):
+    label, name0, name1, bits = parity_report.CODE_SEEDS[0]
+    shutil.copy(parity_report.parity.PARITY + f"/{name0}.json", tmp_path / f"{name0}.json")
+    shutil.copy(parity_report.parity.PARITY + f"/{name0}.npy", tmp_path / f"{name0}.npy")
+    assert f"| {label} | — | 125.62 | not run | — | — |" in parity_report.code_seed_table(str(tmp_path))
+    record = json.loads((tmp_path / f"{name0}.json").read_text())
+    record.update(name=name1, per_image_log_likelihoods=f"{name1}.npy")
+    record["metrics"]["test_nll"] += 1.0
+    record["budget"]["best_epoch"] = 90
+    (tmp_path / f"{name1}.json").write_text(json.dumps(record))
+    np.save(tmp_path / f"{name1}.npy", np.load(tmp_path / f"{name0}.npy") - 1.0)  # each image 1 nat worse
+    row = [line for line in parity_report.code_seed_table(str(tmp_path)) if line.startswith(f"| {label} |")]
+    assert row == [f"| {label} | 5000 | 125.62 | 126.62 | +1.00 ± 0.00 | 101 / 90 |"]
