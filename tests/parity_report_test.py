@@ -47,3 +47,12 @@ def test_the_codes_two_seeds_are_paired_image_by_image(tmp_path):
     np.save(tmp_path / f"{name1}.npy", np.load(tmp_path / f"{name0}.npy") - 1.0)  # each image 1 nat worse
     row = [line for line in parity_report.code_seed_table(str(tmp_path)) if line.startswith(f"| {label} |")]
     assert row == [f"| {label} | 5000 | 125.62 | 126.62 | +1.00 ± 0.00 | 101 / 90 |"]
+
+
+def test_a_rescore_record_says_whose_weights_and_which_likelihood_it_scored():
+    clamp = {"probability_clamp": 1e-5}  # a record written before --checkpoint existed
+    assert parity_report.describe_rescore(clamp) == \
+        "its best-validation weights, scored with probabilities clamped to [1e-05, 1 - 1e-05]"
+    latest = {"probability_clamp": 0.0, "checkpoint": "latest", "checkpoint_epoch": 101, "best_epoch": 74}
+    assert parity_report.describe_rescore(latest) == \
+        "the weights of its last epoch (101) in place of its best-validation epoch's (74)"

@@ -14,6 +14,18 @@ def test_the_rescore_uses_the_runs_own_noise_so_the_difference_is_the_clamps(sma
     assert clamped["run"] == "mnist_vamp" and clamped["probability_clamp"] == 0.1
 
 
+def test_the_last_epochs_weights_of_a_one_epoch_run_are_its_best_so_nothing_changes(small_runs):
+    latest = rescore.rescore(small_runs["mnist_vamp"], checkpoint="latest")
+    assert latest["nll_change"] == 0.0 and latest["test_log_likelihood"] == latest["stored_test_log_likelihood"]
+    assert latest["checkpoint"] == "latest" and latest["checkpoint_epoch"] == latest["best_epoch"] == 1
+    assert latest["probability_clamp"] == 0.0
+
+
+def test_a_rescore_that_changes_nothing_is_refused(small_runs):
+    with pytest.raises(app.UsageError, match="nothing to change: pass --clamp"):
+        rescore.rescore(small_runs["mnist_vamp"])
+
+
 def test_a_run_that_is_not_finished_or_not_binary_is_refused(small_runs, tmp_path):
     with pytest.raises(app.UsageError, match="holds no finished, evaluated run"):
         rescore.rescore(str(tmp_path), probability_clamp=1e-5)

@@ -189,6 +189,21 @@ def _code_value(ref: dict, bits: bool) -> str:
     return f"{ref['metrics']['bits_per_dim']:.3f}" if bits else f"{ref['metrics']['test_nll']:.2f}"
 
 
+def describe_rescore(record: dict) -> str:
+    """What a tools.rescore record scored, in words: "its best-validation weights, scored with
+    probabilities clamped to [1e-05, 1 - 1e-05]", "the weights of its last epoch (101) in place of
+    its best-validation epoch's (74)", or both."""
+    if record.get("checkpoint", "best") == "latest":
+        words = (f"the weights of its last epoch ({record['checkpoint_epoch']}) in place of its best-validation "
+                 f"epoch's ({record['best_epoch']})")
+    else:
+        words = "its best-validation weights"
+    if record["probability_clamp"]:
+        c = record["probability_clamp"]
+        words += f", scored with probabilities clamped to [{c:g}, 1 - {c:g}]"
+    return words
+
+
 def _rescored(directory: str = RESCORED) -> list[dict]:
     if not os.path.isdir(directory):
         return []
@@ -269,8 +284,7 @@ def caltech_ablations(runs: dict, paired_difference, rescored_dir: str = RESCORE
              "| run | what differs | -log p(x) | vs that run (paired s.e.) | epochs |", "| --- | --- | --- | --- | --- |"]
     lines += _ablation_rows(runs, CALTECH_ABLATIONS, paired_difference, False)
     for r in _rescored(rescored_dir):
-        lines.append(f"| {r['run']}, scored with the clamp | the trained weights of {r['run']} scored with "
-                     f"probabilities clamped to [{r['probability_clamp']:g}, 1 - {r['probability_clamp']:g}] "
+        lines.append(f"| {r['run']}, rescored | {r['run']}: {describe_rescore(r)} "
                      f"(`python -m tools.rescore`, same importance samples) | {-r['test_log_likelihood']:.2f} | "
                      f"{r['nll_change']:+.3f} ± {r['nll_change_standard_error']:.3f} vs {r['run']} | — |")
     return lines + [""]

@@ -1,13 +1,15 @@
-r"""Scores a finished run's best weights again under a changed likelihood, paired with its own score.
+r"""Scores a finished run again with one thing changed, paired with its own score.
 
     python -m tools.rescore WORKDIR --clamp=1e-5 [--record=experiments/rescored/NAME_clamp1e-5.json]
+    python -m tools.rescore WORKDIR --checkpoint=latest [--record=...]
 
-The model is rebuilt from the run's config with only the likelihood changed (today: the
-Bernoulli clamp of the paper's reference code, `--clamp`), the run's best
-checkpoint is restored into it (the clamp adds no weight), and the test log-likelihood is
-importance-sampled with the run's own S, seed and batch size. The noise is the run's, so the
-difference to the run's stored per-image log-likelihoods is the clamp's effect alone, not
-importance-sampling noise. --record writes a small JSON record that tools.report shows.
+What can change: the likelihood (the Bernoulli clamp of the paper's reference code,
+`--clamp`; it adds no weight), or the weights (`--checkpoint=latest`: the run's last epoch
+instead of the best-validation epoch the protocol scores). The model is rebuilt from the run's
+config, the checkpoint restored into it, and the test log-likelihood importance-sampled with
+the run's own S, seed and batch size. The noise is the run's, so the difference to the run's
+stored per-image log-likelihoods is the change's effect, with little importance-sampling noise.
+--record writes a small JSON record that tools.report shows.
 """
 
 import os
@@ -19,28 +21,37 @@ startup.import_tensorflow_quietly()
 import numpy as np
 from absl import app, flags
 
+from tools import parity_report
 from vamp_tf import checkpoints, datasets, evaluation, files
 from vamp_tf import workdir as run_workdir
 
-_CLAMP = flags.DEFINE_float("clamp", 1e-5, "Clamp of the Bernoulli probabilities to [c, 1 - c].")
+_CLAMP = flags.DEFINE_float("clamp", 0.0, "Clamp of the Bernoulli probabilities to [c, 1 - c] (0: exact).")
+_CHECKPOINT = flags.DEFINE_enum("checkpoint", "best", ["best", "latest"],
+                                "Whose weights: the best-validation epoch's (the run's own score) or the last epoch's.")
 _RECORD = flags.DEFINE_string("record", None, "Write the record here (JSON).")
 
 
-def rescore(workdir: str, probability_clamp: float) -> dict:
-    """The run's test log-likelihood with its model's likelihood clamped, paired with its stored one."""
+def rescore(workdir: str, probability_clamp: float = 0.0, checkpoint: str = "best") -> dict:
+    """The run's test log-likelihood with its likelihood clamped (probability_clamp > 0) and/or
+    the weights of another checkpoint ('latest': its last epoch), paired with its stored one."""
+    if not probability_clamp and checkpoint == "best":
+        raise app.UsageError("nothing to change: pass --clamp=C (e.g. 1e-5, the paper's code's clamp) and/or "
+                             "--checkpoint=latest (the last epoch's weights).")
     config = run_workdir.read_config(workdir)
     results = run_workdir.read_results(workdir)
     stored_path = run_workdir.paths(workdir).log_likelihoods
     if config is None or not (results or {}).get("complete") or not os.path.isfile(stored_path):
         raise app.UsageError(f"{workdir} holds no finished, evaluated run: train and evaluate it first.")
-    model, _, _ = checkpoints.restore_model(workdir, probability_clamp=probability_clamp)
+    model, _, _ = checkpoints.restore_model(workdir, checkpoint, probability_clamp=probability_clamp)
     t = config.train
     images = datasets.evaluation_images(t, "test")
     ll = evaluation.log_likelihood(model, images, num_samples=t.eval_samples, seed=t.seed,
                                    batch_size=t.eval_batch_size)["per_image"]
     stored = np.load(stored_path).astype(np.float64)
-    diff = stored - ll  # change of each image's -log p(x); negative: the clamp scores it better
+    diff = stored - ll  # change of each image's -log p(x); negative: the change scores it better
+    epochs = {"best": results["metrics"]["best_epoch"], "latest": results["epochs_run"]}
     return {"run": os.path.basename(os.path.normpath(workdir)), "probability_clamp": probability_clamp,
+            "checkpoint": checkpoint, "checkpoint_epoch": int(epochs[checkpoint]), "best_epoch": int(epochs["best"]),
             "eval_samples": t.eval_samples, "num_test_images": int(len(ll)),
             "test_log_likelihood": float(np.mean(ll)), "stored_test_log_likelihood": float(np.mean(stored)),
             "nll_change": float(np.mean(diff)),
@@ -50,12 +61,13 @@ def rescore(workdir: str, probability_clamp: float) -> dict:
 
 def main(argv):
     if len(argv) != 2:
-        raise app.UsageError("usage: python -m tools.rescore WORKDIR [--clamp=1e-5] [--record=PATH.json]")
-    record = rescore(argv[1], _CLAMP.value)
-    print(f"{record['run']}: -log p(x) {-record['stored_test_log_likelihood']:.3f} exact, "
-          f"{-record['test_log_likelihood']:.3f} with probabilities clamped to [{record['probability_clamp']:g}, "
-          f"1 - {record['probability_clamp']:g}] (change {record['nll_change']:+.3f} ± "
-          f"{record['nll_change_standard_error']:.3f} nats, same noise; S = {record['eval_samples']})")
+        raise app.UsageError("usage: python -m tools.rescore WORKDIR [--clamp=1e-5] [--checkpoint=latest] "
+                             "[--record=PATH.json]")
+    record = rescore(argv[1], _CLAMP.value, _CHECKPOINT.value)
+    print(f"{record['run']}: -log p(x) {-record['stored_test_log_likelihood']:.3f} as stored, "
+          f"{-record['test_log_likelihood']:.3f} with {parity_report.describe_rescore(record)} "
+          f"(change {record['nll_change']:+.3f} ± {record['nll_change_standard_error']:.3f} nats, same noise; "
+          f"S = {record['eval_samples']})")
     if _RECORD.value:
         files.write_json(_RECORD.value, record)
         print(f"wrote {_RECORD.value}")
