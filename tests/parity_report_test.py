@@ -4,6 +4,7 @@ import json
 import shutil
 
 import numpy as np
+import pytest
 
 from tools import parity_report, records, report
 
@@ -14,6 +15,9 @@ def test_the_verdict_weighs_the_gap_against_twice_the_larger_noise():
     assert parity_report.verdict(-2.5, 0.23, 0.4, "nats", 2) == "beyond noise: ours better by 2.50 nats"
     assert parity_report.verdict(0.05, 0.003, 0.01, "bits/dim", 3) == "beyond noise: ours worse by 0.050 bits/dim"
     assert parity_report.verdict(0.015, 0.003, 0.01, "bits/dim", 3) == "within noise"
+    assert parity_report.verdict(2.05, 0.48, None, "nats", 2, code_spread=1.07) == \
+        "within noise (one seed of ours: the code's seed noise counted)"
+    assert parity_report.verdict(2.5, 0.48, 0.13, "nats", 2, code_spread=1.07) == "beyond noise: ours worse by 2.50 nats"
 
 
 def test_every_comparison_has_a_row_and_recorded_ones_pair_the_same_test_images():
@@ -35,18 +39,30 @@ def test_the_caltech_table_says_why_the_papers_numbers_are_out_of_reach():
 
 
 def test_the_codes_two_seeds_are_paired_image_by_image(tmp_path):
-    label, name0, name1, bits = parity_report.CODE_SEEDS[0]
+    label, name0, name1, _, _, bits = parity_report.CODE_SEEDS[0]
     shutil.copy(parity_report.parity.PARITY + f"/{name0}.json", tmp_path / f"{name0}.json")
     shutil.copy(parity_report.parity.PARITY + f"/{name0}.npy", tmp_path / f"{name0}.npy")
-    assert f"| {label} | — | 125.62 | not run | — | — |" in parity_report.code_seed_table(str(tmp_path))
+    assert f"| {label} | — | 125.62 | not run | — | — | — | — |" in parity_report.code_seed_table({}, str(tmp_path))
     record = json.loads((tmp_path / f"{name0}.json").read_text())
     record.update(name=name1, per_image_log_likelihoods=f"{name1}.npy")
     record["metrics"]["test_nll"] += 1.0
     record["budget"]["best_epoch"] = 90
     (tmp_path / f"{name1}.json").write_text(json.dumps(record))
     np.save(tmp_path / f"{name1}.npy", np.load(tmp_path / f"{name0}.npy") - 1.0)  # each image 1 nat worse
-    row = [line for line in parity_report.code_seed_table(str(tmp_path)) if line.startswith(f"| {label} |")]
-    assert row == [f"| {label} | 5000 | 125.62 | 126.62 | +1.00 ± 0.00 | 101 / 90 |"]
+    row = [line for line in parity_report.code_seed_table({}, str(tmp_path)) if line.startswith(f"| {label} |")]
+    assert row == [f"| {label} | 5000 | 125.62 | 126.62 | +1.00 ± 0.00 | 101 / 90 | not run | not run |"]
+    assert parity_report._code_spread(name0, str(tmp_path)) == pytest.approx(1.0, abs=1e-6)  # float32 records
+
+
+def test_our_seeds_are_paired_with_the_codes_second_run_on_its_test_images():
+    runs, _, text = report.build(records.RECORDS, records.FIGURES)
+    label, name0, name1, ours0, ours1, bits = parity_report.CODE_SEEDS[0]
+    ref1, ll1 = parity_report.parity.load(name1)
+    row = next(line for line in text.splitlines() if line.startswith(f"| {label} | 5000 |"))
+    for name, cell in zip((ours0, ours1), row.split(" | ")[-2:]):
+        mean, _ = parity_report._paired(runs[name], ref1, ll1, bits)
+        ours = -runs[name].per_image[::ref1["test_stride"]]
+        assert mean == np.mean(ours + ll1) and cell.rstrip(" |").startswith(f"{mean:+.2f} ± ")
 
 
 def test_a_rescore_record_says_whose_weights_and_which_likelihood_it_scored():

@@ -18,7 +18,7 @@ def test_the_last_epochs_weights_of_a_one_epoch_run_are_its_best_so_nothing_chan
     latest = rescore.rescore(small_runs["mnist_vamp"], checkpoint="latest")
     assert latest["nll_change"] == 0.0 and latest["test_log_likelihood"] == latest["stored_test_log_likelihood"]
     assert latest["checkpoint"] == "latest" and latest["checkpoint_epoch"] == latest["best_epoch"] == 1
-    assert latest["probability_clamp"] == 0.0
+    assert latest["probability_clamp"] == 0.0 and latest["per_image"].shape == (50,)
 
 
 def test_a_rescore_that_changes_nothing_is_refused(small_runs):

@@ -9,7 +9,8 @@ instead of the best-validation epoch the protocol scores). The model is rebuilt 
 config, the checkpoint restored into it, and the test log-likelihood importance-sampled with
 the run's own S, seed and batch size. The noise is the run's, so the difference to the run's
 stored per-image log-likelihoods is the change's effect, with little importance-sampling noise.
---record writes a small JSON record that tools.report shows.
+--record writes a small JSON record that tools.report shows, and each test image's log-likelihood
+beside it (.npy), to pair with other records.
 """
 
 import os
@@ -56,7 +57,7 @@ def rescore(workdir: str, probability_clamp: float = 0.0, checkpoint: str = "bes
             "test_log_likelihood": float(np.mean(ll)), "stored_test_log_likelihood": float(np.mean(stored)),
             "nll_change": float(np.mean(diff)),
             "nll_change_standard_error": float(np.std(diff, ddof=1) / np.sqrt(len(diff))),
-            "largest_image_change": float(np.min(diff)), **files.provenance()}
+            "largest_image_change": float(np.min(diff)), "per_image": ll, **files.provenance()}
 
 
 def main(argv):
@@ -68,9 +69,13 @@ def main(argv):
           f"{-record['test_log_likelihood']:.3f} with {parity_report.describe_rescore(record)} "
           f"(change {record['nll_change']:+.3f} ± {record['nll_change_standard_error']:.3f} nats, same noise; "
           f"S = {record['eval_samples']})")
+    per_image = record.pop("per_image")
     if _RECORD.value:
-        files.write_json(_RECORD.value, record)
-        print(f"wrote {_RECORD.value}")
+        # each test image's log-likelihood beside the record, to pair it with other records (the paper's code's)
+        npy = os.path.splitext(_RECORD.value)[0] + ".npy"
+        files.write_npy(npy, per_image.astype(np.float32))
+        files.write_json(_RECORD.value, {**record, "per_image_log_likelihoods": os.path.basename(npy)})
+        print(f"wrote {_RECORD.value} and {npy}")
 
 
 if __name__ == "__main__":
