@@ -157,12 +157,14 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         s_cell = str(samples) if samples == code_samples else f"{samples} (ours), {code_samples} (code)"
         if stride > 1:
             s_cell += f", every {stride}th of the {len(a.per_image)} test images ({len(code_nll)})"
+        said = verdict(mean_diff, paired_se, None if spread is None else abs(spread), unit, digits,
+                       _code_spread(ref_name, directory))
         lines.append(
             f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} | "
             f"{fmt(None if second is None else float(np.mean(second_nll)))} | "
             f"{fmt(float(np.mean(code_nll)))} | {mean_diff:+.{digits}f} ± {paired_se:.{digits}f} | "
             f"{'—' if spread is None else f'{spread:+.{digits}f}'} | {valid} | "
-            f"{verdict(mean_diff, paired_se, None if spread is None else abs(spread), unit, digits, _code_spread(ref_name, directory))} |")
+            f"{said} |")
     return lines + [""] + code_seed_table(runs, directory)
 
 
@@ -178,22 +180,22 @@ def _paired(run, ref: dict, ref_ll: np.ndarray, bits: bool) -> tuple[float, floa
 
 
 def _code_seeds(name0: str, name1: str, bits: bool, directory: str):
-    """The code's two seeds' records and each test image's -log p(x) of seed 1 minus seed 0 (None if
-    either is not recorded)."""
+    """(seed 0's record, seed 1's record, seed 1's per-image log-likelihoods, each test image's -log p(x)
+    of seed 1 minus seed 0); the last is None if either seed is not recorded."""
     (ref0, ll0), (ref1, ll1) = parity.load(name0, directory), parity.load(name1, directory)
     if ref0 is None or ref1 is None:
-        return ref0, ref1, None
+        return ref0, ref1, ll1, None
     if len(ll0) != len(ll1) or ref0.get("test_stride", 1) != ref1.get("test_stride", 1):
         raise ValueError(f"{name0} and {name1} scored different test images.")
     dims = int(np.prod(ref0["settings"]["input_size"]))
-    return ref0, ref1, _nll(ll1, bits, dims) - _nll(ll0, bits, dims)
+    return ref0, ref1, ll1, _nll(ll1, bits, dims) - _nll(ll0, bits, dims)
 
 
 def _code_spread(ref_name: str, directory: str) -> Optional[float]:
     """|seed 1 - seed 0| of the paper's code where it ran twice (CODE_SEEDS), else None."""
     for _, name0, name1, _, _, bits in CODE_SEEDS:
         if name0 == ref_name:
-            diff = _code_seeds(name0, name1, bits, directory)[2]
+            diff = _code_seeds(name0, name1, bits, directory)[3]
             return None if diff is None else abs(float(np.mean(diff)))
     return None
 
@@ -207,13 +209,12 @@ def code_seed_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
              "| ours, seed 0 - code, seed 1 (paired s.e.) | ours, seed 1 - code, seed 1 (paired s.e.) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, name0, name1, ours0, ours1, bits in CODE_SEEDS:
-        ref0, ref1, diff = _code_seeds(name0, name1, bits, directory)
+        ref0, ref1, ll1, diff = _code_seeds(name0, name1, bits, directory)
         if diff is None:
             lines.append(f"| {label} | — | {'not run' if ref0 is None else _code_value(ref0, bits)} | "
                          f"{'not run' if ref1 is None else _code_value(ref1, bits)} | — | — | — | — |")
             continue
         digits = 3 if bits else 2
-        ll1 = parity.load(name1, directory)[1]
         ours = []
         for name in (ours0, ours1):
             run = runs.get(name)
