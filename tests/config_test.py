@@ -46,6 +46,16 @@ def test_probability_clamp_is_a_bernoulli_option_and_old_configs_read_as_exact()
     assert config.Config.from_dict(stored).model.probability_clamp == 0.0
 
 
+def test_select_after_warmup_is_off_by_default_old_configs_read_as_off_and_needs_a_full_kl_epoch():
+    assert config.TrainConfig().select_after_warmup is False  # the paper's code: the best of any epoch
+    stored = config.Config(config.ModelConfig(), config.TrainConfig()).to_dict()
+    del stored["train"]["select_after_warmup"]  # a run recorded before the field existed
+    assert config.Config.from_dict(stored).train.select_after_warmup is False
+    assert config.TrainConfig(epochs=100, warmup_epochs=100, select_after_warmup=True).select_after_warmup
+    with pytest.raises(ValueError, match="select_after_warmup=True with epochs=50 < warmup_epochs=100"):
+        config.TrainConfig(epochs=50, select_after_warmup=True)
+
+
 def test_batch_norm_defaults_are_the_papers_codes_and_old_configs_read_back_as_trained():
     m = config.ModelConfig()
     assert (m.batch_norm_momentum, m.batch_norm_epsilon) == (0.9, 1e-5)  # PyTorch's momentum 0.1, eps 1e-5

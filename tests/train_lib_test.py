@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, datasets, evaluation, models, progress, train_lib, trainer
+from vamp_tf import checkpoints, config, datasets, evaluation, models, progress, train_lib, trainer
 
 FIGURES = ("samples", "reconstructions", "pseudo_inputs", "log_likelihood_histogram", "learning_curves")
 STEPS = 10  # per epoch of the smoke run (conftest.smoke_config): 1000 images, batch 100
@@ -120,6 +120,23 @@ def test_nan_loss_before_any_checkpoint_says_nothing_was_saved(smoke_config, rea
     _poison_step(monkeypatch, 2)
     with pytest.raises(train_lib.NonFiniteLoss, match="epoch 1, step 2 .*no checkpoint was saved before it"):
         train_lib.train_and_evaluate(smoke_config(real_data_dir), str(tmp_path / "nan0"))
+
+
+@pytest.mark.parametrize("select_after_warmup,best_epoch,saved_epochs", [(False, 3, [1, 2, 3]), (True, 5, [4, 5])])
+def test_the_best_epoch_is_of_any_epoch_or_of_the_full_kl_ones(select_after_warmup, best_epoch, saved_epochs):
+    class Saved:  # records which epochs' weights would be kept as the best
+        def __init__(self):
+            self.epochs = []
+
+        def save_best(self, epoch):
+            self.epochs.append(epoch)
+
+    state, saved = checkpoints.LoopState(), Saved()
+    for epoch, value in enumerate([10.0, 9.0, 8.0, 9.5, 9.2, 9.3], start=1):  # warm-up: epochs 1-4
+        train_lib._keep_best(state, saved, None, epoch, value, warmup_epochs=4, eval_every=1,
+                             select_after_warmup=select_after_warmup)
+    assert int(state.best_epoch.numpy()) == best_epoch and saved.epochs == saved_epochs
+    assert int(state.epochs_without_improvement.numpy()) == (2 if best_epoch == 3 else 1)
 
 
 def test_latest_checkpoint_holds_model_optimizer_and_loop_state(smoke_run):

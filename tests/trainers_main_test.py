@@ -50,7 +50,9 @@ def test_mnist_flags_is_the_papers_model(parse_trainer_flags):
 
 def test_command_line_flags_override_the_flagfile(parse_trainer_flags):
     cfg = parse_trainer_flags(f"--flagfile={os.path.join(REPO, 'mnist.flags')}", "--epochs=3", "--latent_dim=10")
-    assert cfg.train.epochs == 3 and cfg.model.latent_dim == 10
+    assert cfg.train.epochs == 3 and cfg.model.latent_dim == 10 and not cfg.train.select_after_warmup
+    cfg = parse_trainer_flags(f"--flagfile={os.path.join(REPO, 'mnist.flags')}", "--select_after_warmup")
+    assert cfg.train.select_after_warmup
 
 
 @pytest.mark.parametrize("bad,match", [("--latent_dim=-1", "latent_dim=-1"), ("--epochs=0", "epochs=0"),

@@ -66,6 +66,10 @@ _WARMUP = flags.DEFINE_integer("warmup_epochs", _DEFAULTS_TRAIN.warmup_epochs,
                                "KL warm-up: beta = min(1, epoch / warmup_epochs).")
 _PATIENCE = flags.DEFINE_integer("early_stopping_patience", _DEFAULTS_TRAIN.early_stopping_patience,
                                  "Epochs without a better validation -ELBO, after warm-up, before stopping.")
+_SELECT_AFTER_WARMUP = flags.DEFINE_bool(
+    "select_after_warmup", _DEFAULTS_TRAIN.select_after_warmup,
+    "Choose the best (scored) checkpoint among the epochs at full KL weight only (epoch >= --warmup_epochs); "
+    "default: any epoch, the warm-up's included, as the paper's code does.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", _DEFAULTS_TRAIN.batch_size, "Global batch size.")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULTS_TRAIN.learning_rate, "Adam's learning rate.")
 _OPTIMIZER = flags.DEFINE_enum("optimizer", _DEFAULTS_TRAIN.optimizer, list(config_lib.OPTIMIZERS),
@@ -112,7 +116,8 @@ def config_from_flags() -> config_lib.Config:
         batch_norm_epsilon=_BN_EPSILON.value)
     train = config_lib.TrainConfig(
         dataset=_DATASET.value, data_dir=_DATA_DIR.value, split_seed=_SPLIT_SEED.value, epochs=_EPOCHS.value,
-        warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value, batch_size=_BATCH_SIZE.value,
+        warmup_epochs=_WARMUP.value, early_stopping_patience=_PATIENCE.value,
+        select_after_warmup=_SELECT_AFTER_WARMUP.value, batch_size=_BATCH_SIZE.value,
         learning_rate=_LEARNING_RATE.value, optimizer=_OPTIMIZER.value, seed=_SEED.value,
         eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
         train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,

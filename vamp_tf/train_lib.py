@@ -97,7 +97,8 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
             if epoch % t.eval_every == 0 or epoch == t.epochs:
                 trainer.eval_model()  # the twin takes the epoch's weights
                 validation = validate(validation_images)
-                _keep_best(state, saved, run, epoch, -validation["elbo"], t.warmup_epochs, t.eval_every)
+                _keep_best(state, saved, run, epoch, -validation["elbo"], t.warmup_epochs, t.eval_every,
+                           t.select_after_warmup)
             seconds = time.time() - started
             state.train_seconds.assign_add(seconds)
             item = history.entry(epoch, beta, train_means, validation, seconds, commit)
@@ -237,11 +238,14 @@ def _check_divergence(value: float, epochs: list, first: float, epoch: int, fact
             "--divergence_factor=0 trains on regardless.")
 
 
-def _keep_best(state, saved, run, epoch: int, value: float, warmup_epochs: int, eval_every: int) -> None:
-    """Early-stopping bookkeeping for a validation -ELBO: saves the best weights."""
+def _keep_best(state, saved, run, epoch: int, value: float, warmup_epochs: int, eval_every: int,
+               select_after_warmup: bool = False) -> None:
+    """Early-stopping bookkeeping for a validation -ELBO: saves the best weights (with
+    select_after_warmup, only of epochs at full KL weight, epoch >= warmup_epochs)."""
     if not math.isfinite(value):
         raise NonFiniteLoss(f"non-finite validation -ELBO after epoch {epoch}; {_last_good(saved, run)}.")
-    if value < state.best_validation.numpy():
+    eligible = not select_after_warmup or epoch >= warmup_epochs
+    if eligible and value < state.best_validation.numpy():
         state.best_validation.assign(value)
         state.best_epoch.assign(epoch)
         state.epochs_without_improvement.assign(0)
