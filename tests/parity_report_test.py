@@ -51,7 +51,7 @@ def test_the_codes_two_seeds_are_paired_image_by_image(tmp_path):
     np.save(tmp_path / f"{name1}.npy", np.load(tmp_path / f"{name0}.npy") - 1.0)  # each image 1 nat worse
     row = [line for line in parity_report.code_seed_table({}, str(tmp_path)) if line.startswith(f"| {label} |")]
     assert row == [f"| {label} | 5000 | 125.62 | 126.62 | +1.00 ± 0.00 | 101 / 90 | not run | not run |"]
-    assert parity_report._code_spread(name0, str(tmp_path)) == pytest.approx(1.0, abs=1e-6)  # float32 records
+    assert parity_report._code_spreads(str(tmp_path)) == {name0: pytest.approx(1.0, abs=1e-6)}  # float32 records
 
 
 def test_our_seeds_are_paired_with_the_codes_second_run_on_its_test_images():
@@ -60,7 +60,8 @@ def test_our_seeds_are_paired_with_the_codes_second_run_on_its_test_images():
     ref1, ll1 = parity_report.parity.load(name1)
     row = next(line for line in text.splitlines() if line.startswith(f"| {label} | 5000 |"))
     for name, cell in zip((ours0, ours1), row.split(" | ")[-2:]):
-        mean, _ = parity_report._paired(runs[name], ref1, ll1, bits)
+        ours_nll, code_nll = parity_report._on_code_images(runs[name], ref1, ll1, bits)
+        mean = np.mean(ours_nll - code_nll)
         ours = -runs[name].per_image[::ref1["test_stride"]]
         assert mean == np.mean(ours + ll1) and cell.rstrip(" |").startswith(f"{mean:+.2f} ± ")
 

@@ -125,6 +125,7 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
              "| comparison | epochs: ours / code | S | ours, seed 0 | ours, seed 1 | paper's code | ours - code (paired s.e.) "
              "| seeds: 1 - 0 | validation -ELBO, ours | validation -ELBO, code | verdict |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    code_spreads = _code_spreads(directory)
     for label, ref_name, ours0, ours1, bits in PARITY:
         ref, ref_ll = parity.load(ref_name, directory)
         a, b = runs.get(ours0), runs.get(ours1) if ours1 else None
@@ -136,8 +137,8 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         dims = int(np.prod(a.results["config"]["model"]["input_shape"]))
         digits, unit = (3, "bits/dim") if bits else (2, "nats")
         stride = ref.get("test_stride", 1)  # the code scored every stride-th test image: ours on the same ones
-        ours_nll, code_nll = _nll(a.per_image[::stride], bits, dims), _nll(ref_ll, bits, dims)
-        mean_diff, paired_se = _paired(a, ref, ref_ll, bits)
+        ours_nll, code_nll = _on_code_images(a, ref, ref_ll, bits)
+        mean_diff, paired_se = float(np.mean(ours_nll - code_nll)), _se(ours_nll - code_nll)
         second = b if b is not None and b.finished and b.per_image is not None else None
         second_nll = None if second is None else _nll(second.per_image[::stride], bits, dims)
         spread = None if second is None else float(np.mean(second_nll) - np.mean(ours_nll))
@@ -160,7 +161,7 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         if stride > 1:
             s_cell += f", every {stride}th of the {len(a.per_image)} test images ({len(code_nll)})"
         said = verdict(mean_diff, paired_se, None if spread is None else abs(spread), unit, digits,
-                       _code_spread(ref_name, directory))
+                       code_spreads.get(ref_name))
         lines.append(
             f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} | "
             f"{fmt(None if second is None else float(np.mean(second_nll)))} | "
@@ -170,15 +171,14 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
     return lines + [""] + code_seed_table(runs, directory)
 
 
-def _paired(run, ref: dict, ref_ll: np.ndarray, bits: bool) -> tuple[float, float]:
-    """(mean, paired s.e.) over the code's test images of our run's -log p(x) minus the code's."""
+def _on_code_images(run, ref: dict, ref_ll: np.ndarray, bits: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(our run's, the code's) -log p(x) of each test image the code scored (every stride-th of ours)."""
     dims = int(np.prod(run.results["config"]["model"]["input_shape"]))
-    ours = _nll(run.per_image[::ref.get("test_stride", 1)], bits, dims)  # the code scored every stride-th image
+    ours = _nll(run.per_image[::ref.get("test_stride", 1)], bits, dims)
     if len(ours) != len(ref_ll):
         raise ValueError(f"{run.name} scored {len(ours)} test images, {ref['name']} {len(ref_ll)}: "
                          "not the same test set.")
-    diff = ours - _nll(ref_ll, bits, dims)
-    return float(np.mean(diff)), _se(diff)
+    return ours, _nll(ref_ll, bits, dims)
 
 
 def _code_seeds(name0: str, name1: str, bits: bool, directory: str):
@@ -193,13 +193,14 @@ def _code_seeds(name0: str, name1: str, bits: bool, directory: str):
     return ref0, ref1, ll1, _nll(ll1, bits, dims) - _nll(ll0, bits, dims)
 
 
-def _code_spread(ref_name: str, directory: str) -> Optional[float]:
-    """|seed 1 - seed 0| of the paper's code where it ran twice (CODE_SEEDS), else None."""
+def _code_spreads(directory: str) -> dict[str, float]:
+    """{seed-0 record: |seed 1 - seed 0|} of the paper's code where it ran twice (CODE_SEEDS)."""
+    spreads = {}
     for _, name0, name1, _, _, bits in CODE_SEEDS:
-        if name0 == ref_name:
-            diff = _code_seeds(name0, name1, bits, directory)[3]
-            return None if diff is None else abs(float(np.mean(diff)))
-    return None
+        diff = _code_seeds(name0, name1, bits, directory)[3]
+        if diff is not None:
+            spreads[name0] = abs(float(np.mean(diff)))
+    return spreads
 
 
 def code_seed_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
@@ -223,8 +224,8 @@ def code_seed_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
             if run is None or not run.finished or run.per_image is None:
                 ours.append("not run")
                 continue
-            mean, se = _paired(run, ref1, ll1, bits)
-            ours.append(f"{mean:+.{digits}f} ± {se:.{digits}f}")
+            ours_nll, code_nll = _on_code_images(run, ref1, ll1, bits)
+            ours.append(f"{float(np.mean(ours_nll - code_nll)):+.{digits}f} ± {_se(ours_nll - code_nll):.{digits}f}")
         lines.append(f"| {label} | {ref0['metrics']['eval_samples']} | {_code_value(ref0, bits)} | "
                      f"{_code_value(ref1, bits)} | {float(np.mean(diff)):+.{digits}f} ± {_se(diff):.{digits}f} | "
                      f"{ref0['budget']['best_epoch']} / {ref1['budget']['best_epoch']} | {ours[0]} | {ours[1]} |")
