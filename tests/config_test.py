@@ -34,11 +34,13 @@ def test_bad_train_config_raises_value_error_naming_the_field(field, value):
         config.TrainConfig(**{field: value})
 
 
-def test_probability_clamp_is_a_bernoulli_option_and_old_configs_read_as_exact():
+def test_probability_clamp_is_checked_and_old_configs_read_as_exact():
     assert config.ModelConfig().probability_clamp == 0.0
     assert config.ModelConfig(probability_clamp=1e-5).probability_clamp == 1e-5
+    floored = config.ModelConfig(likelihood="discretized_logistic", input_shape=(28, 20, 1), probability_clamp=1e-7)
+    assert floored.probability_clamp == 1e-7  # the discretized logistic's P + c
     with pytest.raises(ValueError, match="probability_clamp"):
-        config.ModelConfig(likelihood="discretized_logistic", input_shape=(28, 20, 1), probability_clamp=1e-5)
+        config.ModelConfig(likelihood="discretized_logistic", input_shape=(28, 20, 1), probability_clamp=0.5)
     with pytest.raises(ValueError, match="probability_clamp"):
         config.ModelConfig(probability_clamp=0.7)
     stored = config.Config(config.ModelConfig(), config.TrainConfig()).to_dict()

@@ -126,8 +126,41 @@ def test_clamped_bernoulli_has_no_gradient_outside_the_clamp_like_torch_clamp():
     assert grad[0] == 0.0 and grad[2] == 0.0 and grad[1] > 0.0
 
 
+def test_floored_logistic_matches_the_reference_codes_log_of_p_plus_1e7():
+    """The paper's code scores a gray pixel as -log(P(bin) + 1e-7); edge bins are not hit here."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 255, size=400) / 255.0
+    loc = rng.uniform(1 / 512, 1 - 1 / 512, size=400)
+    log_scale = rng.uniform(-4.5, 0, size=400)
+    likelihood = distributions.get_likelihood("discretized_logistic", probability_clamp=1e-7)
+    got = likelihood.make(loc=tf.constant(loc.reshape(1, 20, 20, 1), tf.float32),
+                          log_scale=tf.constant(log_scale.reshape(1, 20, 20, 1), tf.float32)).log_prob(
+        x.reshape(1, 20, 20, 1).astype(np.float32)).numpy()
+    want = np.sum(np.log(np.exp(reference_log_prob(x, loc, log_scale)) + 1e-7))
+    np.testing.assert_allclose(got, [want], rtol=1e-5)
+    exact = distributions.get_likelihood("discretized_logistic")
+    assert exact.make(loc=tf.constant(loc.reshape(1, 20, 20, 1), tf.float32),
+                      log_scale=tf.constant(log_scale.reshape(1, 20, 20, 1), tf.float32)).log_prob(
+        x.reshape(1, 20, 20, 1).astype(np.float32)).numpy()[0] < got[0]
+
+
+def test_floored_logistic_caps_a_wrong_pixels_cost_and_starves_its_gradient():
+    loc = tf.Variable([0.1, 0.9])  # x = 0.9: the first pixel is confidently wrong, the second in its bin
+    x = np.float32(0.9)
+    costs, grads = [], []
+    for floor in (0.0, 1e-7):
+        with tf.GradientTape() as tape:
+            log_p = distributions.DiscretizedLogistic(loc, -4.5, probability_floor=floor).log_prob(x)
+        costs.append(-log_p.numpy())
+        grads.append(tape.gradient(log_p, loc).numpy())
+    assert costs[0][0] > 60.0 and costs[1][0] <= -np.log(1e-7) + 1e-4  # exact: about 72 nats; floored: 16.1
+    assert grads[0][0] > 50.0 and abs(grads[1][0]) < 1e-12  # exact: a strong pull towards x; floored: none
+    np.testing.assert_allclose(costs[1][1], costs[0][1], rtol=1e-3)  # a likely pixel is scored as before
+
+
 @pytest.mark.parametrize("name,clamp,match", [
-    ("discretized_logistic", 1e-5, "has none"), ("bernoulli", 0.5, r"\(0, 0.5\)"), ("bernoulli", -1e-3, r"\(0, 0.5\)")])
+    ("discretized_logistic", 0.5, r"\(0, 0.5\)"), ("bernoulli", 0.5, r"\(0, 0.5\)"),
+    ("bernoulli", -1e-3, r"\(0, 0.5\)")])
 def test_bad_probability_clamp_names_the_problem(name, clamp, match):
     with pytest.raises(ValueError, match=match):
         distributions.get_likelihood(name, probability_clamp=clamp)

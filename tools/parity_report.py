@@ -278,6 +278,9 @@ FREY_ABLATIONS = (
     ("parity_frey_convhvae_vamp_e100_refall_s0", "the code's layout, initialisation and optimizer "
      "(`--architecture=conv_reference --initialization=reference --optimizer=adam_normgrad`)",
      "parity_frey_convhvae_vamp_e100_s0"),
+    ("parity_frey_convhvae_vamp_e100_refall_floor_s0", "the code's score of a gray pixel, -log(P(bin) + 1e-7), in "
+     "training and scoring (`--probability_clamp=1e-7`), on top of its layout, initialisation and optimizer",
+     "parity_frey_convhvae_vamp_e100_refall_s0"),
     ("parity_frey_convhvae_vamp_e100_s1", _SEED_NOISE, "parity_frey_convhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refinit_s0", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s0"),
     ("parity_frey_pixelhvae_vamp_e100_refinit_s1", _CODE_INIT, "parity_frey_pixelhvae_vamp_e100_s1"),

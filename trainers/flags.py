@@ -50,8 +50,9 @@ _INITIALIZATION = flags.DEFINE_enum(
     "kernels, PyTorch's uniform defaults for convolutions and biases).")
 _PROBABILITY_CLAMP = flags.DEFINE_float(
     "probability_clamp", _DEFAULTS_MODEL.probability_clamp,
-    "0: exact Bernoulli (default); c in (0, 0.5): clamp its probabilities to [c, 1 - c] in training and "
-    "evaluation, as the paper's reference code does with 1e-5.")
+    "0: the exact likelihood (default); c in (0, 0.5): keep each pixel's probability off zero in training and "
+    "evaluation as the paper's reference code does: a Bernoulli's clamped to [c, 1 - c] (the code: 1e-5), a "
+    "discretized logistic's bin probability P scored as P + c (the code: 1e-7).")
 _BN_MOMENTUM = flags.DEFINE_float(
     "batch_norm_momentum", _DEFAULTS_MODEL.batch_norm_momentum,
     "The PixelCNN decoder's batch normalisation momentum (Keras' convention; the paper's code: 0.9, i.e. "

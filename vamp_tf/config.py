@@ -95,9 +95,11 @@ class ModelConfig:
       VAE's: 'dense' (the paper's gated MLPs) or 'relu_mlp' (the S-VAE's networks: ReLU layers of
       2 * hidden_units and hidden_units in the encoder, hidden_units and 2 * hidden_units in the
       decoder; with hidden_units=128 its MNIST model).
-    probability_clamp: 0 (exact, the default) or c in (0, 0.5): a Bernoulli likelihood's
-      probabilities are clamped to [c, 1 - c] in training and evaluation, as the paper's
-      reference code does with c = 1e-5 (vamp_tf.distributions.clamped_bernoulli).
+    probability_clamp: 0 (exact, the default) or c in (0, 0.5): each pixel's probability is kept
+      off zero in training and evaluation as the paper's reference code does: a Bernoulli's
+      probabilities clamped to [c, 1 - c] (the code: c = 1e-5; distributions.clamped_bernoulli), a
+      discretized logistic's bin probability P scored as P + c (the code: log(P + 1e-7);
+      distributions.floored_discretized_logistic).
     initialization: 'he_normal' (vamp_tf's: every kernel He-normal, zero biases) or 'reference' (the
       paper's code's: He-normal on dense kernels only, PyTorch's uniform defaults on convolutions
       and biases; vamp_tf.networks.initialization).
@@ -163,10 +165,10 @@ class ModelConfig:
         if self.component_weights == "learned" and self.prior != "vamp":
             raise ValueError(f"component_weights='learned' is an option of the VampPrior (prior='vamp'), not of "
                              f"prior={self.prior!r}: the mog prior always learns its weights, the standard prior has none.")
-        if self.probability_clamp and not (0.0 < self.probability_clamp < 0.5 and self.likelihood == "bernoulli"):
-            raise ValueError(f"probability_clamp={self.probability_clamp!r} is invalid for likelihood="
-                             f"{self.likelihood!r}: it clamps a Bernoulli's probabilities to [c, 1 - c] and must be "
-                             "in (0, 0.5); use 0 (exact) otherwise.")
+        if self.probability_clamp and not 0.0 < self.probability_clamp < 0.5:
+            raise ValueError(f"probability_clamp={self.probability_clamp!r} is invalid: it must be in (0, 0.5) (a "
+                             "Bernoulli's probabilities clamped to [c, 1 - c], a discretized logistic's bin "
+                             "probability P scored as P + c), or 0 for the exact likelihood.")
         if not 0.0 <= self.batch_norm_momentum < 1.0:
             raise ValueError(f"batch_norm_momentum={self.batch_norm_momentum!r} is invalid; it must be in [0, 1) "
                              "(Keras' convention: the share of the moving average kept at each step).")

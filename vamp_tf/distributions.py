@@ -44,15 +44,23 @@ class DiscretizedLogistic(tfd.Distribution):
       loc: float tensor, the logistic's location on the [0, 1] scale.
       log_scale: float tensor broadcastable with loc, the log of the logistic's scale.
       num_bins: number of bins (>= 2); 256 for 8-bit images.
+      probability_floor: 0 (exact, the default) or c > 0: log_prob is log(P(bin) + c), as the
+        paper's code scores every pixel (log(P + 1e-7)). A pixel whose bin probability falls
+        well below c then costs at most -log(c) (16.1 nats at 1e-7) and passes almost no
+        gradient back (the factor P / (P + c)); no longer a normalised distribution.
 
     batch_shape = broadcast(loc.shape, log_scale.shape); event_shape = [].
     """
 
-    def __init__(self, loc, log_scale, num_bins: int = 256, validate_args: bool = False,
-                 allow_nan_stats: bool = True, name: str = "DiscretizedLogistic"):
+    def __init__(self, loc, log_scale, num_bins: int = 256, probability_floor: float = 0.0,
+                 validate_args: bool = False, allow_nan_stats: bool = True, name: str = "DiscretizedLogistic"):
         parameters = dict(locals())
         if int(num_bins) < 2:
             raise ValueError(f"num_bins={num_bins!r} is invalid; it must be >= 2.")
+        if not 0.0 <= float(probability_floor) < 1.0:
+            raise ValueError(f"probability_floor={probability_floor!r} is invalid; it must be in [0, 1) "
+                             "(0: the exact log-probability).")
+        self._probability_floor = float(probability_floor)
         with tf.name_scope(name) as name:
             self._loc = tf.convert_to_tensor(loc, dtype_hint=tf.float32, name="loc")
             self._log_scale = tf.convert_to_tensor(log_scale, dtype=self._loc.dtype, name="log_scale")
@@ -106,7 +114,11 @@ class DiscretizedLogistic(tfd.Distribution):
         width = inv_scale / self._num_bins                                     # b - a > 0
         log_width_term = tf.where(first | last, tf.zeros_like(a),
                                   tf.math.log(-tf.math.expm1(-width)))
-        return log_cdf_upper + log_sf_lower + log_width_term
+        log_p = log_cdf_upper + log_sf_lower + log_width_term
+        if not self._probability_floor:
+            return log_p
+        log_floor = tf.constant(np.log(self._probability_floor), log_p.dtype)  # log(P + c), stably
+        return tf.maximum(log_p, log_floor) + tf.math.log1p(tf.exp(-tf.abs(log_p - log_floor)))
 
     def _sample_n(self, n, seed=None):
         seed = tfp.random.sanitize_seed(seed, salt="DiscretizedLogistic")
@@ -158,13 +170,14 @@ def bernoulli_likelihood(logits) -> tfd.Distribution:
                            reinterpreted_batch_ndims=3, name="BernoulliImage")
 
 
-def discretized_logistic_likelihood(loc, log_scale) -> tfd.Distribution:
+def discretized_logistic_likelihood(loc, log_scale, probability_floor: float = 0.0) -> tfd.Distribution:
     """p(x | z) for 256-level gray images in [0, 1].
 
     loc, log_scale: [..., height, width, channels]. Returns a distribution with
-    batch_shape [...] and event_shape [height, width, channels].
+    batch_shape [...] and event_shape [height, width, channels]. probability_floor: see
+    DiscretizedLogistic (0: exact).
     """
-    return tfd.Independent(DiscretizedLogistic(loc, log_scale),
+    return tfd.Independent(DiscretizedLogistic(loc, log_scale, probability_floor=probability_floor),
                            reinterpreted_batch_ndims=3, name="DiscretizedLogisticImage")
 
 
@@ -223,14 +236,30 @@ def clamped_bernoulli(probability_clamp: float) -> Likelihood:
                                constrain=lambda p: {"logits": tf.clip_by_value(p["logits"], -bound, bound)})
 
 
+def floored_discretized_logistic(probability_floor: float) -> Likelihood:
+    """The discretized logistic scored as log(P(bin) + c), c = probability_floor, as the paper's
+    reference code does in training and in its test log-likelihood (c = 1e-7; DiscretizedLogistic).
+    vamp_tf's default (c = 0) is exact."""
+    if not 0.0 < probability_floor < 0.5:
+        raise ValueError(f"probability_clamp={probability_floor!r} is invalid for the discretized logistic; it must "
+                         "be in (0, 0.5): each pixel's bin probability P is scored as P + c (the paper's code: 1e-7), "
+                         "or 0 for the exact likelihood.")
+    return dataclasses.replace(
+        LIKELIHOODS["discretized_logistic"],
+        make=lambda loc, log_scale: discretized_logistic_likelihood(loc, log_scale, probability_floor))
+
+
 def get_likelihood(name: str, probability_clamp: float = 0.0) -> Likelihood:
-    """The likelihood called `name`; probability_clamp > 0 clamps a Bernoulli's probabilities
-    to [c, 1 - c] (see clamped_bernoulli)."""
+    """The likelihood called `name`. probability_clamp > 0 keeps each pixel's probability off zero
+    as the paper's code does: a Bernoulli's probabilities are clamped to [c, 1 - c] (its 1e-5;
+    clamped_bernoulli), a discretized logistic's bin probability P is scored as P + c (its 1e-7;
+    floored_discretized_logistic)."""
     if name not in LIKELIHOODS:
         raise ValueError(f"likelihood={name!r} is not supported; allowed: {', '.join(LIKELIHOODS)}.")
     if probability_clamp:
-        if name != "bernoulli":
-            raise ValueError(f"probability_clamp={probability_clamp!r} clamps a Bernoulli's probabilities; "
-                             f"likelihood={name!r} has none (its location is always kept in [1/512, 1 - 1/512]).")
-        return clamped_bernoulli(probability_clamp)
+        return _GUARDS[name](probability_clamp)
     return LIKELIHOODS[name]
+
+
+# How each likelihood keeps a pixel's probability off zero as the paper's code does (get_likelihood).
+_GUARDS = {"bernoulli": clamped_bernoulli, "discretized_logistic": floored_discretized_logistic}
