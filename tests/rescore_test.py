@@ -1,9 +1,9 @@
-"""Tests of tools/rescore.py: a finished run scored again under the reference's Bernoulli clamp, paired."""
+"""Tests of tools/rescore.py: a finished run scored again under the reference's clamp (or floor), or with other weights, paired."""
 
 import pytest
 from absl import app
 
-from tools import rescore
+from tools import parity_report, rescore
 
 
 def test_the_rescore_uses_the_runs_own_noise_so_the_difference_is_the_clamps(small_runs):
@@ -26,8 +26,16 @@ def test_a_rescore_that_changes_nothing_is_refused(small_runs):
         rescore.rescore(small_runs["mnist_vamp"])
 
 
-def test_a_run_that_is_not_finished_or_not_binary_is_refused(small_runs, tmp_path):
+def test_a_run_that_is_not_finished_or_a_clamp_out_of_range_is_refused(small_runs, tmp_path):
     with pytest.raises(app.UsageError, match="holds no finished, evaluated run"):
         rescore.rescore(str(tmp_path), probability_clamp=1e-5)
     with pytest.raises(ValueError, match="probability_clamp"):
-        rescore.rescore(small_runs["frey_standard"], probability_clamp=1e-5)  # a discretized logistic
+        rescore.rescore(small_runs["frey_standard"], probability_clamp=0.7)
+
+
+def test_a_gray_run_scored_with_the_codes_floor_gains_on_every_image(small_runs):
+    """log(P(bin) + c) >= log P(bin) for every importance sample, and the noise is the run's own."""
+    floored = rescore.rescore(small_runs["frey_standard"], probability_clamp=1e-7)
+    assert floored["likelihood"] == "discretized_logistic" and floored["probability_clamp"] == 1e-7
+    assert floored["largest_image_change"] <= floored["nll_change"] <= 0.0
+    assert parity_report.describe_rescore(floored) == "its best-validation weights, each pixel scored as log(P(bin) + 1e-07)"

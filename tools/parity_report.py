@@ -252,7 +252,10 @@ def describe_rescore(record: dict) -> str:
         words = "its best-validation weights"
     if record["probability_clamp"]:
         c = record["probability_clamp"]
-        words += f", scored with probabilities clamped to [{c:g}, 1 - {c:g}]"
+        if record.get("likelihood", "bernoulli") == "discretized_logistic":
+            words += f", each pixel scored as log(P(bin) + {c:g})"
+        else:
+            words += f", scored with probabilities clamped to [{c:g}, 1 - {c:g}]"
     return words
 
 

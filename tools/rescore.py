@@ -3,8 +3,9 @@ r"""Scores a finished run again with one thing changed, paired with its own scor
     python -m tools.rescore WORKDIR --clamp=1e-5 [--record=experiments/rescored/NAME_clamp1e-5.json]
     python -m tools.rescore WORKDIR --checkpoint=latest [--record=...]
 
-What can change: the likelihood (the Bernoulli clamp of the paper's reference code,
-`--clamp`; it adds no weight), or the weights (`--checkpoint=latest`: the run's last epoch
+What can change: the likelihood (`--clamp`, the paper's reference code's guard against log 0:
+a Bernoulli's probabilities clamped to [c, 1 - c], its 1e-5; a discretized logistic's pixel
+scored as log(P(bin) + c), its 1e-7; it adds no weight), or the weights (`--checkpoint=latest`: the run's last epoch
 instead of the best-validation epoch the protocol scores). The model is rebuilt from the run's
 config, the checkpoint restored into it, and the test log-likelihood importance-sampled with
 the run's own S, seed and batch size. The noise is the run's, so the difference to the run's
@@ -26,7 +27,8 @@ from tools import parity_report
 from vamp_tf import checkpoints, datasets, evaluation, files
 from vamp_tf import workdir as run_workdir
 
-_CLAMP = flags.DEFINE_float("clamp", 0.0, "Clamp of the Bernoulli probabilities to [c, 1 - c] (0: exact).")
+_CLAMP = flags.DEFINE_float("clamp", 0.0, "0: exact; c > 0: a Bernoulli's probabilities clamped to [c, 1 - c], a "
+                            "discretized logistic's pixel scored as log(P(bin) + c) (the paper's code: 1e-5, 1e-7).")
 _CHECKPOINT = flags.DEFINE_enum("checkpoint", "best", ["best", "latest"],
                                 "Whose weights: the best-validation epoch's (the run's own score) or the last epoch's.")
 _RECORD = flags.DEFINE_string("record", None, "Write the record here (JSON).")
@@ -52,6 +54,7 @@ def rescore(workdir: str, probability_clamp: float = 0.0, checkpoint: str = "bes
     diff = stored - ll  # change of each image's -log p(x); negative: the change scores it better
     epochs = {"best": results["metrics"]["best_epoch"], "latest": results["epochs_run"]}
     return {"run": os.path.basename(os.path.normpath(workdir)), "probability_clamp": probability_clamp,
+            "likelihood": config.model.likelihood,
             "checkpoint": checkpoint, "checkpoint_epoch": int(epochs[checkpoint]), "best_epoch": int(epochs["best"]),
             "eval_samples": t.eval_samples, "num_test_images": int(len(ll)),
             "test_log_likelihood": float(np.mean(ll)), "stored_test_log_likelihood": float(np.mean(stored)),
