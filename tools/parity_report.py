@@ -91,6 +91,11 @@ def _se(values: np.ndarray) -> float:
     return float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
+def _mean_se(diff: np.ndarray, digits: int) -> str:
+    """A paired difference's cell: "+mean ± standard error"."""
+    return f"{float(np.mean(diff)):+.{digits}f} ± {_se(diff):.{digits}f}"
+
+
 def verdict(difference: float, paired_se: float, spread: Optional[float], unit: str, digits: int,
             code_spread: Optional[float] = None) -> str:
     """'within noise' when |ours - code| <= 2 x max(our two seeds' spread, the code's two seeds' spread,
@@ -143,7 +148,8 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         digits, unit = (3, "bits/dim") if bits else (2, "nats")
         stride = ref.get("test_stride", 1)  # the code scored every stride-th test image: ours on the same ones
         ours_nll, code_nll = _on_code_images(a, ref, ref_ll, bits)
-        mean_diff, paired_se = float(np.mean(ours_nll - code_nll)), _se(ours_nll - code_nll)
+        diff = ours_nll - code_nll
+        mean_diff, paired_se = float(np.mean(diff)), _se(diff)
         second = b if b is not None and b.finished and b.per_image is not None else None
         second_nll = None if second is None else _nll(second.per_image[::stride], bits, dims)
         spread = None if second is None else float(np.mean(second_nll) - np.mean(ours_nll))
@@ -170,7 +176,7 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         lines.append(
             f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} | "
             f"{fmt(None if second is None else float(np.mean(second_nll)))} | "
-            f"{fmt(float(np.mean(code_nll)))} | {mean_diff:+.{digits}f} ± {paired_se:.{digits}f} | "
+            f"{fmt(float(np.mean(code_nll)))} | {_mean_se(diff, digits)} | "
             f"{'—' if spread is None else f'{spread:+.{digits}f}'} | {valid} | "
             f"{said} |")
     return lines + [""] + code_seed_table(runs, directory)
@@ -230,9 +236,9 @@ def code_seed_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
                 ours.append("not run")
                 continue
             ours_nll, code_nll = _on_code_images(run, ref1, ll1, bits)
-            ours.append(f"{float(np.mean(ours_nll - code_nll)):+.{digits}f} ± {_se(ours_nll - code_nll):.{digits}f}")
+            ours.append(_mean_se(ours_nll - code_nll, digits))
         lines.append(f"| {label} | {ref0['metrics']['eval_samples']} | {_code_value(ref0, bits)} | "
-                     f"{_code_value(ref1, bits)} | {float(np.mean(diff)):+.{digits}f} ± {_se(diff):.{digits}f} | "
+                     f"{_code_value(ref1, bits)} | {_mean_se(diff, digits)} | "
                      f"{ref0['budget']['best_epoch']} / {ref1['budget']['best_epoch']} | {ours[0]} | {ours[1]} |")
     return lines + [""]
 
