@@ -7,6 +7,7 @@ import tensorflow as tf
 from export import export_lib
 from vamp_tf import checkpoints, config, models, networks
 from vamp_tf.networks import conv
+from vamp_tf.networks.fused import layers_in
 
 SHAPES = {"bernoulli": (8, 8, 1), "discretized_logistic": (8, 4, 1)}
 
@@ -25,6 +26,47 @@ def test_gated_conv_is_h_times_sigmoid_g_and_the_stack_downsamples_by_four():
     np.testing.assert_allclose(y, pre[..., :3] / (1 + np.exp(-pre[..., 3:])), rtol=1e-5, atol=1e-6)
     features = networks.ConvStack((28, 20, 1))(tf.zeros([2, 28, 20, 1]))
     assert features.shape == (2, 7 * 5 * 6)  # two stride-2 layers, 6 channels out
+
+
+def _centre_tap(padding):
+    """A stride-2 3x3 GatedConv2D that passes its kernel's centre pixel (h) through an open gate."""
+    layer = networks.GatedConv2D(1, 3, strides=2, padding=padding)
+    layer(tf.zeros([1, 6, 4, 1]))  # builds the kernel
+    kernel = np.zeros((3, 3, 1, 2), np.float32)
+    kernel[1, 1, 0, 0] = 1.0
+    layer.conv.kernel.assign(kernel)
+    layer.conv.bias.assign([0.0, 30.0])  # sigmoid(30) = 1 to float32
+    return layer
+
+
+def test_symmetric_padding_puts_the_stride_2_grid_where_pytorch_does():
+    x = np.arange(24, dtype=np.float32).reshape(1, 6, 4, 1)
+    same, symmetric = (_centre_tap(p)(x).numpy()[0, ..., 0] for p in ("same", "symmetric"))
+    # TensorFlow's 'same' pads below and right: the kernel centres fall on rows/columns 1, 3, 5;
+    # PyTorch's padding=1 on every side: on 0, 2, 4 (the code's Conv2d(k, stride=2, padding=1)).
+    np.testing.assert_allclose(same, x[0, 1::2, 1::2, 0], rtol=1e-6)
+    np.testing.assert_allclose(symmetric, x[0, ::2, ::2, 0], rtol=1e-6)
+    assert networks.ConvStack((28, 20, 1), padding="symmetric")(tf.zeros([2, 28, 20, 1])).shape == (2, 7 * 5 * 6)
+    with pytest.raises(ValueError, match="padding='reflect' is not supported; allowed: same, symmetric"):
+        networks.GatedConv2D(2, 3, padding="reflect")
+    with pytest.raises(ValueError, match="padding='symmetric' needs an odd kernel_size \\(got 4\\).*padding='same'"):
+        networks.GatedConv2D(2, 4, padding="symmetric")
+
+
+def test_the_codes_padding_pads_every_convolution_and_keeps_the_weights():
+    def build(architecture):
+        cfg = config.ModelConfig(input_shape=SHAPES["discretized_logistic"], likelihood="discretized_logistic",
+                                 model="hvae", architecture=architecture, latent_dim=3, hidden_units=8,
+                                 num_components=4)
+        return models.build_model(cfg, seed=0)
+
+    padded, plain = build("conv_reference_padded"), build("conv_reference")
+    convs = [l for l in layers_in(padded) if isinstance(l, networks.GatedConv2D)]
+    assert len(convs) == 14 and all(l.pad == l.conv.kernel.shape[0] // 2 for l in convs)  # 5 + 5 + 4
+    assert [v.shape for v in padded.trainable_variables] == [v.shape for v in plain.trainable_variables]
+    x = tf.random.uniform((2,) + SHAPES["discretized_logistic"], seed=5)
+    for net in (padded, plain):
+        assert np.all(np.isfinite(net(x, seed=[1, 2])["elbo"].numpy()))
 
 
 # Every prior and every likelihood, not every pair: the prior (on z2) and the likelihood (the decoder's

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vamp_tf import config, models
-from vamp_tf.networks.initialization import _layers
+from vamp_tf.networks.fused import layers_in
 
 
 def _conv_hvae(initialization, seed=3):
@@ -16,7 +16,7 @@ def _conv_hvae(initialization, seed=3):
 
 
 def _weighted(model):
-    return [layer for layer in _layers(model) if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
+    return [layer for layer in layers_in(model) if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
 
 
 def test_reference_draws_dense_kernels_he_normal_and_the_rest_uniform():

@@ -58,7 +58,7 @@ def test_the_relu_mlp_vae_has_the_s_vaes_layer_widths():
 def test_architectures_of_the_other_model_are_refused_with_the_fix():
     from vamp_tf import config
     with pytest.raises(ValueError, match="relu_mlp.*S-VAE's networks.*not model='hvae': pass --model=vae, or an "
-                                         "architecture of the HVAE: dense, conv, conv_reference, pixelcnn, "
+                                         "architecture of the HVAE: dense, conv, conv_reference, conv_reference_padded, pixelcnn, "
                                          "pixelcnn_reference"):
         config.ModelConfig(model="hvae", architecture="relu_mlp")
     with pytest.raises(ValueError, match="builds networks for model='hvae'"):

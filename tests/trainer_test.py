@@ -40,3 +40,17 @@ def test_an_epochs_batches_depend_on_seed_and_epoch_only(real_data_dir):
     assert not np.array_equal(first[0][1], other[0][1])
     skipped = [n.numpy() for _, n in a.epoch_dataset(1, skip=2)]
     np.testing.assert_array_equal(skipped[0], first[2][1])
+
+
+def test_the_codes_optimizer_normalises_each_of_the_codes_tensors_in_the_train_step(real_data_dir):
+    cfg = tiny(real_data_dir)
+    cfg = config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=300, seed=3,
+                                                      optimizer="adam_normgrad_code"))
+    t = trainer.Trainer(cfg)
+    # The gated layers' and the Gaussian heads' kernels and biases are two of the code's tensors each.
+    pieces = dict(zip((v.path for v in t.model.trainable_variables), t.optimizer._pieces))
+    assert pieces["vae/encoder/body/gated_0/linear/kernel"] == 2 and pieces["vae/encoder/head/linear/bias"] == 2
+    assert pieces["prior/pseudo_inputs"] == 1 and pieces["vae/decoder/head/linear/kernel"] == 1  # Bernoulli: logits
+    before = [v.numpy() for v in t.model.trainable_variables]
+    t.train_step(next(iter(t.epoch_dataset(0))), tf.constant(1.0))
+    assert all(np.any(v.numpy() != b) for v, b in zip(t.model.trainable_variables, before))

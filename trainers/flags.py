@@ -36,7 +36,8 @@ _COMPONENT_WEIGHTS = flags.DEFINE_enum(
     "VampPrior mixture weights: uniform 1/K (the paper's) or learned (softmax of K trained logits).")
 _ARCHITECTURE = flags.DEFINE_enum("architecture", _DEFAULTS_MODEL.architecture, list(config_lib.ARCHITECTURES),
                                   "The networks: dense (the paper's gated MLPs, VAE or HVAE); for the HVAE conv (the paper's "
-                                  "convHVAE), conv_reference (the convHVAE laid out as the paper's published code does), pixelcnn "
+                                  "convHVAE), conv_reference (the convHVAE laid out as the paper's published code does), "
+                                  "conv_reference_padded (and padded as it pads: PyTorch's symmetric padding), pixelcnn "
                                   "(its PixelHVAE: conv encoders, an autoregressive PixelCNN decoder) or pixelcnn_reference "
                                   "(the PixelHVAE's q(z1 | x, z2) as the code lays it out) or pixelcnn_reference_full (and its "
                                   "decoder as the code's: the latent maps masked too, no output bias); for the VAE relu_mlp "
@@ -74,7 +75,8 @@ _SELECT_AFTER_WARMUP = flags.DEFINE_bool(
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", _DEFAULTS_TRAIN.batch_size, "Global batch size.")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULTS_TRAIN.learning_rate, "Adam's learning rate.")
 _OPTIMIZER = flags.DEFINE_enum("optimizer", _DEFAULTS_TRAIN.optimizer, list(config_lib.OPTIMIZERS),
-                               "adam, or adam_normgrad (per-variable normalised gradients, as the reference).")
+                               "adam, or adam_normgrad (per-variable normalised gradients, as the reference), or "
+                               "adam_normgrad_code (normalised per tensor of the paper's code, its epsilon 1e-8).")
 _SEED = flags.DEFINE_integer("seed", _DEFAULTS_TRAIN.seed, "Seeds weights, data order, binarization, noise.")
 _SPLIT_SEED = flags.DEFINE_integer("split_seed", _DEFAULTS_TRAIN.split_seed, "Seed of the split of unsplit datasets (Frey Faces, Caltech 101).")
 _EVAL_SAMPLES = flags.DEFINE_integer("eval_samples", _DEFAULTS_TRAIN.eval_samples,

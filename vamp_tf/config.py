@@ -17,7 +17,7 @@ INITIALIZATIONS = ("he_normal", "reference")
 LIKELIHOODS = ("bernoulli", "discretized_logistic")
 PSEUDO_INITS = ("random", "data")
 COMPONENT_WEIGHTS = ("uniform", "learned")
-OPTIMIZERS = ("adam", "adam_normgrad")
+OPTIMIZERS = ("adam", "adam_normgrad", "adam_normgrad_code")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -47,6 +47,9 @@ ARCHITECTURES = {
     "conv": Architecture(("hvae",), "convHVAE", "the paper's convHVAE networks"),
     "conv_reference": Architecture(("hvae",), "convHVAE (the code's layout)",
                                    "the convHVAE laid out as the paper's published code does (networks.conv.REFERENCE)"),
+    "conv_reference_padded": Architecture(("hvae",), "convHVAE (the code's layout and padding)",
+                                          "the convHVAE laid out and padded as the paper's published code does "
+                                          "(networks.conv.REFERENCE_PADDED: PyTorch's symmetric padding)"),
     "pixelcnn": Architecture(("hvae",), "PixelHVAE", "the paper's PixelHVAE networks (a PixelCNN decoder)",
                              pixelcnn_decoder=True),
     "pixelcnn_reference": Architecture(("hvae",), "PixelHVAE (the code's layout)",
@@ -90,7 +93,8 @@ class ModelConfig:
       gated convolutional encoders and decoder; vamp_tf.networks.conv) or 'pixelcnn' (the
       paper's PixelHVAE: the convHVAE's encoders and an autoregressive PixelCNN decoder;
       vamp_tf.networks.pixelcnn; one-channel images); 'conv_reference' and 'pixelcnn_reference'
-      lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout), and
+      lay them out as the paper's published code does (vamp_tf.networks.conv.ConvLayout),
+      'conv_reference_padded' pads the convolutions as it does too (PyTorch's symmetric padding), and
       'pixelcnn_reference_full' takes the code's PixelCNN decoder too (its masks and bias). The
       VAE's: 'dense' (the paper's gated MLPs) or 'relu_mlp' (the S-VAE's networks: ReLU layers of
       2 * hidden_units and hidden_units in the encoder, hidden_units and 2 * hidden_units in the
@@ -211,7 +215,9 @@ class TrainConfig:
       HVAE VampPrior the first full-KL epoch scored 0.97 and 0.13 nats better for two seeds
       (BUILD.md, the paper's code as referee).
     optimizer: 'adam', or 'adam_normgrad' (Adam on gradients L2-normalised per variable,
-      as the paper's reference implementation trains).
+      as the paper's reference implementation trains), or 'adam_normgrad_code' (normalised per
+      tensor of the code's, where one of ours fuses several, and PyTorch's epsilon 1e-8;
+      vamp_tf.optimizers).
     eval_samples: importance samples per test image for the log-likelihood (paper: 5000).
     eval_batch_size: test images per importance-sampling step (memory is bounded by
       eval_batch_size x 500 samples, whatever eval_samples is).

@@ -14,7 +14,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from vamp_tf import datasets, optimizers, step
+from vamp_tf import datasets, networks, optimizers, step
 from vamp_tf.config import Config
 from vamp_tf.models import build_model
 
@@ -61,7 +61,8 @@ class Trainer:
             raise ValueError(f"batch_size={t.batch_size} must be divisible by the {replicas} replicas.")
         with self.strategy.scope():
             self.model = build_model(config.model, seed=t.seed, precision=t.precision)
-            self.optimizer = optimizers.make_optimizer(t.optimizer, t.learning_rate, t.precision)
+            self.optimizer = optimizers.make_optimizer(t.optimizer, t.learning_rate, t.precision,
+                                                       parts=networks.fused_parts(self.model))
             self.optimizer.build(self.model.trainable_variables)
         # Validation, the test evaluation and export run in float32: under a mixed policy on a
         # float32 twin that `eval_model()` loads the current weights into.

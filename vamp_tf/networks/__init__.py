@@ -6,6 +6,7 @@ pixelcnn: the PixelHVAE's autoregressive decoder (masked convolutions).
 decoding: the one interface of the HVAE's decoders p(x | z1, z2) (PairDecoder).
 architectures: the one factory that picks a VAE's or an HVAE's networks by ModelConfig.architecture.
 initialization: the paper's code's initialisation (an option).
+fused: which variables hold several of the paper's code's tensors (for its AdamNormGrad).
 Tensors in, tensors out; turning outputs into distributions is the job of
 vamp_tf.distributions, vamp_tf.latents and vamp_tf.models.
 """
@@ -18,9 +19,10 @@ from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair, ConvStack,
 from vamp_tf.networks.pixelcnn import MaskedConv2D, PixelDecoder, causal_mask
 from vamp_tf.networks.architectures import (ARCHITECTURES, VAE_ARCHITECTURES, HVAENetworks, VAENetworks,
                                             hvae_networks, vae_networks)
+from vamp_tf.networks.fused import fused_parts
 from vamp_tf.networks.initialization import initialize_like_reference
 
 __all__ = ["PairDecoder", "MaskedConv2D", "PixelDecoder", "causal_mask", "ConvDecoder", "ConvEncoder", "ConvPair",
            "ConvStack", "GatedConv2D", "LOG_VARIANCE_RANGE", "Decoder", "DensePairDecoder", "Encoder", "GatedDense",
            "GatedMLP", "GaussianHead", "LikelihoodHead", "PairMLP", "ReluMLP", "ARCHITECTURES", "VAE_ARCHITECTURES",
-           "HVAENetworks", "VAENetworks", "hvae_networks", "vae_networks", "initialize_like_reference"]
+           "HVAENetworks", "VAENetworks", "hvae_networks", "vae_networks", "fused_parts", "initialize_like_reference"]

@@ -39,13 +39,13 @@ class HVAENetworks:
     conv_layout: Optional[ConvLayout] = None
 
 
-def _conv_encoder(config, family, name):
-    return ConvEncoder(config.input_shape, config.latent_dim, family=family, name=name)
-
-
 def _conv_networks(layout: ConvLayout, p_x: Optional[Callable] = None) -> HVAENetworks:
     """A convolutional architecture laid out as `layout` (networks.conv.ConvLayout), which builds
-    q(z1 | x, z2)'s body, the decoder unless `p_x` is given, and is what bench.common counts."""
+    q(z1 | x, z2)'s body, the decoder unless `p_x` is given, pads the convolutions, and is what
+    bench.common counts."""
+
+    def conv_encoder(config, family, name):
+        return ConvEncoder(config.input_shape, config.latent_dim, family=family, padding=layout.padding, name=name)
 
     def q_z1_body(config, name):
         return ConvPair(config.input_shape, config.hidden_units, layout=layout, name=name)
@@ -54,7 +54,7 @@ def _conv_networks(layout: ConvLayout, p_x: Optional[Callable] = None) -> HVAENe
         return ConvDecoder(config.input_shape, likelihood.param_names, likelihood.constrain,
                            hidden_units=config.hidden_units, layout=layout, name=name)
 
-    return HVAENetworks(encoder=_conv_encoder, q_z1_body=q_z1_body, p_x=p_x or conv_decoder, conv_layout=layout)
+    return HVAENetworks(encoder=conv_encoder, q_z1_body=q_z1_body, p_x=p_x or conv_decoder, conv_layout=layout)
 
 
 def _pixel_decoder(config, likelihood, name, like_the_code=False):
@@ -73,6 +73,7 @@ ARCHITECTURES = {
                                                               likelihood.param_names, likelihood.constrain, name=name)),
     "conv": _conv_networks(conv.OURS),  # the paper's convHVAE
     "conv_reference": _conv_networks(conv.REFERENCE),  # the convHVAE as the paper's published code lays it out
+    "conv_reference_padded": _conv_networks(conv.REFERENCE_PADDED),  # and pads its convolutions as the code does
     "pixelcnn": _conv_networks(conv.OURS, p_x=_pixel_decoder),  # the paper's PixelHVAE: conv encoders, a PixelCNN
     "pixelcnn_reference": _conv_networks(conv.PIXEL_REFERENCE, p_x=_pixel_decoder),  # its q(z1 | x, z2) as the code's
     "pixelcnn_reference_full": _conv_networks(  # and its decoder as the code's too
@@ -115,8 +116,8 @@ def vae_networks(architecture: str) -> VAENetworks:
 
 
 def hvae_networks(architecture: str) -> HVAENetworks:
-    """The builders of `architecture` ('dense', 'conv', 'conv_reference', 'pixelcnn', 'pixelcnn_reference' or
-    'pixelcnn_reference_full')."""
+    """The builders of `architecture` ('dense', 'conv', 'conv_reference', 'conv_reference_padded', 'pixelcnn',
+    'pixelcnn_reference' or 'pixelcnn_reference_full')."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture={architecture!r} is not an HVAE's; allowed: {', '.join(ARCHITECTURES)}.")
     return ARCHITECTURES[architecture]

@@ -9,6 +9,9 @@ The same interfaces as the dense networks (vamp_tf.networks.dense), so the HVAE 
   the two maps stacked as channels, four 3x3 gated convolutions of 64 channels and a 1x1
   convolution to the likelihood's per-pixel parameters.
 Gated convolution: h(x) * sigmoid(g(x)), h and g from one convolution with 2x the channels.
+Padding: 'same' (TensorFlow's: a stride-2 convolution of an even size pads one row and column,
+below and right) or 'symmetric' (kernel // 2 on every side, PyTorch's Conv2d(padding=k // 2), the
+paper's code's: the same output size, the kernel's grid one pixel up and left).
 
 Where the paper's published code (jmtomczak/vae_vampprior, models/convHVAE_2level.py) lays its
 convHVAE out otherwise, a `ConvLayout` names the difference: OURS is what vamp_tf's 'conv' and
@@ -36,6 +39,7 @@ ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
 REFERENCE_PAIR_STACK = ((3, 32, 1), (3, 32, 2), (3, 64, 1), (3, 64, 2), (3, 6, 1))
 DECODER_CONVS = 4
 DECODER_CHANNELS = 64
+PADDINGS = ("same", "symmetric")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,20 +52,24 @@ class ConvLayout:
     joint_decoder: p(x | z1, z2) takes z1 and z2 to hidden_units each and then one gated layer to
       an image of the data's channels (the code), instead of each latent to its own image-sized
       map, stacked as two channels.
+    padding: every convolution's padding, 'same' or 'symmetric' (the code's; PADDINGS).
     """
 
     pair_stack: tuple = ENCODER_STACK
     z2_as_wide_as_x: bool = False
     joint_decoder: bool = False
+    padding: str = "same"
 
 
 OURS = ConvLayout()
 REFERENCE = ConvLayout(pair_stack=REFERENCE_PAIR_STACK, z2_as_wide_as_x=True, joint_decoder=True)
+REFERENCE_PADDED = dataclasses.replace(REFERENCE, padding="symmetric")  # and padded as the code pads
 PIXEL_REFERENCE = ConvLayout(pair_stack=REFERENCE_PAIR_STACK, z2_as_wide_as_x=True)
 
 
 def stack_output_shape(image_shape, stack=ENCODER_STACK) -> tuple[int, int, int]:
-    """(height, width, channels) of a convolution stack's output ('same' padding) on one image."""
+    """(height, width, channels) of a convolution stack's output on one image (either padding: with an
+    odd kernel both give ceil(size / stride))."""
     height, width, channels = image_shape
     for _, channels, stride in stack:
         height, width = -(-height // stride), -(-width // stride)
@@ -71,21 +79,35 @@ def stack_output_shape(image_shape, stack=ENCODER_STACK) -> tuple[int, int, int]
 class GatedConv2D(keras.layers.Layer):
     """h(x) * sigmoid(g(x)) for 2-D convolutions h, g computed as one convolution.
 
-    Call: x [batch, height, width, channels] -> [batch, height / stride, width / stride, filters]
-    ('same' padding).
+    Call: x [batch, height, width, channels] -> [batch, ceil(height / stride), ceil(width / stride),
+    filters].
+    padding: 'same' or 'symmetric' (odd kernels only; see the module docstring).
     """
 
     def __init__(self, filters: int, kernel_size: int, strides: int = 1, activation: Optional[Callable] = None,
-                 **kwargs):
+                 padding: str = "same", **kwargs):
         super().__init__(**kwargs)
+        if padding not in PADDINGS:
+            raise ValueError(f"padding={padding!r} is not supported; allowed: {', '.join(PADDINGS)}.")
+        if padding == "symmetric" and kernel_size % 2 == 0:
+            raise ValueError(f"padding='symmetric' needs an odd kernel_size (got {kernel_size}): it pads "
+                             "kernel_size // 2 on every side; use padding='same'.")
         self.filters = filters
         self.activation = keras.activations.get(activation)
-        self.conv = keras.layers.Conv2D(2 * filters, kernel_size, strides=strides, padding="same",
-                                        kernel_initializer="he_normal", name="conv")
+        self.pad = kernel_size // 2 if padding == "symmetric" else 0
+        self.conv = keras.layers.Conv2D(2 * filters, kernel_size, strides=strides,
+                                        padding="valid" if self.pad else "same", kernel_initializer="he_normal",
+                                        name="conv")
 
     def call(self, x):
+        if self.pad:
+            x = tf.pad(x, [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]])
         h, g = tf.split(self.conv(x), 2, axis=-1)
         return self.activation(h) * tf.sigmoid(g)
+
+    def fused_parts(self):
+        """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
+        return {self.conv.kernel.path: 2, self.conv.bias.path: 2}
 
 
 class ConvStack(keras.layers.Layer):
@@ -95,12 +117,12 @@ class ConvStack(keras.layers.Layer):
     Layers are attributes conv_0, conv_1, ... (tf.train.Checkpoint does not see Keras 3 lists).
     """
 
-    def __init__(self, image_shape, stack=ENCODER_STACK, **kwargs):
+    def __init__(self, image_shape, stack=ENCODER_STACK, padding: str = "same", **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(image_shape)
         self.num_convs = len(stack)
         for i, (kernel, channels, stride) in enumerate(stack):
-            setattr(self, f"conv_{i}", GatedConv2D(channels, kernel, stride, name=f"conv_{i}"))
+            setattr(self, f"conv_{i}", GatedConv2D(channels, kernel, stride, padding=padding, name=f"conv_{i}"))
 
     def call(self, x):
         x = tf.reshape(x, (-1,) + self.image_shape)
@@ -112,12 +134,12 @@ class ConvStack(keras.layers.Layer):
 class ConvEncoder(keras.layers.Layer):
     """q(z | x) with the convolution stack: x [batch, H, W, C] -> the head's parameters [batch, L]
     (family: a latent family, vamp_tf.latents, whose head it uses; None: a GaussianHead,
-    (mean, log_variance))."""
+    (mean, log_variance)); padding: its convolutions' ('same' or 'symmetric')."""
 
-    def __init__(self, image_shape, latent_dim: int, family=None, **kwargs):
+    def __init__(self, image_shape, latent_dim: int, family=None, padding: str = "same", **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
-        self.body = ConvStack(image_shape, name="body")
+        self.body = ConvStack(image_shape, padding=padding, name="body")
         self.head = posterior_head(latent_dim, family)
 
     def call(self, x):
@@ -129,12 +151,12 @@ class ConvPair(keras.layers.Layer):
 
     first_features(x [batch, H, W, C]) -> [batch, features], computed once per image;
     joint_features(features, z2 [batch, L]) -> [batch, hidden_units].
-    layout: a ConvLayout (its pair_stack and z2_as_wide_as_x).
+    layout: a ConvLayout (its pair_stack, z2_as_wide_as_x and padding).
     """
 
     def __init__(self, image_shape, hidden_units: int, layout: ConvLayout = OURS, **kwargs):
         super().__init__(**kwargs)
-        self.first = ConvStack(image_shape, layout.pair_stack, name="first")
+        self.first = ConvStack(image_shape, layout.pair_stack, padding=layout.padding, name="first")
         second_units = (math.prod(stack_output_shape(image_shape, layout.pair_stack)) if layout.z2_as_wide_as_x
                         else hidden_units)
         self.second = GatedDense(second_units, name="second")
@@ -185,7 +207,7 @@ class ConvDecoder(PairDecoder):
         if self.joint_decoder:
             self.joint = GatedDense(height * width * channels, name="joint")
         for i in range(DECODER_CONVS):
-            setattr(self, f"conv_{i}", GatedConv2D(DECODER_CHANNELS, 3, name=f"conv_{i}"))
+            setattr(self, f"conv_{i}", GatedConv2D(DECODER_CHANNELS, 3, padding=layout.padding, name=f"conv_{i}"))
         self.head = keras.layers.Conv2D(channels * len(self.param_names), 1, kernel_initializer="he_normal",
                                         name="head")
 
@@ -199,3 +221,8 @@ class ConvDecoder(PairDecoder):
         for i in range(DECODER_CONVS):
             h = getattr(self, f"conv_{i}")(h)
         return likelihood_parameters(self.head(h), self.param_names, self.constrain)
+
+    def fused_parts(self):
+        """The head's kernel and bias hold each likelihood parameter's side by side (networks.fused)."""
+        parts = len(self.param_names)
+        return {self.head.kernel.path: parts, self.head.bias.path: parts} if parts > 1 else {}

@@ -46,6 +46,10 @@ class GatedDense(keras.layers.Layer):
         h, g = tf.split(self.linear(x), 2, axis=-1)
         return self.activation(h) * tf.sigmoid(g)
 
+    def fused_parts(self):
+        """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
+        return {self.linear.kernel.path: 2, self.linear.bias.path: 2}
+
     def get_config(self):
         return {**super().get_config(), "units": self.units,
                 "activation": keras.activations.serialize(self.activation)}
@@ -110,6 +114,10 @@ class GaussianHead(keras.layers.Layer):
         # float32 out whatever the layer's compute dtype: densities are always float32.
         mean, log_variance = tf.split(tf.cast(self.linear(h), tf.float32), 2, axis=-1)
         return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
+
+    def fused_parts(self):
+        """The mean's and the log-variance's layers are one variable each: 2 parts (networks.fused)."""
+        return {self.linear.kernel.path: 2, self.linear.bias.path: 2}
 
 
 def posterior_head(latent_dim: int, family=None, name: str = "head") -> keras.layers.Layer:
@@ -183,6 +191,11 @@ class LikelihoodHead(keras.layers.Layer):
     def call(self, h):
         shape = tf.concat([tf.shape(h)[:-1], self.image_shape], axis=0)
         return likelihood_parameters(self.linear(h), self.param_names, self.constrain, shape)
+
+    def fused_parts(self):
+        """Each likelihood parameter's layer side by side in one kernel and bias (networks.fused)."""
+        parts = len(self.param_names)
+        return {self.linear.kernel.path: parts, self.linear.bias.path: parts} if parts > 1 else {}
 
 
 class Decoder(keras.layers.Layer):

@@ -13,25 +13,14 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-
-def _layers(root):
-    """Every Keras layer under root, each once, in the order the attributes were set."""
-    seen, order, stack = set(), [], [root]
-    while stack:
-        layer = stack.pop(0)
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        order.append(layer)
-        stack[:0] = [v for k, v in vars(layer).items() if isinstance(v, keras.layers.Layer) and not k.startswith("_")]
-    return order
+from vamp_tf.networks.fused import layers_in
 
 
 def initialize_like_reference(model, seed: int) -> None:
     """Re-draws the kernels and biases of every Dense and Conv2D layer of a built model as the
     paper's code initialises them (module docstring), from a numpy generator seeded with `seed`."""
     rng = np.random.default_rng(seed)
-    for layer in _layers(model):
+    for layer in layers_in(model):
         if not isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
             continue
         shape = tuple(layer.kernel.shape)
