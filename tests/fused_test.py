@@ -34,6 +34,14 @@ def test_every_fused_variable_is_one_of_the_models_and_cuts_evenly(architecture)
     # The gated layers' kernels and biases, the Gaussian heads' and the logistic head's (loc, log_scale).
     assert all(path.endswith(("/kernel", "/bias")) for path in parts)
     assert not any("pseudo_inputs" in path for path in parts)
+    head = net.p_x.head  # the decoder's output layer: (loc, log_scale) side by side
+    assert parts[(head.linear if architecture == "dense" else head).kernel.path] == 2
+
+
+def test_the_codes_pixelcnn_decoder_head_without_bias_fuses_its_kernel_only():
+    net = _hvae("pixelcnn_reference_full", latent_dim=3, hidden_units=8, num_components=4)
+    parts = networks.fused_parts(net)
+    assert net.p_x.head.bias is None and parts[net.p_x.head.kernel.path] == 2
 
 
 def test_a_model_that_fuses_nothing_has_no_parts():

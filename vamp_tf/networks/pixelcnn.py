@@ -134,6 +134,13 @@ class PixelDecoder(PairDecoder):
             h = tf.nn.relu(getattr(self, f"norm_{i}")(h, training=training))
         return likelihood_parameters(self.head(h), self.param_names, self.constrain)
 
+    def fused_parts(self):
+        """The head's kernel (and bias) hold each likelihood parameter's side by side (networks.fused)."""
+        parts = len(self.param_names)
+        if parts < 2:
+            return {}
+        return {v.path: parts for v in (self.head.kernel, self.head.bias) if v is not None}
+
     def call(self, z1, z2, x=None, training=None):
         if x is None:
             raise ValueError("p(x | z1, z2) of the PixelHVAE is autoregressive: it needs the images x it scores "
