@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense, likelihood_parameters, posterior_head
+from vamp_tf.networks.fused import side_by_side
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
 ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
@@ -107,7 +108,7 @@ class GatedConv2D(keras.layers.Layer):
 
     def fused_parts(self):
         """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
-        return {self.conv.kernel.path: 2, self.conv.bias.path: 2}
+        return side_by_side(self.conv, 2)
 
 
 class ConvStack(keras.layers.Layer):
@@ -224,5 +225,4 @@ class ConvDecoder(PairDecoder):
 
     def fused_parts(self):
         """The head's kernel and bias hold each likelihood parameter's side by side (networks.fused)."""
-        parts = len(self.param_names)
-        return {self.head.kernel.path: parts, self.head.bias.path: parts} if parts > 1 else {}
+        return side_by_side(self.head, len(self.param_names))

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from vamp_tf.networks.decoding import PairDecoder
+from vamp_tf.networks.fused import side_by_side
 
 # Clamp of the reference implementation (Hardtanh): keeps the variances of the Gaussian
 # posteriors in a trainable range.
@@ -48,7 +49,7 @@ class GatedDense(keras.layers.Layer):
 
     def fused_parts(self):
         """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
-        return {self.linear.kernel.path: 2, self.linear.bias.path: 2}
+        return side_by_side(self.linear, 2)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
@@ -117,7 +118,7 @@ class GaussianHead(keras.layers.Layer):
 
     def fused_parts(self):
         """The mean's and the log-variance's layers are one variable each: 2 parts (networks.fused)."""
-        return {self.linear.kernel.path: 2, self.linear.bias.path: 2}
+        return side_by_side(self.linear, 2)
 
 
 def posterior_head(latent_dim: int, family=None, name: str = "head") -> keras.layers.Layer:
@@ -194,8 +195,7 @@ class LikelihoodHead(keras.layers.Layer):
 
     def fused_parts(self):
         """Each likelihood parameter's layer side by side in one kernel and bias (networks.fused)."""
-        parts = len(self.param_names)
-        return {self.linear.kernel.path: parts, self.linear.bias.path: parts} if parts > 1 else {}
+        return side_by_side(self.linear, len(self.param_names))
 
 
 class Decoder(keras.layers.Layer):

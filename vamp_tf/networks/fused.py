@@ -34,3 +34,11 @@ def fused_parts(model) -> dict[str, int]:
         if hasattr(layer, "fused_parts"):
             parts.update(layer.fused_parts())
     return parts
+
+
+def side_by_side(layer, parts: int) -> dict[str, int]:
+    """{path: parts} for the kernel and bias (if any) of a Dense or Conv2D `layer` whose outputs are
+    `parts` of the code's tensors side by side; nothing for parts < 2."""
+    if parts < 2:
+        return {}
+    return {v.path: parts for v in (layer.kernel, layer.bias) if v is not None}

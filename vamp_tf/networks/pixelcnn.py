@@ -32,6 +32,7 @@ import tensorflow as tf
 from vamp_tf.networks.conv import latent_maps
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense, likelihood_parameters
+from vamp_tf.networks.fused import side_by_side
 
 PIXEL_LAYERS = 8
 PIXEL_CHANNELS = 64
@@ -136,10 +137,7 @@ class PixelDecoder(PairDecoder):
 
     def fused_parts(self):
         """The head's kernel (and bias) hold each likelihood parameter's side by side (networks.fused)."""
-        parts = len(self.param_names)
-        if parts < 2:
-            return {}
-        return {v.path: parts for v in (self.head.kernel, self.head.bias) if v is not None}
+        return side_by_side(self.head, len(self.param_names))
 
     def call(self, z1, z2, x=None, training=None):
         if x is None:
