@@ -1,6 +1,5 @@
 """Tests of vamp_tf.networks.fused: which variables hold several of the paper's code's tensors."""
 
-import numpy as np
 import pytest
 
 from vamp_tf import config, models, networks
@@ -30,7 +29,7 @@ def test_every_fused_variable_is_one_of_the_models_and_cuts_evenly(architecture)
     assert len(shapes) == len(net.trainable_variables)  # paths are unique keys
     assert parts and set(parts) <= set(shapes)
     for path, n in parts.items():
-        assert n in (2,) and shapes[path][-1] % n == 0, path
+        assert n == 2 and shapes[path][-1] % n == 0, path
     # The gated layers' kernels and biases, the Gaussian heads' and the logistic head's (loc, log_scale).
     assert all(path.endswith(("/kernel", "/bias")) for path in parts)
     assert not any("pseudo_inputs" in path for path in parts)
@@ -44,11 +43,10 @@ def test_the_codes_pixelcnn_decoder_head_without_bias_fuses_its_kernel_only():
     assert net.p_x.head.bias is None and parts[net.p_x.head.kernel.path] == 2
 
 
-def test_a_model_that_fuses_nothing_has_no_parts():
+def test_a_model_without_gates_fuses_only_its_gaussian_head():
     cfg = config.ModelConfig(input_shape=(6, 4, 1), likelihood="bernoulli", model="vae", architecture="relu_mlp",
                              latent_dim=2, hidden_units=4, num_components=3)
     net = models.build_model(cfg, seed=0)
     parts = networks.fused_parts(net)
     # relu_mlp has no gates; its Gaussian head still fuses the mean and log-variance.
     assert parts == {net.encoder.head.linear.kernel.path: 2, net.encoder.head.linear.bias.path: 2}
-    assert np.all([n == 2 for n in parts.values()])
