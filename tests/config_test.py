@@ -75,3 +75,20 @@ def test_batch_norm_defaults_are_the_papers_codes_and_old_configs_read_back_as_t
     assert config.Config.from_dict(config.Config(m, config.TrainConfig()).to_dict()).model == m
     with pytest.raises(ValueError, match="batch_norm_momentum"):
         config.ModelConfig(batch_norm_momentum=1.0)
+
+
+def test_keep_last_batch_and_gray_values_default_to_ours_read_old_configs_so_and_are_checked():
+    t = config.TrainConfig()
+    assert (t.keep_last_batch, t.gray_values) == (False, "grid")
+    stored = config.Config(config.ModelConfig(), t).to_dict()
+    for key in ("keep_last_batch", "gray_values"):
+        del stored["train"][key]  # a run configured before the fields existed
+    assert config.Config.from_dict(stored).train == t
+    gray = config.ModelConfig(likelihood="discretized_logistic", input_shape=(28, 20, 1))
+    code = config.Config(gray, config.TrainConfig(dataset="frey_faces", gray_values="bin_centres", keep_last_batch=True))
+    assert code.differences(config.Config(gray, config.TrainConfig(dataset="frey_faces"))) == [
+        "train.gray_values: 'grid' -> 'bin_centres'", "train.keep_last_batch: False -> True"]  # not resumable
+    with pytest.raises(ValueError, match="gray_values='centres'.*allowed: grid, bin_centres"):
+        config.TrainConfig(gray_values="centres")
+    with pytest.raises(ValueError, match="gray_values='bin_centres'.*likelihood='bernoulli'.*drop --gray_values"):
+        config.Config(config.ModelConfig(), config.TrainConfig(gray_values="bin_centres"))

@@ -69,6 +69,23 @@ def test_frey_split_is_seeded(real_data_dir):
         datasets.load_arrays("frey_faces", real_data_dir)["all"].reshape(-1, 560), axis=0))
 
 
+def test_gray_values_put_each_pixel_on_the_grid_or_at_its_bins_centre_in_the_same_bin(real_data_dir):
+    grid = datasets.examples("frey_faces", "validation", real_data_dir)
+    centres = datasets.examples("frey_faces", "validation", real_data_dir, gray_values="bin_centres")
+    pixels = datasets.split_images("frey_faces", "validation", real_data_dir).astype(np.float64)
+    np.testing.assert_array_equal(grid, (pixels / 255).astype(np.float32))
+    np.testing.assert_array_equal(centres, ((pixels + 0.5) / 256).astype(np.float32))
+    np.testing.assert_array_equal(np.floor(grid * 256), pixels)  # bin p of the discretized logistic, both
+    np.testing.assert_array_equal(np.floor(centres * 256), pixels)
+    batch = next(iter(datasets.load("frey_faces", "validation", 200, data_dir=real_data_dir,
+                                    gray_values="bin_centres")))
+    np.testing.assert_array_equal(batch.numpy(), centres)
+    with pytest.raises(ValueError, match="gray_values='bin_centres'.*mnist is binary.*drop --gray_values"):
+        datasets.load("mnist", "train", 10, data_dir=real_data_dir, gray_values="bin_centres")
+    with pytest.raises(ValueError, match="gray_values='p/255'.*allowed: grid, bin_centres"):
+        datasets.examples("frey_faces", "test", real_data_dir, gray_values="p/255")
+
+
 def test_test_subsets_stride_through_class_sorted_files(real_data_dir):
     x = datasets.split_images("binarized_mnist", "test", real_data_dir, num_examples=100)
     full = datasets.split_images("binarized_mnist", "test", real_data_dir)

@@ -1,9 +1,10 @@
 """Tests of vamp_tf.trainer: one trace, data-initialised pseudo-inputs, seeded epochs."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from vamp_tf import config, datasets, trainer
+from vamp_tf import config, datasets, step, trainer
 
 
 def tiny(data_dir, **model):
@@ -54,3 +55,31 @@ def test_the_codes_optimizer_normalises_each_of_the_codes_tensors_in_the_train_s
     before = [v.numpy() for v in t.model.trainable_variables]
     t.train_step(next(iter(t.epoch_dataset(0))), tf.constant(1.0))
     assert all(np.any(v.numpy() != b) for v, b in zip(t.model.trainable_variables, before))
+
+
+def test_keep_last_batch_trains_on_the_rest_of_the_epoch_as_the_mean_over_its_images(real_data_dir, monkeypatch):
+    seen = tf.Variable(0.0)
+    real_step = step.train_step
+
+    def spy(model, optimizer, images, noise, beta, global_batch_size, **kw):
+        seen.assign(tf.cast(global_batch_size, tf.float32))
+        return real_step(model, optimizer, images, noise, beta, global_batch_size, **kw)
+
+    monkeypatch.setattr(step, "train_step", spy)
+    cfg = tiny(real_data_dir)
+    kept = trainer.Trainer(config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=250,
+                                                                       seed=3, keep_last_batch=True)))
+    assert kept.batch_sizes == [100, 100, 50]
+    batches = list(kept.epoch_dataset(0))
+    assert [len(x) for x, _ in batches] == [100, 100, 50] and [len(n) for _, n in batches] == [100, 100, 50]
+    shown = np.concatenate([x.numpy().reshape(-1, 784) for x, _ in batches])
+    assert len(np.unique(shown, axis=0)) == len(np.unique(
+        datasets.examples("mnist", "train", real_data_dir, num_examples=250).reshape(-1, 784) > 0, axis=0))
+    for (x, n), size in zip(batches[::-1], (50, 100)):
+        sums = kept.train_step((x, n), tf.constant(1.0)).numpy()
+        assert seen.numpy() == size and np.isfinite(sums).all()  # each batch's loss: its sum / its images
+    dropped = trainer.Trainer(config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=250,
+                                                                          seed=3)))
+    assert dropped.batch_sizes == [100, 100] and [len(x) for x, _ in dropped.epoch_dataset(0)] == [100, 100]
+    with pytest.raises(ValueError, match="80 images, fewer than batch_size=100.*--keep_last_batch"):
+        trainer.Trainer(config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=80)))

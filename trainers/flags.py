@@ -101,6 +101,14 @@ _PRECISION = flags.DEFINE_enum(
     "precision", _DEFAULTS_TRAIN.precision, list(config_lib.PRECISIONS),
     "float32, or mixed_bfloat16 / mixed_float16 for the networks' training math (variables, densities and "
     "every evaluation stay float32). See BUILD.md for when each pays off.")
+_KEEP_LAST_BATCH = flags.DEFINE_bool(
+    "keep_last_batch", _DEFAULTS_TRAIN.keep_last_batch,
+    "Train on each epoch's last, smaller batch too (its loss the mean over its images), as the paper's code "
+    "does (16 steps an epoch on Frey Faces, the last of 65 images); default: whole batches only.")
+_GRAY_VALUES = flags.DEFINE_enum(
+    "gray_values", _DEFAULTS_TRAIN.gray_values, list(config_lib.GRAY_VALUES),
+    "How a 256-level gray pixel p is fed to the model: grid, p / 255 (default), or bin_centres, (p + 0.5) / 256 "
+    "as the paper's code feeds Frey Faces (the same bins of the likelihood).")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                               "default: one device; mirrored: all local GPUs (or logical CPUs); "
                               "multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG.")
@@ -125,5 +133,6 @@ def config_from_flags() -> config_lib.Config:
         eval_samples=_EVAL_SAMPLES.value, eval_batch_size=_EVAL_BATCH_SIZE.value,
         train_examples=_TRAIN_EXAMPLES.value, test_examples=_TEST_EXAMPLES.value, eval_every=_EVAL_EVERY.value,
         figure_samples=_FIGURE_SAMPLES.value, figures=_FIGURES.value,
-        strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value, precision=_PRECISION.value)
+        strategy=_STRATEGY.value, divergence_factor=_DIVERGENCE_FACTOR.value, precision=_PRECISION.value,
+        keep_last_batch=_KEEP_LAST_BATCH.value, gray_values=_GRAY_VALUES.value)
     return config_lib.Config(model=model, train=train)

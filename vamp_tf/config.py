@@ -20,6 +20,7 @@ COMPONENT_WEIGHTS = ("uniform", "learned")
 OPTIMIZERS = ("adam", "adam_normgrad", "adam_normgrad_code")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+GRAY_VALUES = ("grid", "bin_centres")  # a 256-level gray pixel p fed as p / 255, or as (p + 0.5) / 256
 
 # Default initialisation of the VampPrior's pseudo-inputs, N(mean, std), by likelihood
 # (binary images: mostly-off pixels; gray images: mid-gray).
@@ -234,6 +235,12 @@ class TrainConfig:
       evaluation and export always run in float32 on the float32 weights.
     divergence_factor: stop when an epoch's train -ELBO exceeds this many times the best
       epoch's so far (the loss exploded; the last good checkpoint is kept); 0 never stops.
+    keep_last_batch: train on each epoch's last batch too when it is smaller than batch_size
+      (its loss the mean over the images it has), as the paper's code does (16 steps an epoch
+      on Frey Faces, the last of 65 images); default False: whole batches only (15 steps).
+    gray_values: how a 256-level gray pixel p is fed to the model (datasets.pipeline): 'grid'
+      p / 255 (the default), or 'bin_centres' (p + 0.5) / 256, as the paper's code feeds Frey
+      Faces. Both fall in bin p of the discretized logistic, so the likelihood is the same.
     """
 
     dataset: str = "mnist"
@@ -257,6 +264,8 @@ class TrainConfig:
     strategy: str = "default"
     divergence_factor: float = 10.0
     precision: str = "float32"
+    keep_last_batch: bool = False
+    gray_values: str = "grid"
 
     def __post_init__(self):
         _check_positive("epochs", self.epochs)
@@ -279,6 +288,7 @@ class TrainConfig:
         _check_positive("figure_samples", self.figure_samples)
         _check_choice("strategy", self.strategy, STRATEGIES)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("gray_values", self.gray_values, GRAY_VALUES)
         if self.divergence_factor != 0:
             _check_positive("divergence_factor", self.divergence_factor)
             if self.divergence_factor <= 1:
@@ -303,6 +313,12 @@ LEGACY_MODEL_DEFAULTS = {"pixelcnn": {"batch_norm_momentum": 0.99, "batch_norm_e
 class Config:
     model: ModelConfig
     train: TrainConfig
+
+    def __post_init__(self):
+        if self.train.gray_values != "grid" and self.model.likelihood != "discretized_logistic":
+            raise ValueError(f"gray_values={self.train.gray_values!r} places the pixels of 256-level gray images "
+                             f"(the discretized logistic's bins); likelihood={self.model.likelihood!r} models "
+                             "binary images: drop --gray_values (or pass grid).")
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": dataclasses.asdict(self.model), "train": dataclasses.asdict(self.train)}

@@ -143,13 +143,14 @@ def _write_summaries(summary, run, item: dict) -> None:
 def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
     """Logs the data and model sizes; returns the steps per epoch."""
     t = config.train
-    n_train, n_test = (len(datasets.split_images(t.dataset, split, t.data_dir, t.split_seed, cap))
-                       for split, cap in (("train", t.train_examples), ("test", t.test_examples)))
-    steps_per_epoch = n_train // t.batch_size
+    n_test = len(datasets.split_images(t.dataset, "test", t.data_dir, t.split_seed, t.test_examples))
+    sizes = trainer.batch_sizes
+    steps_per_epoch = len(sizes)
+    last = f", the last of {sizes[-1]}" if sizes[-1] != t.batch_size else ""
     bf16_hardware = files.bf16_hardware()
-    log.info("%s: %d train (%d steps of %d), %d validation, %d test images; %d trainable parameters; "
+    log.info("%s: %d train (%d steps of %d%s), %d validation, %d test images; %d trainable parameters; "
              "%d replica(s); training precision %s (CPU bfloat16 hardware: %s); evaluation in float32",
-             t.dataset, n_train, steps_per_epoch, t.batch_size, num_validation, n_test,
+             t.dataset, sum(sizes), steps_per_epoch, t.batch_size, last, num_validation, n_test,
              sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
              trainer.strategy.num_replicas_in_sync, t.precision, bf16_hardware or "none")
     warning = precision_warning(t.precision, bf16_hardware, bool(tf.config.list_physical_devices("GPU")))
@@ -210,9 +211,10 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
                 f"{(epoch - 1) * steps_per_epoch + done + 1}); nothing was saved after it: "
                 f"{_last_good(saved, run)}. Lower --learning_rate (or try --optimizer=adam_normgrad) "
                 "in a new --workdir or with --overwrite.")
+        images = trainer.batch_sizes[done]
         if not state.first_neg_elbo.numpy():
-            state.first_neg_elbo.assign(-step_sums[0] / t.batch_size)
-        sums = sums + np.append(step_sums, t.batch_size)
+            state.first_neg_elbo.assign(-step_sums[0] / images)
+        sums = sums + np.append(step_sums, images)
         done += 1
         progress.update(done, f"-ELBO {-sums[0] / max(sums[-1], 1.0):8.2f}")
         if stop.requested:

@@ -67,6 +67,14 @@ class Trainer:
         # Validation, the test evaluation and export run in float32: under a mixed policy on a
         # float32 twin that `eval_model()` loads the current weights into.
         self._float32_twin = None if t.precision == "float32" else build_model(config.model, seed=t.seed)
+        n_train = len(datasets.split_images(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples))
+        if n_train < t.batch_size and not t.keep_last_batch:
+            raise ValueError(f"{t.dataset}/train has {n_train} images, fewer than batch_size={t.batch_size}; "
+                             "lower --batch_size, raise --train_examples, or pass --keep_last_batch.")
+        # Images in each step of an epoch: whole batches, and the rest when keep_last_batch.
+        self.batch_sizes = [t.batch_size] * (n_train // t.batch_size)
+        if t.keep_last_batch and n_train % t.batch_size:
+            self.batch_sizes.append(n_train % t.batch_size)
         if self.model.prior.has_pseudo_inputs and config.model.pseudo_init == "data":
             self.initialize_pseudo_inputs()
         self.train_step = self._build_train_step()
@@ -83,14 +91,16 @@ class Trainer:
     def initialize_pseudo_inputs(self) -> None:
         """K training images + N(0, pseudo_std) noise as the VampPrior's pseudo-inputs."""
         t = self.config.train
-        train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples)
+        train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples,
+                                  gray_values=t.gray_values)
         self.model.prior.initialize_from_data(train, self.config.model.pseudo_std, seed=t.seed)
 
     def epoch_dataset(self, epoch: int, skip: int = 0):
         """Distributed batches (images, noise) of 0-based `epoch`, after skipping `skip`."""
         t = self.config.train
         ds = datasets.load(t.dataset, "train", t.batch_size, seed=t.seed, epoch=epoch, data_dir=t.data_dir,
-                           num_examples=t.train_examples, split_seed=t.split_seed, drop_remainder=True)
+                           num_examples=t.train_examples, split_seed=t.split_seed,
+                           drop_remainder=not t.keep_last_batch, gray_values=t.gray_values)
         noise_seed = datasets.mix_seeds(t.seed, epoch, 1) & 0x7FFFFFFF
         noise_dim = self.model.noise_dim
 
@@ -110,9 +120,14 @@ class Trainer:
     def _build_train_step(self):
         model, optimizer, strategy = self.model, self.optimizer, self.strategy
         global_batch = float(self.config.train.batch_size)
+        keep_last_batch = self.config.train.keep_last_batch
 
         def replica_step(images, noise, beta):
-            return step.train_step(model, optimizer, images, noise, beta, global_batch)
+            batch = global_batch
+            if keep_last_batch:  # the last batch may be smaller: its loss is the mean over its images
+                batch = tf.distribute.get_replica_context().all_reduce(
+                    tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(images)[0], tf.float32))
+            return step.train_step(model, optimizer, images, noise, beta, batch)
 
         @tf.function(autograph=False, jit_compile=self.jit_compile)
         def train_step(batch, beta):

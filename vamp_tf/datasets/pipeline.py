@@ -15,7 +15,10 @@ pipeline is ready in milliseconds and every random choice is a function of the s
   with a seed made from a fixed constant and the image's own bytes, so every run scores the
   same binary images whichever source (files or TFDS, whose order differs) they came from;
 - Frey Faces (1565 / 200 / 200) and Caltech 101 Silhouettes (4100 / 2264 / 2307) are
-  split by a shuffle seeded with `split_seed`.
+  split by a shuffle seeded with `split_seed`;
+- a 256-level gray pixel p is the value p / 255 (`gray_values='grid'`, the default), or the
+  centre of its bin, (p + 0.5) / 256 (`'bin_centres'`, as the paper's code feeds Frey Faces);
+  both fall in bin p of the discretized logistic (vamp_tf.distributions).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from vamp_tf.config import GRAY_VALUES
 from vamp_tf.datasets import catalog, local, tfds_source
 from vamp_tf.datasets.errors import DataError
 
@@ -176,23 +180,41 @@ def mix_seeds(*values: int) -> int:
     return int(np.random.SeedSequence([int(v) for v in values]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
+def check_gray_values(name: str, gray_values: str) -> None:
+    """ValueError unless `gray_values` is one of GRAY_VALUES and, if not 'grid', `name` is gray."""
+    if gray_values not in GRAY_VALUES:
+        raise ValueError(f"gray_values={gray_values!r} is not supported; allowed: {', '.join(GRAY_VALUES)}.")
+    if gray_values != "grid" and catalog.info(name).binarization != "none":
+        gray = [d.name for d in catalog.DATASETS.values() if d.binarization == "none"]
+        raise ValueError(f"gray_values={gray_values!r} places the pixels of a 256-level gray dataset "
+                         f"({', '.join(gray)}); {name} is binary: drop --gray_values (or pass grid).")
+
+
+def _gray_to_values(images, gray_values: str):
+    """uint8 gray pixels (a numpy array or a tensor) -> float32 values in [0, 1]."""
+    x = images.astype(np.float32) if isinstance(images, np.ndarray) else tf.cast(images, tf.float32)
+    return (x + np.float32(0.5)) / np.float32(256.0) if gray_values == "bin_centres" else x / np.float32(255.0)
+
+
 def examples(name: str, split: str, data_dir: Optional[str] = None, split_seed: int = 0,
-             num_examples: int = 0, tfds_data_dir: Optional[str] = None, download: bool = True) -> np.ndarray:
+             num_examples: int = 0, tfds_data_dir: Optional[str] = None, download: bool = True,
+             gray_values: str = "grid") -> np.ndarray:
     """The float32 images [N, height, width, 1] in [0, 1] of a split as the model sees them,
     except that training images of dynamically binarized datasets stay gray (they are
-    binarized per epoch by `load`)."""
+    binarized per epoch by `load`). gray_values: see the module docstring."""
     info = catalog.info(name)
+    check_gray_values(name, gray_values)
     args = (name, split, resolve_data_dir(data_dir), split_seed, num_examples, tfds_data_dir, download)
     if info.binarization == "dynamic" and split != "train":
         return _fixed_binarization(*args).astype(np.float32)
     images = split_images(*args)
-    return images.astype(np.float32) if info.binarization == "static" else images / np.float32(255.0)
+    return images.astype(np.float32) if info.binarization == "static" else _gray_to_values(images, gray_values)
 
 
 def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
          data_dir: Optional[str] = None, shuffle: Optional[bool] = None, num_examples: int = 0,
          split_seed: int = 0, drop_remainder: bool = False, tfds_data_dir: Optional[str] = None,
-         download: bool = True) -> tf.data.Dataset:
+         download: bool = True, gray_values: str = "grid") -> tf.data.Dataset:
     """A tf.data.Dataset of float32 image batches [batch, height, width, 1] in [0, 1].
 
     name: 'mnist' (dynamic binarization), 'binarized_mnist' (static), 'frey_faces' (gray)
@@ -202,10 +224,13 @@ def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
     shuffle: default True for 'train', False otherwise (evaluation order is fixed).
     num_examples: use only this many images, evenly spaced through the split (0 = all).
     split_seed: the seed of the split of datasets distributed unsplit (Frey Faces, Caltech).
+    drop_remainder: drop the last batch of the epoch when it is smaller than batch_size.
+    gray_values: how a gray pixel p becomes a value: 'grid' p / 255, 'bin_centres' (p + 0.5) / 256.
     Raises DataError if the data cannot be found or read, ValueError for unknown names.
     """
     info = catalog.info(name)
     catalog.check_split(split)
+    check_gray_values(name, gray_values)
     if isinstance(batch_size, bool) or int(batch_size) < 1:
         raise ValueError(f"batch_size={batch_size!r} is invalid; it must be >= 1.")
     shuffle = (split == "train") if shuffle is None else shuffle
@@ -217,7 +242,7 @@ def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
         stored = _fixed_binarization(*args)              # uint8 {0, 1}
     else:
         stored = split_images(*args)                     # uint8 {0, 1} or 0..255
-    scale = 1.0 if info.binarization == "static" or (info.binarization == "dynamic" and not dynamic) else 255.0
+    binary = info.binarization == "static" or (info.binarization == "dynamic" and not dynamic)
     images = tf.constant(stored)
     n = len(stored)
     if drop_remainder and n < batch_size:
@@ -231,7 +256,8 @@ def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
     binarize_key = tf.constant([epoch_seed & 0x7FFFFFFF, (epoch_seed >> 31) & 0x7FFFFFFF], tf.int64)
 
     def gather(batch_index, idx):
-        x = tf.cast(tf.gather(images, idx), tf.float32) / scale
+        x = tf.gather(images, idx)
+        x = tf.cast(x, tf.float32) if binary else _gray_to_values(x, gray_values)
         if dynamic:
             key = tf.stack([binarize_key[0], binarize_key[1] + batch_index])
             x = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=key) < x, tf.float32)
@@ -249,4 +275,4 @@ def evaluation_images(train_config, split: str) -> np.ndarray:
     """The validation or test images a run scores, float32 [N, H, W, C] in [0, 1]: the
     split of train_config.dataset, capped by train_config.test_examples (evenly spaced)."""
     t = train_config
-    return examples(t.dataset, split, t.data_dir, t.split_seed, t.test_examples)
+    return examples(t.dataset, split, t.data_dir, t.split_seed, t.test_examples, gray_values=t.gray_values)
