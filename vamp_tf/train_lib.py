@@ -197,7 +197,6 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
     Ctrl-C / SIGTERM save the position and raise TrainingInterrupted; a non-finite loss
     raises NonFiniteLoss, keeping the checkpoints already saved.
     """
-    t = trainer.config.train
     started, done = time.time(), int(state.step_in_epoch.numpy())
     sums = state.epoch_sums.numpy()
     progress = Progress(steps_per_epoch, f"epoch {epoch}", terminal=None if show else False,
