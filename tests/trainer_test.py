@@ -1,10 +1,12 @@
-"""Tests of vamp_tf.trainer: one trace, data-initialised pseudo-inputs, seeded epochs."""
+"""Tests of vamp_tf.trainer: one trace, data-initialised pseudo-inputs, seeded epochs, the last batch."""
+
+import logging
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, datasets, step, trainer
+from vamp_tf import config, datasets, step, train_lib, trainer
 
 
 def tiny(data_dir, **model):
@@ -57,7 +59,8 @@ def test_the_codes_optimizer_normalises_each_of_the_codes_tensors_in_the_train_s
     assert all(np.any(v.numpy() != b) for v, b in zip(t.model.trainable_variables, before))
 
 
-def test_keep_last_batch_trains_on_the_rest_of_the_epoch_as_the_mean_over_its_images(real_data_dir, monkeypatch):
+def test_keep_last_batch_trains_on_the_rest_of_the_epoch_as_the_mean_over_its_images(real_data_dir, monkeypatch,
+                                                                                      caplog):
     seen = tf.Variable(0.0)
     real_step = step.train_step
 
@@ -69,7 +72,7 @@ def test_keep_last_batch_trains_on_the_rest_of_the_epoch_as_the_mean_over_its_im
     cfg = tiny(real_data_dir)
     kept = trainer.Trainer(config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=250,
                                                                        seed=3, keep_last_batch=True)))
-    assert kept.batch_sizes == [100, 100, 50]
+    assert kept.batch_sizes == [100, 100, 50] and kept.num_train == 250
     batches = list(kept.epoch_dataset(0))
     assert [len(x) for x, _ in batches] == [100, 100, 50] and [len(n) for _, n in batches] == [100, 100, 50]
     shown = np.concatenate([x.numpy().reshape(-1, 784) for x, _ in batches])
@@ -80,6 +83,12 @@ def test_keep_last_batch_trains_on_the_rest_of_the_epoch_as_the_mean_over_its_im
         assert seen.numpy() == size and np.isfinite(sums).all()  # each batch's loss: its sum / its images
     dropped = trainer.Trainer(config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=250,
                                                                           seed=3)))
-    assert dropped.batch_sizes == [100, 100] and [len(x) for x, _ in dropped.epoch_dataset(0)] == [100, 100]
+    assert dropped.batch_sizes == [100, 100] and dropped.num_train == 250
+    assert [len(x) for x, _ in dropped.epoch_dataset(0)] == [100, 100]
+    with caplog.at_level(logging.INFO):
+        train_lib._log_start(kept.config, kept, 10)
+        train_lib._log_start(dropped.config, dropped, 10)
+    assert "mnist: 250 train (3 steps of 100, the last of 50), 10 validation" in caplog.text
+    assert "mnist: 250 train (2 steps of 100), 10 validation" in caplog.text
     with pytest.raises(ValueError, match="80 images, fewer than batch_size=100.*--keep_last_batch"):
         trainer.Trainer(config.Config(cfg.model, config.TrainConfig(data_dir=real_data_dir, train_examples=80)))

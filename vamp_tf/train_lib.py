@@ -150,7 +150,7 @@ def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
     bf16_hardware = files.bf16_hardware()
     log.info("%s: %d train (%d steps of %d%s), %d validation, %d test images; %d trainable parameters; "
              "%d replica(s); training precision %s (CPU bfloat16 hardware: %s); evaluation in float32",
-             t.dataset, sum(sizes), steps_per_epoch, t.batch_size, last, num_validation, n_test,
+             t.dataset, trainer.num_train, steps_per_epoch, t.batch_size, last, num_validation, n_test,
              sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
              trainer.strategy.num_replicas_in_sync, t.precision, bf16_hardware or "none")
     warning = precision_warning(t.precision, bf16_hardware, bool(tf.config.list_physical_devices("GPU")))

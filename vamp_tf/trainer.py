@@ -67,7 +67,8 @@ class Trainer:
         # Validation, the test evaluation and export run in float32: under a mixed policy on a
         # float32 twin that `eval_model()` loads the current weights into.
         self._float32_twin = None if t.precision == "float32" else build_model(config.model, seed=t.seed)
-        n_train = len(datasets.split_images(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples))
+        self.num_train = n_train = len(datasets.split_images(t.dataset, "train", t.data_dir, t.split_seed,
+                                                             t.train_examples))
         if n_train < t.batch_size and not t.keep_last_batch:
             raise ValueError(f"{t.dataset}/train has {n_train} images, fewer than batch_size={t.batch_size}; "
                              "lower --batch_size, raise --train_examples, or pass --keep_last_batch.")
