@@ -95,6 +95,20 @@ def test_invariant_to_chunking_and_to_the_other_images_of_a_batch():
     assert not np.allclose(seeded, reference)
 
 
+def test_a_set_scored_in_parts_with_their_starts_equals_it_scored_whole():
+    model = LinearGaussian(widen=2.0, shift=0.3)
+    x = images(model, n=10)
+    whole = evaluation.log_likelihood(model, x, num_samples=300, seed=4, batch_size=4)["per_image"]
+    head = evaluation.log_likelihood(model, x[:3], num_samples=300, seed=4, batch_size=2)["per_image"]
+    tail = evaluation.log_likelihood(model, x[3:], num_samples=300, seed=4, batch_size=4, start=3)["per_image"]
+    np.testing.assert_allclose(np.concatenate([head, tail]), whole, rtol=1e-6, atol=1e-5)
+    unshifted = evaluation.log_likelihood(model, x[3:], num_samples=300, seed=4, batch_size=4)["per_image"]
+    assert not np.allclose(unshifted, whole[3:])  # the start is what gives each image its own noise
+    batches = list(evaluation.log_likelihood_batches(model, x, num_samples=300, seed=4, batch_size=4))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate(batches), whole)
+
+
 @pytest.mark.parametrize("run", ["mnist_vamp", "mnist_sphere_vamp"])  # the estimator is family-agnostic
 def test_on_a_trained_vampprior_model_the_estimate_bounds_the_elbo(small_runs, generated_data, run):
     model, cfg, _ = checkpoints.restore_model(small_runs[run])
@@ -180,6 +194,8 @@ def test_bad_arguments():
         evaluation.log_likelihood(model, images(model), num_samples=0)
     with pytest.raises(ValueError, match="multiple of 100"):
         evaluation.log_likelihood(model, images(model), samples_per_step=150)
+    with pytest.raises(ValueError, match="start=-1"):
+        evaluation.log_likelihood(model, images(model), start=-1)
 
 
 def test_tensors_and_arrays_give_the_same_numbers(small_runs, generated_data):

@@ -4,6 +4,7 @@ numbers come from real runs (RESULTS.md), not from here."""
 
 import json
 import os
+import shutil
 import signal
 
 import numpy as np
@@ -88,6 +89,60 @@ def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, 
     assert not os.path.exists(os.path.join(workdir, "results.json"))
     monkeypatch.setattr(progress.Progress, "update", original)
     resumed = train_lib.train_and_evaluate(cfg, workdir)
+    assert_same_metrics(resumed, uninterrupted)
+
+
+def _scoring_starts(monkeypatch):
+    """The `start` of every evaluation.log_likelihood_batches call from now on."""
+    starts, original = [], evaluation.log_likelihood_batches
+
+    def spy(*args, start=0, **kwargs):
+        starts.append(start)
+        return original(*args, start=start, **kwargs)
+    monkeypatch.setattr(evaluation, "log_likelihood_batches", spy)
+    return starts
+
+
+def test_sigterm_while_scoring_keeps_the_scored_images_and_the_rerun_scores_the_rest(
+        smoke_run, real_data_dir, tmp_path, monkeypatch, without_figures):
+    cfg, smoke_workdir, uninterrupted = smoke_run
+    cfg = without_figures(cfg)
+    workdir = str(tmp_path / "scoring")
+    original = progress.Progress.update
+
+    def interrupt_after_40_test_images(self, done, note=""):
+        original(self, done, note)
+        if self.label == "test log-likelihood" and done == 40:
+            os.kill(os.getpid(), signal.SIGTERM)  # the real signal path: the handler sets a flag
+    monkeypatch.setattr(progress.Progress, "update", interrupt_after_40_test_images)
+    with pytest.raises(train_lib.TrainingInterrupted, match="SIGTERM: stopped the test log-likelihood after 40 of 100"):
+        train_lib.train_and_evaluate(cfg, workdir)
+    partial = os.path.join(workdir, "test_log_likelihoods.partial.npz")
+    assert not os.path.exists(os.path.join(workdir, "results.json"))
+    assert np.load(partial)["per_image"].shape == (40,)
+    monkeypatch.setattr(progress.Progress, "update", original)
+    starts = _scoring_starts(monkeypatch)
+    resumed = train_lib.train_and_evaluate(cfg, workdir)
+    assert starts == [40]  # the 40 scored images are not scored again
+    assert_same_metrics(resumed, uninterrupted)
+    np.testing.assert_array_equal(np.load(os.path.join(workdir, "test_log_likelihoods.npy")),
+                                  np.load(os.path.join(smoke_workdir, "test_log_likelihoods.npy")))
+    assert not os.path.exists(partial)
+
+
+def test_saved_scores_of_another_evaluation_are_not_reused(smoke_run, tmp_path, monkeypatch, without_figures, caplog):
+    cfg, smoke_workdir, uninterrupted = smoke_run
+    workdir = str(tmp_path / "copy")
+    shutil.copytree(smoke_workdir, workdir)
+    os.remove(os.path.join(workdir, "results.json"))  # trained, not yet scored
+    partial = os.path.join(workdir, "test_log_likelihoods.partial.npz")
+    other = {"best_epoch": uninterrupted["metrics"]["best_epoch"], "eval_samples": 5000, "seed": 3,
+             "num_images": 100}  # the same weights, scored with another S
+    np.savez(partial, per_image=np.zeros(60), key=json.dumps(other))
+    starts = _scoring_starts(monkeypatch)
+    resumed = train_lib.train_and_evaluate(without_figures(cfg), workdir)
+    assert starts == [0]
+    assert "holds the scores of another evaluation" in caplog.text
     assert_same_metrics(resumed, uninterrupted)
 
 

@@ -18,7 +18,7 @@ importance-sampling estimate with the encoder as proposal (Burda et al., 2016):
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Optional, Union
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 import scipy.special
@@ -66,7 +66,8 @@ def noise_blocks(seed: int, indices, blocks, noise_dim: int):
 
 
 def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
-                   samples_per_step: int = SAMPLES_PER_STEP, progress: Optional[Callable[[int], None]] = None) -> dict:
+                   samples_per_step: int = SAMPLES_PER_STEP, progress: Optional[Callable[[int], None]] = None,
+                   start: int = 0) -> dict:
     """Importance-sampled log p(x) per image.
 
     model: a vamp_tf.models.LatentVariableModel.
@@ -77,13 +78,37 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
       of NOISE_BLOCK; lowered to the smallest multiple covering S when S is smaller).
     progress: called with the number of images done after each batch (e.g.
       vamp_tf.progress.Progress.update), for passes that take minutes.
+    start: the position of images[0] in the evaluated set (see log_likelihood_batches).
     Returns {'per_image': float64 [N] log-likelihoods in nats, 'mean': their mean}.
+    """
+    out, done = [], 0
+    for values in log_likelihood_batches(model, images, num_samples, seed, batch_size, samples_per_step, start):
+        out.append(values)
+        done += len(values)
+        if progress is not None:
+            progress(done)
+    per_image = np.concatenate(out) if out else np.zeros([0])
+    return {"per_image": per_image, "mean": float(np.mean(per_image)) if len(per_image) else float("nan")}
+
+
+def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
+                           samples_per_step: int = SAMPLES_PER_STEP, start: int = 0) -> Iterator[np.ndarray]:
+    """log_likelihood one batch at a time: yields each batch's log p(x) (float64 [batch], nats),
+    in order, so that a caller can keep what is done (vamp_tf.results saves the test set's
+    scores as they come, and a rerun after SIGTERM scores only the rest).
+
+    start: the position of images[0] in the evaluated set. Image i's noise is seeded by
+      (seed, start + i), so scoring a set in parts, each with its own start, gives exactly
+      what scoring it whole does.
+    Other arguments: as log_likelihood.
     """
     if num_samples < 1 or batch_size < 1 or samples_per_step < 1:
         raise ValueError(f"num_samples={num_samples}, batch_size={batch_size} and "
                          f"samples_per_step={samples_per_step} must all be >= 1.")
     if samples_per_step % NOISE_BLOCK:
         raise ValueError(f"samples_per_step={samples_per_step} must be a multiple of {NOISE_BLOCK}.")
+    if start < 0:
+        raise ValueError(f"start={start}: the position of the first image in the evaluated set must be >= 0.")
     samples_per_step = min(samples_per_step, NOISE_BLOCK * math.ceil(num_samples / NOISE_BLOCK))
     blocks_per_step = samples_per_step // NOISE_BLOCK
     num_steps = math.ceil(num_samples / samples_per_step)
@@ -112,16 +137,12 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
         _, running_max, running_sum = tf.while_loop(lambda i, *_: i < num_steps, step, init)
         return running_max + tf.math.log(running_sum) - math.log(num_samples)
 
-    out, offset = [], 0
+    offset = start
     for batch in _batches(images, batch_size):
         x = model.check_images(batch)
         indices = tf.range(offset, offset + x.shape[0], dtype=tf.int64)
-        out.append(estimate(x, indices).numpy())
+        yield estimate(x, indices).numpy()
         offset += x.shape[0]
-        if progress is not None:
-            progress(offset)
-    per_image = np.concatenate(out) if out else np.zeros([0])
-    return {"per_image": per_image, "mean": float(np.mean(per_image)) if len(per_image) else float("nan")}
 
 
 class ElboTerms:

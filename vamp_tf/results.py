@@ -8,6 +8,7 @@ the provenance (versions, commit, machine).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -17,24 +18,26 @@ import numpy as np
 
 from vamp_tf import datasets, evaluation, files, plots
 from vamp_tf.config import Config
-from vamp_tf.progress import Progress
+from vamp_tf.progress import Progress, StopRequest
 from vamp_tf.workdir import RunPaths
 
 log = logging.getLogger("vamp_tf")
 
 
-def evaluate_and_write(config: Config, run: RunPaths, model, state, history: list, best_epoch: int) -> dict:
+def evaluate_and_write(config: Config, run: RunPaths, model, state, history: list, best_epoch: int,
+                       stop: Optional[StopRequest] = None) -> dict:
     """Evaluates `model` (holding the best weights) on the test set, writes the figures,
-    the per-image log-likelihoods and results.json; returns the results dict."""
+    the per-image log-likelihoods and results.json; returns the results dict.
+
+    stop: checked between batches of the test log-likelihood (score_test_images)."""
     t = config.train
     started = time.time()
     test_images = datasets.evaluation_images(t, "test")
     log.info("evaluating epoch %d's weights on %d test images (S = %d importance samples)",
              best_epoch, len(test_images), t.eval_samples)
-    progress = Progress(len(test_images), "test log-likelihood")
-    ll = evaluation.log_likelihood(model, test_images, num_samples=t.eval_samples, seed=t.seed,
-                                   batch_size=t.eval_batch_size, progress=progress.update)
-    files.write_npy(run.log_likelihoods, ll["per_image"])
+    per_image = score_test_images(config, run, model, test_images, best_epoch, stop)
+    ll = {"per_image": per_image, "mean": float(np.mean(per_image))}
+    files.write_npy(run.log_likelihoods, per_image)
     test = evaluation.elbo_terms(model, test_images, seed=t.seed)
     means = evaluation.posterior_means(model, test_images)
     units = evaluation.active_units_of(means)
@@ -71,6 +74,8 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
         **files.provenance(),
     }
     files.write_json(run.results, results)
+    if os.path.exists(run.partial_log_likelihoods):  # now in test_log_likelihoods.npy
+        os.remove(run.partial_log_likelihoods)
     log.info("test log-likelihood %.2f nats (S=%d)%s; test ELBO %.2f (RE %.2f, KL %.2f); active units %s; "
              "prior components used %d of %d (effective %.1f, %.1f%% of the prior's mass)",
              ll["mean"], t.eval_samples,
@@ -79,6 +84,61 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
              usage["components_used"], usage["num_components"], usage["effective_components"],
              100 * usage["used_mass"])
     return results
+
+
+class ScoringInterrupted(RuntimeError):
+    """Ctrl-C or SIGTERM during the test log-likelihood: the images scored are kept; rerunning continues."""
+
+
+def score_test_images(config: Config, run: RunPaths, model, test_images, best_epoch: int,
+                      stop: Optional[StopRequest] = None) -> np.ndarray:
+    """Each test image's importance-sampled log-likelihood (evaluation.log_likelihood, float64 [N]),
+    kept as it goes.
+
+    After each batch the scores so far go to run.partial_log_likelihoods (atomically, with what
+    they are scores of: the best epoch, S, the seed and the test set's size), so a run stopped
+    while scoring (SIGTERM, Ctrl-C, a lost machine) loses one batch at most: rerunning its command
+    scores only the rest, with the same noise per image, so the result is the one an uninterrupted
+    run gives. A saved partial of other scores (another best epoch or S) is scored afresh.
+    `stop` (a StopRequest) is checked between batches: ScoringInterrupted.
+    """
+    t = config.train
+    key = {"best_epoch": int(best_epoch), "eval_samples": int(t.eval_samples), "seed": int(t.seed),
+           "num_images": int(len(test_images))}
+    done = _read_partial(run.partial_log_likelihoods, key)
+    if len(done):
+        log.info("resuming the test log-likelihood: %d of %d images were scored before", len(done), len(test_images))
+    progress = Progress(len(test_images), "test log-likelihood", start_done=len(done))
+    scored = [done]
+    for values in evaluation.log_likelihood_batches(model, test_images[len(done):], num_samples=t.eval_samples,
+                                                    seed=t.seed, batch_size=t.eval_batch_size, start=len(done)):
+        scored.append(values)
+        so_far = np.concatenate(scored)
+        files.atomic_write(run.partial_log_likelihoods,
+                           lambda f, so_far=so_far: np.savez(f, per_image=so_far, key=json.dumps(key)), suffix=".npz")
+        progress.update(len(so_far))
+        if stop is not None and stop.requested and len(so_far) < len(test_images):
+            raise ScoringInterrupted(
+                f"{stop.requested}: stopped the test log-likelihood after {len(so_far)} of {len(test_images)} images; "
+                f"their scores are kept in {run.partial_log_likelihoods}. Rerun the same command to score the rest.")
+    return np.concatenate(scored)
+
+
+def _read_partial(path: str, key: dict) -> np.ndarray:
+    """The scores saved at `path` if they are of `key`'s scoring; else none (float64 [0])."""
+    if not os.path.exists(path):
+        return np.zeros([0])
+    try:
+        with np.load(path) as saved:
+            saved_key, per_image = json.loads(str(saved["key"])), np.asarray(saved["per_image"], np.float64)
+    except (OSError, ValueError, KeyError) as e:
+        log.warning("%s is unreadable (%s); the test images are scored from the first", path, e)
+        return np.zeros([0])
+    if saved_key != key or len(per_image) > key["num_images"]:
+        log.warning("%s holds the scores of another evaluation (%s, not %s); the test images are scored from the "
+                    "first", path, saved_key, key)
+        return np.zeros([0])
+    return per_image
 
 
 def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage,

@@ -42,7 +42,8 @@ class TrainingDiverged(NonFiniteLoss):
 
 
 class TrainingInterrupted(RuntimeError):
-    """Ctrl-C or SIGTERM: a checkpoint was saved; rerunning the command continues."""
+    """Ctrl-C or SIGTERM: a checkpoint (or, while scoring, the test images scored) was saved; rerunning
+    the command continues."""
 
 
 def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = False) -> dict:
@@ -50,7 +51,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
 
     Returns the results dict also written to workdir/results.json ({} on non-chief
     workers). Raises WorkdirConflict, NonFiniteLoss (the last good checkpoint is kept),
-    TrainingInterrupted (a checkpoint was saved; rerun to continue), datasets.DataError,
+    TrainingInterrupted (a checkpoint, or the test images scored so far, was saved; rerun to continue), datasets.DataError,
     workdir.WorkdirLocked (another live trainer holds the workdir), files.StorageError (a write
     failed: full disk, vanished directory; nothing half-written is left, and a rerun resumes).
     """
@@ -117,8 +118,12 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
     if not is_chief:
         return {}
     saved.restore_best()
-    return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
-                                      int(state.best_epoch.numpy()))
+    with StopRequest() as stop:
+        try:
+            return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
+                                              int(state.best_epoch.numpy()), stop)
+        except results.ScoringInterrupted as e:
+            raise TrainingInterrupted(str(e)) from e
 
 
 def _summary_writer(run):

@@ -34,7 +34,7 @@ from vamp_tf.config import Config
 log = logging.getLogger("vamp_tf")
 
 RUN_FILES = ("config.json", "history.json", "results.json", "checkpoints", "figures", "tensorboard",
-             "test_log_likelihoods.npy")
+             "test_log_likelihoods.npy", "test_log_likelihoods.partial.npz")
 
 
 class WorkdirConflict(ValueError):
@@ -73,6 +73,11 @@ class RunPaths:
     @property
     def log_likelihoods(self):
         return self._join("test_log_likelihoods.npy")
+
+    @property
+    def partial_log_likelihoods(self):
+        """The test images scored so far, while the test log-likelihood is being computed."""
+        return self._join("test_log_likelihoods.partial.npz")
 
     @property
     def checkpoints(self):
