@@ -24,18 +24,16 @@ from vamp_tf.workdir import RunPaths
 log = logging.getLogger("vamp_tf")
 
 
-def evaluate_and_write(config: Config, run: RunPaths, model, state, history: list, best_epoch: int,
-                       stop: Optional[StopRequest] = None) -> dict:
+def evaluate_and_write(config: Config, run: RunPaths, model, state, history: list, best_epoch: int) -> dict:
     """Evaluates `model` (holding the best weights) on the test set, writes the figures,
-    the per-image log-likelihoods and results.json; returns the results dict.
-
-    stop: checked between batches of the test log-likelihood (score_test_images)."""
+    the per-image log-likelihoods and results.json; returns the results dict. Ctrl-C or
+    SIGTERM while the test log-likelihood is computed: ScoringInterrupted (score_test_images)."""
     t = config.train
     started = time.time()
     test_images = datasets.evaluation_images(t, "test")
     log.info("evaluating epoch %d's weights on %d test images (S = %d importance samples)",
              best_epoch, len(test_images), t.eval_samples)
-    per_image = score_test_images(config, run, model, test_images, best_epoch, stop)
+    per_image = score_test_images(config, run, model, test_images, best_epoch)
     ll = {"per_image": per_image, "mean": float(np.mean(per_image))}
     files.write_npy(run.log_likelihoods, per_image)
     test = evaluation.elbo_terms(model, test_images, seed=t.seed)
@@ -90,8 +88,7 @@ class ScoringInterrupted(RuntimeError):
     """Ctrl-C or SIGTERM during the test log-likelihood: the images scored are kept; rerunning continues."""
 
 
-def score_test_images(config: Config, run: RunPaths, model, test_images, best_epoch: int,
-                      stop: Optional[StopRequest] = None) -> np.ndarray:
+def score_test_images(config: Config, run: RunPaths, model, test_images, best_epoch: int) -> np.ndarray:
     """Each test image's importance-sampled log-likelihood (evaluation.log_likelihood, float64 [N]),
     kept as it goes.
 
@@ -100,7 +97,7 @@ def score_test_images(config: Config, run: RunPaths, model, test_images, best_ep
     while scoring (SIGTERM, Ctrl-C, a lost machine) loses one batch at most: rerunning its command
     scores only the rest, with the same noise per image, so the result is the one an uninterrupted
     run gives. A saved partial of other scores (another best epoch or S) is scored afresh.
-    `stop` (a StopRequest) is checked between batches: ScoringInterrupted.
+    Ctrl-C or SIGTERM, checked between batches: ScoringInterrupted, once the batch is saved.
     """
     t = config.train
     key = {"best_epoch": int(best_epoch), "eval_samples": int(t.eval_samples), "seed": int(t.seed),
@@ -110,17 +107,20 @@ def score_test_images(config: Config, run: RunPaths, model, test_images, best_ep
         log.info("resuming the test log-likelihood: %d of %d images were scored before", len(done), len(test_images))
     progress = Progress(len(test_images), "test log-likelihood", start_done=len(done))
     scored = [done]
-    for values in evaluation.log_likelihood_batches(model, test_images[len(done):], num_samples=t.eval_samples,
-                                                    seed=t.seed, batch_size=t.eval_batch_size, start=len(done)):
-        scored.append(values)
-        so_far = np.concatenate(scored)
-        files.atomic_write(run.partial_log_likelihoods,
-                           lambda f, so_far=so_far: np.savez(f, per_image=so_far, key=json.dumps(key)), suffix=".npz")
-        progress.update(len(so_far))
-        if stop is not None and stop.requested and len(so_far) < len(test_images):
-            raise ScoringInterrupted(
-                f"{stop.requested}: stopped the test log-likelihood after {len(so_far)} of {len(test_images)} images; "
-                f"their scores are kept in {run.partial_log_likelihoods}. Rerun the same command to score the rest.")
+    with StopRequest() as stop:
+        for values in evaluation.log_likelihood_batches(model, test_images[len(done):], num_samples=t.eval_samples,
+                                                        seed=t.seed, batch_size=t.eval_batch_size, start=len(done)):
+            scored.append(values)
+            so_far = np.concatenate(scored)
+            files.atomic_write(run.partial_log_likelihoods,
+                               lambda f, so_far=so_far: np.savez(f, per_image=so_far, key=json.dumps(key)),
+                               suffix=".npz")
+            progress.update(len(so_far))
+            if stop.requested and len(so_far) < len(test_images):
+                raise ScoringInterrupted(
+                    f"{stop.requested}: stopped the test log-likelihood after {len(so_far)} of {len(test_images)} "
+                    f"images; their scores are kept in {run.partial_log_likelihoods}. Rerun the same command to "
+                    "score the rest.")
     return np.concatenate(scored)
 
 

@@ -118,12 +118,11 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
     if not is_chief:
         return {}
     saved.restore_best()
-    with StopRequest() as stop:
-        try:
-            return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
-                                              int(state.best_epoch.numpy()), stop)
-        except results.ScoringInterrupted as e:
-            raise TrainingInterrupted(str(e)) from e
+    try:
+        return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
+                                          int(state.best_epoch.numpy()))
+    except results.ScoringInterrupted as e:
+        raise TrainingInterrupted(str(e)) from e
 
 
 def _summary_writer(run):
