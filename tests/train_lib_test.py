@@ -73,21 +73,28 @@ def test_resuming_after_epoch_one_matches_an_uninterrupted_run(smoke_config, smo
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints", "latest")).endswith(f"ckpt-{2 * STEPS}")
 
 
+def _interrupt_at(monkeypatch, label, done, signum):
+    """Sends the process a real `signum` (the handler's path: it sets a flag) when the progress line
+    `label` reaches `done`; returns a function that stops doing so."""
+    original = progress.Progress.update
+
+    def update_then_signal(self, count, note=""):
+        original(self, count, note)
+        if self.label == label and count == done:
+            os.kill(os.getpid(), signum)
+    monkeypatch.setattr(progress.Progress, "update", update_then_signal)
+    return lambda: monkeypatch.setattr(progress.Progress, "update", original)
+
+
 def test_sigint_mid_epoch_saves_and_the_rerun_matches(smoke_run, real_data_dir, tmp_path, monkeypatch, without_figures):
     cfg, _, uninterrupted = smoke_run
     cfg = without_figures(cfg)
     workdir = str(tmp_path / "interrupted")
-    original = progress.Progress.update
-
-    def interrupt_at_epoch_2_step_7(self, done, note=""):
-        original(self, done, note)
-        if self.label == "epoch 2" and done == 7:
-            os.kill(os.getpid(), signal.SIGINT)  # the real signal path: the handler sets a flag
-    monkeypatch.setattr(progress.Progress, "update", interrupt_at_epoch_2_step_7)
+    stop_interrupting = _interrupt_at(monkeypatch, "epoch 2", 7, signal.SIGINT)
     with pytest.raises(train_lib.TrainingInterrupted, match=f"SIGINT: stopped at epoch 2, step 7/{STEPS}"):
         train_lib.train_and_evaluate(cfg, workdir)
     assert not os.path.exists(os.path.join(workdir, "results.json"))
-    monkeypatch.setattr(progress.Progress, "update", original)
+    stop_interrupting()
     resumed = train_lib.train_and_evaluate(cfg, workdir)
     assert_same_metrics(resumed, uninterrupted)
 
@@ -108,19 +115,13 @@ def test_sigterm_while_scoring_keeps_the_scored_images_and_the_rerun_scores_the_
     cfg, smoke_workdir, uninterrupted = smoke_run
     cfg = without_figures(cfg)
     workdir = str(tmp_path / "scoring")
-    original = progress.Progress.update
-
-    def interrupt_after_40_test_images(self, done, note=""):
-        original(self, done, note)
-        if self.label == "test log-likelihood" and done == 40:
-            os.kill(os.getpid(), signal.SIGTERM)  # the real signal path: the handler sets a flag
-    monkeypatch.setattr(progress.Progress, "update", interrupt_after_40_test_images)
+    stop_interrupting = _interrupt_at(monkeypatch, "test log-likelihood", 40, signal.SIGTERM)
     with pytest.raises(train_lib.TrainingInterrupted, match="SIGTERM: stopped the test log-likelihood after 40 of 100"):
         train_lib.train_and_evaluate(cfg, workdir)
     partial = os.path.join(workdir, "test_log_likelihoods.partial.npz")
     assert not os.path.exists(os.path.join(workdir, "results.json"))
     assert np.load(partial)["per_image"].shape == (40,)
-    monkeypatch.setattr(progress.Progress, "update", original)
+    stop_interrupting()
     starts = _scoring_starts(monkeypatch)
     resumed = train_lib.train_and_evaluate(cfg, workdir)
     assert starts == [40]  # the 40 scored images are not scored again
