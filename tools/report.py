@@ -289,7 +289,8 @@ def _paper_section(runs) -> list[str]:
                                    for i, v in enumerate(values)))
         if any(ours):
             lines.append(f"| {dataset} (ours, ours - paper) | " + " | ".join(ours) + " |")
-    return lines + [""]
+    note = TABLES["paper"].get("cells_note")
+    return lines + ([""] if note is None else ["", note, ""])
 
 
 def _remedies(runs, rows) -> list[str]:
