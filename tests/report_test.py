@@ -37,7 +37,7 @@ def test_the_papers_table_is_quoted_once_and_every_paper_cell_comes_from_it():
     # A cell run other than by our default recipe says so under the table.
     assert report.PAPER_CELLS[("Frey Faces", "PixelHVAE")] == ("frey_pixelhvae_standard_codeinit",
                                                                "frey_pixelhvae_vamp_codeinit")
-    assert "\n\n" + report.TABLES["paper"]["cells_note"] + "\n\n" in text
+    assert "\n\n" + report.PAPER_CELLS_NOTE + "\n\n" in text
     for (dataset, model), (std, vamp) in report.PAPER_CELLS.items():
         assert report.PAPER[std] == report.PAPER_TABLE[dataset][model][0]
         assert report.PAPER[vamp] == report.PAPER_TABLE[dataset][model][1]
