@@ -126,6 +126,25 @@ def save_saved_model(module: GenerativeModule, directory: str) -> str:
     return directory
 
 
+def save_keras_model(model, path: str, seed: int = 0) -> float:
+    """Writes the model as a Keras file (model.save; vamp_tf's layers are registered with keras.saving),
+    loads it back and returns the largest difference of the one-sample ELBO terms of the two models on
+    random images with the same noise (0.0 when the file holds the model). files.StorageError names
+    the path if the disk is full."""
+    import keras  # pylint: disable=import-outside-toplevel
+    try:
+        model.save(path)
+    except OSError as e:
+        raise files.storage_error(path, e, resumes=False) from e
+    loaded = keras.models.load_model(path)
+    images = tf.cast(tf.random.stateless_uniform((4,) + tuple(model.config.input_shape), seed=[seed, 1]) < 0.5,
+                     tf.float32)
+    if model.likelihood.name != "bernoulli":
+        images = tf.round(tf.random.stateless_uniform(tf.shape(images), seed=[seed, 2]) * 255.0) / 255.0
+    a, b = model(images, seed=[seed, 3]), loaded(images, seed=[seed, 3])
+    return max(float(tf.reduce_max(tf.abs(a[k] - b[k]))) for k in a)
+
+
 @contextlib.contextmanager
 def staged(out: str):
     """Yields a staging directory beside `out`; on success it replaces `out` (an older export

@@ -4,9 +4,9 @@ r"""Exports a trained run for generation: SavedModel, TFLite decoder and sampler
     python -m export.main --workdir=RUN --export_dir=OUT --quantize
 
 Writes OUT/saved_model/ (signatures decode, sample, encode), OUT/decoder.tflite,
-OUT/sampler.tflite (and OUT/*_int8.tflite with --quantize) and OUT/export.json (shapes,
-dataset, prior, sizes in bytes, source checkpoint, TFLite-vs-SavedModel differences).
-Generate images from them with export/sample.py.
+OUT/sampler.tflite (and OUT/*_int8.tflite with --quantize), OUT/model.keras (the whole model,
+for keras.models.load_model) and OUT/export.json (shapes, dataset, prior, sizes in bytes, source
+checkpoint, TFLite-vs-SavedModel differences). Generate images from them with export/sample.py.
 """
 
 import os
@@ -60,6 +60,11 @@ def _export(module, config, checkpoint, out) -> dict:
     meta["files"] = {"saved_model": "saved_model"}
     meta["sizes_bytes"] = {}
     meta["max_abs_difference_vs_saved_model"] = {}
+    keras_error = export_lib.save_keras_model(module.model, os.path.join(out, "model.keras"))
+    if keras_error != 0.0:
+        raise SystemExit(f"model.keras, loaded back, differs from the run's model by {keras_error}; not exported.")
+    meta["files"]["keras"] = "model.keras"
+    meta["sizes_bytes"]["model.keras"] = os.path.getsize(os.path.join(out, "model.keras"))
     rng = np.random.default_rng(0)
     n = 2 if module.autoregressive else 16  # an autoregressive check runs H x W passes of the decoder
     check = {function: module.example_inputs(function, n, rng) for function in ("decode", "sample")}

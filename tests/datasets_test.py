@@ -253,3 +253,43 @@ def test_mnist_labels_follow_the_images_and_other_data_has_none(real_data_dir, g
     assert test[0] == 7  # MNIST's first test image is a seven
     assert datasets.labels("frey_faces", "test", real_data_dir) is None
     assert datasets.labels("mnist", "test", generated_data["mnist"]) is None
+
+
+def test_fit_on_fit_data_trains_exactly_what_the_trainer_trains(real_data_dir):
+    import tensorflow as tf
+    from vamp_tf import config, models, objectives, optimizers
+    from vamp_tf.trainer import Trainer
+    cfg = config.Config(config.ModelConfig(latent_dim=3, hidden_units=8, num_components=4),
+                        config.TrainConfig(data_dir=real_data_dir, train_examples=300, seed=2, epochs=2,
+                                           warmup_epochs=3))
+    trainer = Trainer(cfg)
+    for epoch in (1, 2):  # the loop of train_lib: 0-based datasets, 1-based warm-up
+        beta = tf.constant(objectives.warmup_beta(epoch, 3), tf.float32)
+        for batch in trainer.epoch_dataset(epoch - 1):
+            trainer.train_step(batch, beta)
+    model = models.build_model(cfg.model, seed=2)
+    model.compile(optimizers.make_optimizer("adam", cfg.train.learning_rate), jit_compile=False)
+    dataset, steps = datasets.fit_data(cfg.train, model.noise_dim)
+    assert steps == 3
+    model.fit(dataset, epochs=2, steps_per_epoch=steps, verbose=0, callbacks=[models.KLWarmup(3)])
+    for a, b in zip(trainer.model.trainable_variables, model.trainable_variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+def test_dynamic_binarization_draws_anew_every_epoch_from_its_seed():
+    import tensorflow as tf
+    gray = np.random.default_rng(0).integers(0, 256, (64, 6, 5, 1)).astype(np.uint8)
+    tfds_style = tf.data.Dataset.from_tensor_slices({"image": gray, "label": np.arange(64)}).batch(16)
+    ds = datasets.dynamic_binarization(tfds_style, seed=3)
+    epoch_1 = [e for e in ds]
+    epoch_2 = [e for e in ds]
+    again = [e for e in datasets.dynamic_binarization(tfds_style, seed=3)]
+    first, second = (np.concatenate([e["image"].numpy() for e in epoch]) for epoch in (epoch_1, epoch_2))
+    assert set(np.unique(first)) == {0.0, 1.0} and first.dtype == np.float32
+    np.testing.assert_array_equal(np.concatenate([e["label"].numpy() for e in epoch_1]), np.arange(64))
+    assert np.mean(first != second) > 0.2  # a new draw in the second epoch
+    np.testing.assert_array_equal(first, np.concatenate([e["image"].numpy() for e in again]))
+    np.testing.assert_allclose(first.mean(), gray.mean() / 255, atol=0.03)
+    pairs = datasets.dynamic_binarization(tf.data.Dataset.from_tensor_slices((gray / 255, np.arange(64))), seed=3)
+    image, label = next(iter(pairs))
+    assert image.shape == (6, 5, 1) and int(label) == 0 and set(np.unique(image.numpy())) <= {0.0, 1.0}

@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 from scipy.special import expit
 
 from vamp_tf import distributions
+
+tfd = tfp.distributions
 
 
 def reference_log_prob(x, loc, log_scale, num_bins=256):
@@ -164,3 +167,42 @@ def test_floored_logistic_caps_a_wrong_pixels_cost_and_starves_its_gradient():
 def test_bad_probability_clamp_names_the_problem(name, clamp, match):
     with pytest.raises(ValueError, match=match):
         distributions.get_likelihood(name, probability_clamp=clamp)
+
+
+def _tfp_quantized_logistic(loc, log_scale):
+    """TFP's quantized logistic on the integer pixel values 0..255 that DiscretizedLogistic equals
+    (bin k of [0, 1] is (k - 1, k] on the 256 * u - 1 scale)."""
+    return tfd.QuantizedDistribution(tfd.Logistic(256.0 * loc - 1.0, 256.0 * np.exp(log_scale)), low=0.0, high=255.0)
+
+
+def test_discretized_logistic_is_tfps_quantized_logistic_on_the_pixel_grid():
+    rng = np.random.default_rng(7)
+    loc = rng.uniform(-0.1, 1.1, (40, 1))
+    log_scale = rng.uniform(-4.5, 0.0, (40, 1))
+    pixels = np.arange(256, dtype=np.float64)[None, :]
+    in_float64 = distributions.DiscretizedLogistic(loc, log_scale).log_prob(pixels / 255.0).numpy()
+    np.testing.assert_allclose(in_float64, _tfp_quantized_logistic(loc, log_scale).log_prob(pixels).numpy(),
+                               atol=1e-9, rtol=0)  # the same distribution
+    loc, log_scale, pixels = (a.astype(np.float32) for a in (loc, log_scale, pixels))
+    ours = distributions.DiscretizedLogistic(loc, log_scale)
+    theirs = _tfp_quantized_logistic(loc, log_scale)
+    np.testing.assert_allclose(ours.log_prob(pixels / 255.0).numpy(), in_float64, atol=2e-5, rtol=0)
+    np.testing.assert_allclose(theirs.log_prob(pixels).numpy(), in_float64, atol=2e-4, rtol=0)  # TFP's CDF differences
+    np.testing.assert_allclose(ours.cdf(pixels / 255.0).numpy(), theirs.cdf(pixels).numpy(), atol=1e-5)
+    np.testing.assert_array_equal(ours.cdf(np.float32(-0.01)).numpy(), 0.0)
+    np.testing.assert_array_equal(ours.cdf(np.float32(1.0)).numpy(), 1.0)
+    mode = ours.mode().numpy()[:, 0]
+    want = np.argmax(theirs.prob(pixels).numpy(), axis=-1) / 255.0
+    np.testing.assert_allclose(mode, want, atol=1e-7)
+
+
+def test_discretized_logistic_is_a_composite_tensor_like_tfps_distributions():
+    @tf.function
+    def make(loc):
+        return distributions.discretized_logistic_likelihood(loc, tf.fill(tf.shape(loc), -2.0))
+
+    dist = make(tf.fill([2, 4, 3, 1], 0.5))  # returned from a graph
+    assert isinstance(dist.distribution, distributions.DiscretizedLogistic) and dist.event_shape == [4, 3, 1]
+    assert len(tf.nest.flatten(dist.distribution, expand_composites=True)) == 2  # loc and log_scale
+    x = tf.fill([2, 4, 3, 1], 128 / 255)
+    np.testing.assert_allclose(dist.log_prob(x).numpy(), make.python_function(tf.fill([2, 4, 3, 1], 0.5)).log_prob(x))

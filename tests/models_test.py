@@ -134,7 +134,7 @@ def test_fit_refuses_bad_batches_before_they_change_any_weight(damage, error, ma
     m = _fit_model()
     x = (np.random.default_rng(0).random((20, 6, 5, 1)) < 0.5).astype(np.float32)
     noise = np.random.default_rng(1).standard_normal((20, m.noise_dim)).astype(np.float32)
-    m.fit(tf.data.Dataset.from_tensor_slices((x, noise)).batch(10), epochs=1, verbose=0)
+    m.fit(tf.data.Dataset.from_tensor_slices({"image": x, "noise": noise}).batch(10), epochs=1, verbose=0)
     bad_x, bad_noise = x.copy(), noise.copy()
     if damage == "nan":
         bad_x[13, 2, 2, 0] = np.nan  # the second batch
@@ -144,10 +144,101 @@ def test_fit_refuses_bad_batches_before_they_change_any_weight(damage, error, ma
         bad_noise[13] = np.inf  # finite images, a non-finite loss
     error = step.NonFiniteLoss if error == "NonFiniteLoss" else error
     with pytest.raises(error, match=f"fit stopped at step 4: .*{match}.*the model keeps the weights after step 3"):
-        m.fit(tf.data.Dataset.from_tensor_slices((bad_x, bad_noise)).batch(10), epochs=1, verbose=0)
+        m.fit(tf.data.Dataset.from_tensor_slices({"image": bad_x, "noise": bad_noise}).batch(10), epochs=1, verbose=0)
     after_one_good_batch = _fit_model()  # the same start, two epochs' first batches: steps 1-3
-    after_one_good_batch.fit(tf.data.Dataset.from_tensor_slices((x, noise)).batch(10), epochs=1, verbose=0)
-    after_one_good_batch.fit(tf.data.Dataset.from_tensor_slices((x[:10], noise[:10])).batch(10), epochs=1, verbose=0)
+    after_one_good_batch.fit(tf.data.Dataset.from_tensor_slices({"image": x, "noise": noise}).batch(10), epochs=1, verbose=0)
+    after_one_good_batch.fit(tf.data.Dataset.from_tensor_slices({"image": x[:10], "noise": noise[:10]}).batch(10), epochs=1, verbose=0)
     for got, want in zip(m.trainable_variables, after_one_good_batch.trainable_variables):
         np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=got.path)
     assert int(m.optimizer.iterations.numpy()) == 3
+
+
+# --- what Keras users pass to fit / evaluate / predict -----------------------------------------
+
+def _binary(n=20, seed=0, shape=SHAPES["bernoulli"]):
+    return (np.random.default_rng(seed).random((n,) + shape) < 0.5).astype(np.float32)
+
+
+def _fitted(data, **fit_kwargs):
+    m = _fit_model()
+    m.compile(optimizer="adam", run_eagerly=True)
+    m.fit(data, epochs=1, verbose=0, shuffle=False, **fit_kwargs)
+    return m
+
+
+def _same_weights(a, b):
+    for u, v in zip(a.trainable_variables, b.trainable_variables):
+        np.testing.assert_array_equal(u.numpy(), v.numpy(), err_msg=u.path)
+
+
+def test_fit_takes_targets_labels_and_tfds_dicts_and_ignores_what_is_not_the_image():
+    x = _binary()
+    labels = np.arange(20) % 10
+    reference = _fitted(tf.data.Dataset.from_tensor_slices(x).batch(10))
+    _same_weights(reference, _fitted(x, y=x, batch_size=10))                                      # fit(x, x)
+    _same_weights(reference, _fitted(tf.data.Dataset.from_tensor_slices((x, x)).batch(10)))        # (x, x) dataset
+    _same_weights(reference, _fitted(tf.data.Dataset.from_tensor_slices((x, labels)).batch(10)))   # as_supervised
+    tfds_style = {"image": (x * 255).astype(np.uint8), "label": labels, "id": np.arange(20).astype(str)}
+    _same_weights(reference, _fitted(tf.data.Dataset.from_tensor_slices(tfds_style).batch(10)))   # TFDS dicts, uint8
+    binarized_uint8 = {"image": x.astype(np.uint8)}                                                # {0, 1} uint8
+    _same_weights(reference, _fitted(tf.data.Dataset.from_tensor_slices(binarized_uint8).batch(10)))
+    scores = reference.evaluate(tf.data.Dataset.from_tensor_slices(tfds_style).batch(10), verbose=0,
+                                return_dict=True)
+    assert np.isfinite(scores["elbo"])
+    terms = reference.predict(tf.data.Dataset.from_tensor_slices(tfds_style).batch(10), verbose=0)
+    assert terms["elbo"].shape == (20,) and np.all(np.isfinite(terms["elbo"]))
+
+
+def test_uint8_gray_images_are_scaled_for_the_discretized_logistic():
+    cfg = config.ModelConfig(input_shape=SHAPES["discretized_logistic"], likelihood="discretized_logistic", **SMALL)
+    pixels = np.random.default_rng(2).integers(0, 256, (8,) + SHAPES["discretized_logistic"]).astype(np.uint8)
+    a, b = models.build_model(cfg, seed=1), models.build_model(cfg, seed=1)
+    for m, data in ((a, pixels), (b, pixels.astype(np.float32) / 255)):
+        m.compile(optimizer="adam", run_eagerly=True)
+        m.fit(tf.data.Dataset.from_tensor_slices({"image": data}).batch(4), epochs=1, verbose=0)
+    _same_weights(a, b)
+
+
+@pytest.mark.parametrize("gray", ["float", "uint8"])
+def test_gray_images_are_never_trained_on_by_a_bernoulli_likelihood(gray):
+    m = _fit_model()
+    m.compile(optimizer="adam", run_eagerly=True)
+    before = [v.numpy().copy() for v in m.trainable_variables]
+    x = np.random.default_rng(3).random((20,) + SHAPES["bernoulli"]).astype(np.float32)
+    data = (x * 255).astype(np.uint8) if gray == "uint8" else x
+    with pytest.raises(ValueError, match="gray pixels.*Bernoulli.*dynamic_binarization.*discretized_logistic"):
+        m.fit(data, batch_size=10, epochs=1, verbose=0)
+    for got, want in zip(m.trainable_variables, before):
+        np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(ValueError, match="evaluate stopped: a batch holds gray pixels"):
+        m.evaluate(data, batch_size=10, verbose=0)
+
+
+def test_fit_refuses_sample_weights_and_dicts_without_images_in_one_sentence():
+    m = _fit_model()
+    m.compile(optimizer="adam", run_eagerly=True)
+    x = _binary()
+    with pytest.raises(ValueError, match="sample_weight is not supported"):
+        m.fit(x, x, sample_weight=np.ones(20), batch_size=10, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="needs its images under 'image'.*\\['pixels'\\]"):
+        m.fit(tf.data.Dataset.from_tensor_slices({"pixels": x}).batch(10), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("likelihood,kind", [("bernoulli", "vae"), ("bernoulli", "hvae"),
+                                             ("discretized_logistic", "vae")])
+def test_sample_draws_images_and_mean_images_gives_their_means(likelihood, kind):
+    net = small_model(likelihood, kind, "vamp")
+    drawn, means = net.sample(6, seed=4).numpy(), net.mean_images(6, seed=4).numpy()
+    assert drawn.shape == means.shape == (6,) + SHAPES[likelihood]
+    np.testing.assert_array_equal(drawn, net.sample(6, seed=4).numpy())
+    grid = np.round(drawn * 255)
+    np.testing.assert_allclose(drawn * 255, grid, atol=1e-4)  # values on the pixel grid p / 255
+    if likelihood == "bernoulli":
+        assert set(np.unique(drawn)) <= {0.0, 1.0}
+        # the same z, the same uniform noise: a pixel is 1 exactly where its noise is below its mean
+        uniform, normal = tf.random.stateless_uniform([6], seed=[1, 1]), tf.random.stateless_normal(
+            [6, net.noise_dim], seed=[1, 2])
+        pixel_uniform = tf.random.stateless_uniform((6,) + SHAPES[likelihood], seed=[1, 3])
+        np.testing.assert_array_equal(net.draw_images(uniform, normal, pixel_uniform).numpy(),
+                                      (pixel_uniform.numpy() < net.generate_images(uniform, normal).numpy()))
+    assert not np.array_equal(drawn, means)

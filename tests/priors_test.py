@@ -144,3 +144,38 @@ def test_learned_weights_are_a_trainable_mixture_that_samples_and_scores():
     grad = tape.gradient(value, prior.logits).numpy()
     np.testing.assert_allclose(grad[1:], -np.array([0.1, 0.1, 0.1]), rtol=1e-4)
     assert grad[0] > 0
+
+
+@pytest.mark.parametrize("make", [
+    lambda: priors.StandardNormalPrior(4, dtype="float64"),
+    lambda: priors.MixtureOfGaussiansPrior(4, 3, dtype="float64"),
+    lambda: priors.VampPrior(networks.Encoder(4, 8, dtype="float64"), 4, (5, 3, 1), 3, dtype="float64",
+                             learn_weights=True),
+    lambda: priors.StandardPrior(4, __import__("vamp_tf").latents.make_family("power_spherical"), dtype="float64"),
+], ids=["standard", "mog", "vamp", "sphere_uniform"])
+def test_priors_are_float64_end_to_end_when_asked(make):
+    prior = make()
+    p_z = prior.distribution()
+    assert p_z.dtype == tf.float64
+    z = p_z.sample(5, seed=[3, 4])
+    assert z.dtype == tf.float64
+    with tf.GradientTape() as tape:
+        log_p = prior(z)
+    assert log_p.dtype == tf.float64 and log_p.shape == (5,) and np.all(np.isfinite(log_p.numpy()))
+    for variable, gradient in zip(prior.trainable_variables, tape.gradient(log_p, prior.trainable_variables)):
+        assert variable.dtype == tf.float64 and gradient is not None, variable.path
+
+
+@pytest.mark.parametrize("prior_name", config.PRIORS)
+def test_a_prior_is_a_built_layer_that_scores_z_and_shows_its_weights(prior_name):
+    from vamp_tf import models
+    model = models.build_model(config.ModelConfig(input_shape=(5, 3, 1), prior=prior_name, latent_dim=4,
+                                                  hidden_units=8, num_components=3))
+    prior = model.prior
+    assert prior.built
+    z = tf.random.stateless_normal([6, 4], seed=[1, 2])
+    np.testing.assert_array_equal(prior(z).numpy(), prior.distribution().log_prob(z).numpy())
+    lines = []
+    model.summary(print_fn=lambda text, line_break=None: lines.append(text))
+    row = [line for line in "\n".join(lines).splitlines() if "prior (" in line][0]
+    assert "unbuilt" not in row and f"{prior.count_params():,}" in row, row

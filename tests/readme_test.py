@@ -12,8 +12,8 @@ def snippets(name):
     return re.findall(r"```python\n(.*?)```", open(os.path.join(REPO, name)).read(), re.S)
 
 
-def run(code, name):
-    scope = {}
+def run(code, name, scope=None):
+    scope = {} if scope is None else scope
     exec(compile(code, name, "exec"), scope)  # noqa: S102
     return scope
 
@@ -31,10 +31,25 @@ def test_readme_keras_fit_example_runs(real_data_dir):
     assert set(history) == {"loss", "elbo", "reconstruction", "kl"} and len(history["elbo"]) == 2
     assert history["elbo"][1] > history["elbo"][0]
     assert scope["terms"]["elbo"].shape == (4,) and scope["ll"]["per_image"].shape == (4,)
+    drawn, means = scope["drawn"].numpy(), scope["means"].numpy()
+    assert drawn.shape == means.shape == (16, 28, 28, 1) and set(np.unique(drawn)) == {0.0, 1.0}
+    assert len(np.unique(means)) > 100  # gray means
+
+
+def test_readme_tfds_style_fit_and_keras_save_and_load_run(real_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("VAMP_TF_DATA_DIR", real_data_dir)
+    monkeypatch.chdir(tmp_path)  # the snippet writes vamp.keras into the working directory
+    scope = run(snippets("README.md")[2], "README.md")
+    history = scope["model"].history.history
+    assert len(history["elbo"]) == 2 and history["elbo"][1] > history["elbo"][0]
+    scope = run(snippets("README.md")[3], "README.md", scope)  # the next snippet goes on with the same model
+    assert (tmp_path / "vamp.keras").exists() and type(scope["loaded"]) is type(scope["model"])
+    assert scope["config"]["config"]["num_components"] == 20
+    assert int(scope["loaded"].optimizer.iterations.numpy()) == 20  # 2 epochs of 10 batches
 
 
 def test_readme_spherical_vampprior_example_runs():
-    scope = run(snippets("README.md")[2], "README.md")
+    scope = run(snippets("README.md")[4], "README.md")
     assert scope["z"].shape == (16, 10) and scope["log_p"].shape == (16,)
     np.testing.assert_allclose(np.linalg.norm(scope["z"].numpy(), axis=-1), 1.0, atol=1e-5)
     assert np.all(np.isfinite(scope["log_p"].numpy()))

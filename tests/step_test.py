@@ -32,7 +32,8 @@ def test_fit_steps_equal_the_custom_loops_steps(kind, prior):
         step.train_step(custom, optimizer, x, n, tf.constant(0.3), 8.0)
     fitted.compile(optimizer=optimizers.make_optimizer("adam", 1e-2), run_eagerly=True)
     fitted.kl_weight.assign(0.3)
-    dataset = tf.data.Dataset.from_tensor_slices(tuple(np.concatenate(a) for a in zip(*data))).batch(8)
+    images, noise = (np.concatenate(a) for a in zip(*data))
+    dataset = tf.data.Dataset.from_tensor_slices({"image": images, "noise": noise}).batch(8)
     history = fitted.fit(dataset, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(custom.trainable_variables, fitted.trainable_variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=a.path)

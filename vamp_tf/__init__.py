@@ -3,12 +3,12 @@
 Public API (every submodule is reachable as vamp_tf.<name> after `import vamp_tf`):
   vamp_tf.priors          StandardPrior, StandardNormalPrior, MixtureOfGaussiansPrior, VampPrior
   vamp_tf.latents         latent families of q(z | x): DiagonalGaussian (gaussian_mixture), make_family
-  vamp_tf.distributions   DiscretizedLogistic, bernoulli_likelihood, discretized_logistic_likelihood
+  vamp_tf.distributions   DiscretizedLogistic, Constraint, bernoulli_likelihood, discretized_logistic_likelihood
   vamp_tf.networks        the networks: dense, conv, pixelcnn; hvae_networks (the architecture factory)
   vamp_tf.models          VAE, HVAE, build_model, KLWarmup (compile / fit), LatentVariableModel
   vamp_tf.config          ModelConfig, TrainConfig, Config
   vamp_tf.evaluation      log_likelihood, elbo_terms, active_units, prior_usage, bits_per_dim
-  vamp_tf.datasets        load, examples, info
+  vamp_tf.datasets        load, examples, info, fit_data, dynamic_binarization
   vamp_tf.train_lib       train_and_evaluate (the paper's protocol)
   vamp_tf.workdir         a run's folder: paths, its lock, config/history/results
   vamp_tf.checkpoints     a run's checkpoints; restore_model (a finished run's model)

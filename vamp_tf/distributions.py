@@ -18,6 +18,8 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.distributions import distribution as distribution_lib
+from tensorflow_probability.python.internal import dtype_util
 
 tfd = tfp.distributions
 
@@ -27,7 +29,7 @@ LOG_SCALE_RANGE = (-4.5, 0.0)
 LOGISTIC_LOC_RANGE = (1.0 / 512.0, 1.0 - 1.0 / 512.0)
 
 
-class DiscretizedLogistic(tfd.Distribution):
+class DiscretizedLogistic(distribution_lib.AutoCompositeTensorDistribution):
     """A logistic distribution discretized onto `num_bins` equal bins of [0, 1].
 
     Bin k (k = 0, ..., num_bins - 1) covers [k / num_bins, (k + 1) / num_bins); the first
@@ -50,6 +52,12 @@ class DiscretizedLogistic(tfd.Distribution):
         gradient back (the factor P / (P + c)); no longer a normalised distribution.
 
     batch_shape = broadcast(loc.shape, log_scale.shape); event_shape = [].
+
+    It is TFP's quantized logistic on the pixel grid: with 256 bins, P(value = p / 255) is
+    `tfd.QuantizedDistribution(tfd.Logistic(256 * loc - 1, 256 * exp(log_scale)), low=0,
+    high=255).prob(p)` (tests/distributions_test.py), computed without the difference of two
+    CDFs. Like TFP's own distributions it is a composite tensor (AutoCompositeTensor): it can be
+    returned from a tf.function and passed through tf.nest / tf.data.
     """
 
     def __init__(self, loc, log_scale, num_bins: int = 256, probability_floor: float = 0.0,
@@ -62,8 +70,9 @@ class DiscretizedLogistic(tfd.Distribution):
                              "(0: the exact log-probability).")
         self._probability_floor = float(probability_floor)
         with tf.name_scope(name) as name:
-            self._loc = tf.convert_to_tensor(loc, dtype_hint=tf.float32, name="loc")
-            self._log_scale = tf.convert_to_tensor(log_scale, dtype=self._loc.dtype, name="log_scale")
+            dtype = dtype_util.common_dtype([loc, log_scale], dtype_hint=tf.float32)  # float64 stays float64
+            self._loc = tf.convert_to_tensor(loc, dtype=dtype, name="loc")
+            self._log_scale = tf.convert_to_tensor(log_scale, dtype=dtype, name="log_scale")
             self._num_bins = int(num_bins)
             super().__init__(
                 dtype=self._loc.dtype,
@@ -140,6 +149,19 @@ class DiscretizedLogistic(tfd.Distribution):
         z = (self._loc[..., tf.newaxis] - edges) * tf.exp(-self._log_scale)[..., tf.newaxis]
         return tf.reduce_sum(tf.sigmoid(z), axis=-1) / (self._num_bins - 1.0)
 
+    def _cdf(self, x):
+        # P(value <= x) for values on the grid k / (num_bins - 1): P(bin <= j), j = floor(x * (K - 1)),
+        # which is sigmoid(((j + 1) / K - loc) / s) (0 below the grid, 1 from its last point on).
+        x = tf.convert_to_tensor(x, dtype=self.dtype)
+        j = tf.floor(x * (self._num_bins - 1.0) + 1e-4)  # grid points p / 255 exactly, despite rounding
+        upper = tf.sigmoid(((j + 1.0) / self._num_bins - self._loc) * tf.exp(-self._log_scale))
+        return tf.where(j < 0.0, tf.zeros_like(upper), tf.where(j >= self._num_bins - 1.0, tf.ones_like(upper), upper))
+
+    def _mode(self):
+        # The most probable value on the grid k / (num_bins - 1) (the edge bins hold the tails).
+        k = tf.argmax(self.bin_probabilities(), axis=-1)
+        return tf.cast(k, self.dtype) / (self._num_bins - 1.0)
+
     def bin_probabilities(self):
         """P(bin k) for every bin: [*batch_shape, num_bins] (sums to one)."""
         values = tf.range(self._num_bins, dtype=self.dtype) / (self._num_bins - 1.0)
@@ -186,12 +208,49 @@ def _constrain_discretized_logistic(params):
             "log_scale": tf.clip_by_value(params["log_scale"], *LOG_SCALE_RANGE)}
 
 
+def _clamp_bound(probability_clamp: float) -> float:
+    """log((1 - c) / c): the largest |logit| of a Bernoulli whose probabilities are clamped to [c, 1 - c]."""
+    return float(np.log1p(-probability_clamp) - np.log(probability_clamp))
+
+
+class Constraint:
+    """A likelihood's map from a decoder's raw outputs {param: tensor} to valid parameters, as a
+    callable that names itself (`get_config`), so that the networks holding it can be saved and
+    rebuilt (Keras serialization) without pickling a function.
+
+    likelihood: 'bernoulli' (logits as they are; with probability_clamp c > 0 clamped to
+      |logit| <= log((1 - c) / c), see clamped_bernoulli) or 'discretized_logistic' (loc =
+      sigmoid, both clamped as the paper's code does: LOGISTIC_LOC_RANGE, LOG_SCALE_RANGE).
+    """
+
+    def __init__(self, likelihood: str, probability_clamp: float = 0.0):
+        if likelihood not in ("bernoulli", "discretized_logistic"):
+            raise ValueError(f"likelihood={likelihood!r} is not supported; allowed: bernoulli, discretized_logistic.")
+        self.likelihood = likelihood
+        self.probability_clamp = float(probability_clamp)
+        self._bound = (_clamp_bound(self.probability_clamp)
+                       if likelihood == "bernoulli" and self.probability_clamp else None)
+
+    def __call__(self, params: dict) -> dict:
+        if self.likelihood == "discretized_logistic":
+            return _constrain_discretized_logistic(params)
+        if self._bound is None:
+            return params
+        return {"logits": tf.clip_by_value(params["logits"], -self._bound, self._bound)}
+
+    def get_config(self) -> dict:
+        return {"likelihood": self.likelihood, "probability_clamp": self.probability_clamp}
+
+    def __repr__(self):
+        return f"Constraint({self.likelihood!r}, probability_clamp={self.probability_clamp!r})"
+
+
 @dataclasses.dataclass(frozen=True)
 class Likelihood:
     """How a decoder parameterises an image likelihood.
 
     param_names: the per-pixel parameters the decoder outputs.
-    constrain: raw decoder outputs {name: tensor} -> valid parameters.
+    constrain: raw decoder outputs {name: tensor} -> valid parameters (a Constraint).
     make: valid parameters (keyword arguments) -> tfd.Distribution over images.
     from_uniform: (valid parameters, uniform noise u [..., H, W, C] in [0, 1)) -> per-pixel
       values drawn by the inverse CDF (Bernoulli: 1 where u < p; discretized logistic: on the
@@ -209,10 +268,10 @@ class Likelihood:
 
 
 LIKELIHOODS = {
-    "bernoulli": Likelihood("bernoulli", ("logits",), lambda p: p, bernoulli_likelihood,
+    "bernoulli": Likelihood("bernoulli", ("logits",), Constraint("bernoulli"), bernoulli_likelihood,
                             lambda p, u: tf.cast(u < tf.sigmoid(p["logits"]), tf.float32)),
     "discretized_logistic": Likelihood("discretized_logistic", ("loc", "log_scale"),
-                                       _constrain_discretized_logistic,
+                                       Constraint("discretized_logistic"),
                                        discretized_logistic_likelihood,
                                        lambda p, u: DiscretizedLogistic(p["loc"], p["log_scale"]).sample_from_uniform(u),
                                        bits_per_dim=True),
@@ -231,9 +290,7 @@ def clamped_bernoulli(probability_clamp: float) -> Likelihood:
     if not 0.0 < probability_clamp < 0.5:
         raise ValueError(f"probability_clamp={probability_clamp!r} is invalid; it must be in (0, 0.5) "
                          "(or 0 for the exact Bernoulli).")
-    bound = float(np.log1p(-probability_clamp) - np.log(probability_clamp))
-    return dataclasses.replace(LIKELIHOODS["bernoulli"],
-                               constrain=lambda p: {"logits": tf.clip_by_value(p["logits"], -bound, bound)})
+    return dataclasses.replace(LIKELIHOODS["bernoulli"], constrain=Constraint("bernoulli", probability_clamp))
 
 
 def floored_discretized_logistic(probability_floor: float) -> Likelihood:

@@ -8,9 +8,13 @@
   mixture weights, p(z) = sum_k w_k q(z | u_k), w = softmax(logits) (not in the paper).
 
 Every prior's `distribution()` is rebuilt from the current weights on every call (never
-cached), has batch_shape [] and event_shape [latent_dim]. The priors are usable by any TF
-model: the VampPrior only needs a callable mapping images to the parameters of a latent
-family (vamp_tf.latents; by default the diagonal Gaussian's (mean, log_variance)).
+cached), has batch_shape [] and event_shape [latent_dim], and is in the layer's dtype (float32,
+or float64 for `dtype="float64"`; a VampPrior's is its encoder's output dtype). Calling the layer,
+`prior(z)`, gives log p(z) [batch]. Each prior is a built Keras layer (its weights exist from
+construction) and is registered for Keras serialization (get_config / from_config). The
+priors are usable by any TF model: the VampPrior only needs a callable mapping images to the
+parameters of a latent family (vamp_tf.latents; by default the diagonal Gaussian's (mean,
+log_variance)); to be saved the Keras way that callable must be a Keras layer.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vamp_tf.latents import DiagonalGaussian, LatentFamily, gaussian_mixture
+from vamp_tf.networks import serialization
 
 tfd = tfp.distributions
 
@@ -34,11 +39,13 @@ def _check_size(name, value):
 
 class Prior(keras.layers.Layer):
     """Base class: `distribution()` returns p(z) with event_shape [latent_dim];
-    `num_components` is K for a mixture, 0 otherwise."""
+    `num_components` is K for a mixture, 0 otherwise. Call: z [..., latent_dim] -> log p(z) [...]
+    (z is cast to the distribution's dtype; Keras' autocasting to a mixed policy's compute dtype is off)."""
 
     num_components = 0
 
     def __init__(self, latent_dim: int, **kwargs):
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_size("latent_dim", latent_dim)
         self.latent_dim = int(latent_dim)
@@ -46,30 +53,59 @@ class Prior(keras.layers.Layer):
     def distribution(self) -> tfd.Distribution:
         raise NotImplementedError
 
+    def call(self, z):
+        p_z = self.distribution()
+        return p_z.log_prob(tf.cast(z, p_z.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1]
+
+    def get_config(self):
+        return {**serialization.base_config(self), "latent_dim": self.latent_dim}
+
     @property
     def has_pseudo_inputs(self) -> bool:
         """True for priors built from learned images (the VampPrior's `pseudo_inputs`)."""
         return False
 
 
+@serialization.register
 class StandardPrior(Prior):
     """The latent family's fixed prior (the Gaussian's: N(0, I)): batch_shape [], event_shape [latent_dim]."""
 
     def __init__(self, latent_dim: int, family: Optional[LatentFamily] = None, **kwargs):
         super().__init__(latent_dim, **kwargs)
         self.family = family or DiagonalGaussian()
+        self.built = True  # no weights
 
     def distribution(self):
-        return self.family.standard(self.latent_dim)
+        return self.family.standard(self.latent_dim, self.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "family": self.family.name}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(family=serialization.family_from_config(config.pop("family")), **config)
 
 
+@serialization.register
 class StandardNormalPrior(StandardPrior):
     """p(z) = N(0, I): batch_shape [], event_shape [latent_dim]."""
 
     def __init__(self, latent_dim: int, **kwargs):
         super().__init__(latent_dim, DiagonalGaussian(), **kwargs)
 
+    def get_config(self):
+        return Prior.get_config(self)
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@serialization.register
 class MixtureOfGaussiansPrior(Prior):
     """A learnable mixture of `num_components` diagonal Gaussians.
 
@@ -81,17 +117,23 @@ class MixtureOfGaussiansPrior(Prior):
         super().__init__(latent_dim, **kwargs)
         _check_size("num_components", num_components)
         self.num_components = int(num_components)
+        self.seed = seed
         self.loc = self.add_weight(
             shape=(num_components, latent_dim), name="loc",
             initializer=keras.initializers.RandomNormal(0.0, 1.0, seed=seed))
         self.log_variance = self.add_weight(
             shape=(num_components, latent_dim), name="log_variance", initializer="zeros")
         self.logits = self.add_weight(shape=(num_components,), name="logits", initializer="zeros")
+        self.built = True
 
     def distribution(self):
         return gaussian_mixture(self.loc, self.log_variance, self.logits)
 
+    def get_config(self):
+        return {**super().get_config(), "num_components": self.num_components, "seed": self.seed}
 
+
+@serialization.register
 class VampPrior(Prior):
     """The VampPrior: p(z) = (1/K) sum_k q(z | u_k), or sum_k w_k q(z | u_k) with learned weights.
 
@@ -129,6 +171,7 @@ class VampPrior(Prior):
         self.encoder = encoder
         self.family = family or DiagonalGaussian()
         self.num_components = int(num_components)
+        self.init_mean, self.init_std, self.seed = float(init_mean), float(init_std), seed
         self.image_shape = tuple(int(d) for d in input_shape)
         size = int(np.prod(self.image_shape))
         if initial_pseudo_inputs is not None:
@@ -145,6 +188,23 @@ class VampPrior(Prior):
         self.learn_weights = bool(learn_weights)
         self.logits = (self.add_weight(shape=(num_components,), name="logits", initializer="zeros")
                        if self.learn_weights else None)
+        self.built = True  # the encoder builds on its first call
+
+    def get_config(self):
+        if not isinstance(self.encoder, keras.layers.Layer):
+            raise ValueError(f"this VampPrior's encoder is a {type(self.encoder).__name__}, not a Keras layer, so the "
+                             "prior cannot be written as a Keras config: build it on a Keras layer (for example "
+                             "vamp_tf.networks.Encoder) to save it the Keras way, or save its weights only.")
+        return {**super().get_config(), "encoder": serialization.layer_to_config(self.encoder),
+                "input_shape": list(self.image_shape), "num_components": self.num_components,
+                "init_mean": self.init_mean, "init_std": self.init_std, "seed": self.seed,
+                "learn_weights": self.learn_weights, "family": self.family.name}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(encoder=serialization.layer_from_config(config.pop("encoder")),
+                   family=serialization.family_from_config(config.pop("family")), **config)
 
     def initialize_from_data(self, images: np.ndarray, noise_std: float, seed: int = 0) -> None:
         """Sets the pseudo-inputs to K of `images` plus N(0, noise_std) noise ("VampPrior data").

@@ -149,7 +149,7 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
     evaluation.posterior_means (None: computed here where a figure needs them)."""
     t = config.train
     out = {
-        "samples": plots.samples(model.sample(t.figure_samples, seed=t.seed).numpy(),
+        "samples": plots.samples(model.mean_images(t.figure_samples, seed=t.seed).numpy(),
                                  os.path.join(run.figures, "samples.png"),
                                  title=f"Samples ({config.model.model_name}, {config.model.prior} prior)"),
     }

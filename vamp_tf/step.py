@@ -17,6 +17,7 @@ TRAIN_TERMS = ("elbo", "reconstruction", "kl", "loss")
 NONFINITE_IMAGES = "vamp_tf: a training batch holds NaN or infinite pixels"
 NONFINITE_LOSS = "vamp_tf: the training loss is NaN or infinite"
 OUT_OF_RANGE = "vamp_tf: a training batch has pixels outside [0, 1]"
+GRAY_IMAGES = "vamp_tf: a batch for a Bernoulli likelihood holds gray pixels"  # the fit adapter's check
 
 
 class NonFiniteLoss(RuntimeError):

@@ -98,18 +98,7 @@ class Trainer:
 
     def epoch_dataset(self, epoch: int, skip: int = 0):
         """Distributed batches (images, noise) of 0-based `epoch`, after skipping `skip`."""
-        t = self.config.train
-        ds = datasets.load(t.dataset, "train", t.batch_size, seed=t.seed, epoch=epoch, data_dir=t.data_dir,
-                           num_examples=t.train_examples, split_seed=t.split_seed,
-                           drop_remainder=not t.keep_last_batch, gray_values=t.gray_values)
-        noise_seed = datasets.mix_seeds(t.seed, epoch, 1) & 0x7FFFFFFF
-        noise_dim = self.model.noise_dim
-
-        def add_noise(index, images):
-            key = tf.stack([tf.constant(noise_seed, tf.int64), index])
-            return images, tf.random.stateless_normal([tf.shape(images)[0], noise_dim], seed=key)
-
-        ds = ds.enumerate().map(add_noise)
+        ds = datasets.epoch_batches(self.config.train, self.model.noise_dim, epoch)
         if skip:
             ds = ds.skip(skip)
         options = tf.data.Options()

@@ -196,6 +196,12 @@ def _gray_to_values(images, gray_values: str):
     return (x + np.float32(0.5)) / np.float32(256.0) if gray_values == "bin_centres" else x / np.float32(255.0)
 
 
+def binarize(images, key):
+    """Dynamic binarization: each pixel 1 with probability its gray value. images: float [..., H, W, C]
+    in [0, 1]; key: a shape [2] int stateless seed. Returns float32 {0, 1} of the same shape."""
+    return tf.cast(tf.random.stateless_uniform(tf.shape(images), seed=key) < images, tf.float32)
+
+
 def examples(name: str, split: str, data_dir: Optional[str] = None, split_seed: int = 0,
              num_examples: int = 0, tfds_data_dir: Optional[str] = None, download: bool = True,
              gray_values: str = "grid") -> np.ndarray:
@@ -259,8 +265,7 @@ def load(name: str, split: str, batch_size: int, seed: int = 0, epoch: int = 0,
         x = tf.gather(images, idx)
         x = tf.cast(x, tf.float32) if binary else _gray_to_values(x, gray_values)
         if dynamic:
-            key = tf.stack([binarize_key[0], binarize_key[1] + batch_index])
-            x = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=key) < x, tf.float32)
+            x = binarize(x, tf.stack([binarize_key[0], binarize_key[1] + batch_index]))
         return x
 
     # Fixed parallelism: tf.data's AUTOTUNE competed with training for this machine's two

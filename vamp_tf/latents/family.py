@@ -51,8 +51,8 @@ class LatentFamily(abc.ABC):
         """The point that represents q(z | x) [..., latent_dim] (reconstructions, active units)."""
 
     @abc.abstractmethod
-    def standard(self, latent_dim: int) -> tfd.Distribution:
-        """The family's fixed prior (batch_shape [], event_shape [latent_dim])."""
+    def standard(self, latent_dim: int, dtype=tf.float32) -> tfd.Distribution:
+        """The family's fixed prior in `dtype` (batch_shape [], event_shape [latent_dim])."""
 
     @abc.abstractmethod
     def mixture(self, parameters: tuple, logits=None) -> tfd.MixtureSameFamily:

@@ -98,8 +98,8 @@ class DiagonalGaussian(LatentFamily):
     def location(self, mean, log_variance):
         return mean
 
-    def standard(self, latent_dim):
-        zeros = tf.zeros([latent_dim])
+    def standard(self, latent_dim, dtype=tf.float32):
+        zeros = tf.zeros([latent_dim], dtype)
         return tfd.MultivariateNormalDiag(loc=zeros, scale_diag=tf.ones_like(zeros))
 
     def mixture(self, parameters, logits=None):

@@ -26,6 +26,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vamp_tf.latents.family import LatentFamily, cumulative_weights, pick_components
+from vamp_tf.networks import serialization
 
 tfd = tfp.distributions
 
@@ -179,9 +180,10 @@ def power_spherical_mixture(mean_direction, concentration, logits=None) -> tfd.D
         components_distribution=tfd.PowerSpherical(mean_direction=mean_direction, concentration=concentration))
 
 
+@serialization.register
 class SphericalHead(keras.layers.Layer):
     """features [..., in] -> (mean_direction [..., d], unit length; concentration [..., 1] =
-    softplus(.) + 1, as the S-VAE's), float32 in every precision."""
+    softplus(.) + 1, as the S-VAE's), in the layer's variable dtype (float32 in every precision)."""
 
     def __init__(self, latent_dim: int, **kwargs):
         super().__init__(**kwargs)
@@ -189,9 +191,12 @@ class SphericalHead(keras.layers.Layer):
         self.linear = keras.layers.Dense(latent_dim + 1, kernel_initializer="he_normal", name="linear")
 
     def call(self, h):
-        out = tf.cast(self.linear(h), tf.float32)
+        out = tf.cast(self.linear(h), self.dtype)
         direction, raw = out[..., :self.latent_dim], out[..., self.latent_dim:]
         return tf.math.l2_normalize(direction, axis=-1), tf.nn.softplus(raw) + 1.0
+
+    def get_config(self):
+        return {**serialization.base_config(self), "latent_dim": self.latent_dim}
 
 
 class PowerSpherical(LatentFamily):
@@ -221,8 +226,8 @@ class PowerSpherical(LatentFamily):
     def location(self, mean_direction, concentration):
         return mean_direction
 
-    def standard(self, latent_dim):
-        return tfd.SphericalUniform(dimension=latent_dim, dtype=tf.float32)
+    def standard(self, latent_dim, dtype=tf.float32):
+        return tfd.SphericalUniform(dimension=latent_dim, dtype=dtype)
 
     def mixture(self, parameters, logits=None):
         return power_spherical_mixture(*parameters, logits=logits)

@@ -14,15 +14,17 @@ A model is built from parts, each made by one factory and injected: the likeliho
 from __future__ import annotations
 
 import abc
+import dataclasses
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf import distributions, latents
+from vamp_tf import distributions, latents, networks
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.fit import FitAdapter
+from vamp_tf.networks import serialization
 
 tfd = tfp.distributions
 
@@ -40,15 +42,54 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
     `reconstruct`). Nothing is stored on the model inside `call`.
 
     Attributes: config (ModelConfig), likelihood (distributions.Likelihood), family (the latent
-    family of every q and conditional p, latents.LatentFamily), prior (a priors.Prior layer).
+    family of every q and conditional p, latents.LatentFamily), prior (a priors.Prior layer),
+    precision (the Keras dtype policy of the networks' layers).
+
+    Args:
+      config: ModelConfig.
+      prior_seed: seed of the prior's initialisation (pseudo-inputs, mixture means).
+      noise_seed: seeds the noise of calls and fit batches that bring none.
+      precision: the dtype policy the parts are built under ('float32', 'mixed_bfloat16',
+        'mixed_float16'; see models.build_model). The model itself computes its densities in float32.
+    Keras serialization: registered as vamp_tf>VAE / vamp_tf>HVAE; get_config holds the ModelConfig
+    as a dict, the seeds and the precision, and from_config builds every weight, so `model.save(
+    "m.keras")` and `keras.models.load_model("m.keras")` round-trip a trained model.
     """
 
-    def __init__(self, config: ModelConfig, noise_seed: int = 0, **kwargs):
+    def __init__(self, config: ModelConfig, prior_seed: int = 0, noise_seed: int = 0, precision: str = "float32",
+                 **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.config = config
+        self.prior_seed, self.precision = int(prior_seed), precision
         self.likelihood = distributions.get_likelihood(config.likelihood, config.probability_clamp)
         self.family = latents.make_family(config.posterior)
         self._init_fit(noise_seed)
+        with serialization.global_policy(precision):  # the parts take the policy; the model stays float32
+            self.build_parts(config, self.prior_seed)
+
+    @abc.abstractmethod
+    def build_parts(self, config: ModelConfig, prior_seed: int) -> None:
+        """Creates the networks and the prior (as attributes), in the order that fixes the initial weights."""
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+                "config": {**dataclasses.asdict(self.config), "input_shape": list(self.config.input_shape)},
+                "prior_seed": self.prior_seed, "noise_seed": self.noise_seed, "precision": self.precision}
+
+    @classmethod
+    def from_config(cls, config):
+        """The model a get_config describes, with every weight created (and, for initialization='reference',
+        drawn the paper's code's way from prior_seed, as build_model does); load_model then sets them."""
+        config = dict(config)
+        model_config = dict(config.pop("config"))
+        model_config["input_shape"] = tuple(model_config["input_shape"])
+        model = cls(ModelConfig(**model_config), **config)
+        model.build_weights()
+        if model.config.initialization == "reference":
+            networks.initialize_like_reference(model, model.prior_seed)
+        return model
 
     # --- inputs ---------------------------------------------------------------------
     def check_images(self, x):
@@ -173,15 +214,42 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         out["elbo"] = out["reconstruction"] - out["kl"]
         return out
 
+    def _prior_noise(self, num_samples: int, key):
+        """(uniform [N], normal [N, noise_dim]): the noise that draws z ~ p(z) for a shape [2] key."""
+        uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(key, 2))
+        return (tf.random.stateless_uniform([num_samples], seed=uniform_seed),
+                tf.random.stateless_normal([num_samples, self.noise_dim], seed=normal_seed))
+
     def sample(self, num_samples: int, seed=0):
-        """Images generated from the prior: the mean of p(x | z), z ~ p(z).
+        """Images drawn from the model, x ~ p(x | z), z ~ p(z) (TFP's meaning of `sample`): binary
+        images for the Bernoulli, values on the grid p / 255 for the discretized logistic.
 
         seed: an int or a shape [2] int tensor. Returns [num_samples, height, width, channels].
+        The z of a seed are those of `mean_images` with the same seed.
         """
         key = _key(seed, 0x5eed)
-        uniform_seed, normal_seed = tf.unstack(tf.random.experimental.stateless_split(key, 2))
-        uniform = tf.random.stateless_uniform([num_samples], seed=uniform_seed)
-        normal = tf.random.stateless_normal([num_samples, self.noise_dim], seed=normal_seed)
+        uniform, normal = self._prior_noise(num_samples, key)
+        pixel_key = tf.random.experimental.stateless_fold_in(key, 0x9e1)
+        pixel_uniform = tf.random.stateless_uniform(tf.concat([[num_samples], self.config.input_shape], 0),
+                                                    seed=pixel_key)
+        return self.draw_images(uniform, normal, pixel_uniform)
+
+    def draw_images(self, uniform, normal, pixel_uniform, prior_parameters=None):
+        """x ~ p(x | z) [N, H, W, C] at z drawn by `generate`'s rule (uniform [N], normal [N, noise_dim]),
+        every pixel drawn by the likelihood's inverse CDF from pixel_uniform [N, H, W, C] in [0, 1)
+        (autoregressive models: pixel by pixel)."""
+        pixels = self.generate(uniform, normal, prior_parameters).distribution  # per pixel, under tfd.Independent
+        return self.likelihood.from_uniform({name: getattr(pixels, name) for name in self.likelihood.param_names},
+                                            pixel_uniform)
+
+    def mean_images(self, num_samples: int, seed=0):
+        """The mean images E[x | z] of z ~ p(z), [num_samples, height, width, channels] (autoregressive
+        models: E[x_i | x_<i drawn, z] at every pixel); what the samples figures show.
+
+        seed: an int or a shape [2] int tensor.
+        """
+        key = _key(seed, 0x5eed)
+        uniform, normal = self._prior_noise(num_samples, key)
         return self.generate_images(uniform, normal, self._pixel_uniform(num_samples, key))
 
     def _pixel_uniform(self, n, seed):
@@ -196,7 +264,7 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         """The likelihood p(x | z) from decoder outputs {param: [..., H, W, C]}."""
         return self.likelihood.make(**params)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape=None):  # pylint: disable=unused-argument
         # Sub-layers create their weights on first use; there is nothing else to build.
         self.built = True
 

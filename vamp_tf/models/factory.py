@@ -29,13 +29,8 @@ def build_model(config: ModelConfig, seed: int = 0, precision: str = "float32") 
       here only (Keras' global policy is restored afterwards).
     """
     keras.utils.set_random_seed(seed)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        # The model itself stays float32 (its inputs are not cast); its networks take the policy.
-        model = MODELS[config.model](config, prior_seed=seed, noise_seed=seed, name=config.model, dtype="float32")
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    # The model itself stays float32 (its inputs are not cast); its networks take the policy.
+    model = MODELS[config.model](config, prior_seed=seed, noise_seed=seed, precision=precision, name=config.model)
     model.build_weights()
     if config.initialization == "reference":  # the paper's code's initialisation, drawn again from `seed`
         networks.initialize_like_reference(model, seed)

@@ -3,11 +3,15 @@
 `model.compile(optimizer); model.fit(dataset, callbacks=[KLWarmup(100)])` runs
 vamp_tf.step.train_step, the step of vamp_tf's own trainer, so both train the same way; the
 loss is the negative ELBO with the KL weight `kl_weight` (warm-up), and the metrics are means
-per image over the epoch. FitAdapter is a mixin of models.base.LatentVariableModel: it needs
+per image over the epoch. Batches are what Keras users pass: arrays, (x, target) or (x, label)
+tuples (the second element is ignored), TFDS dicts {'image': ...} (optionally with 'noise'),
+uint8 images (FitAdapter.fit_inputs). FitAdapter is a mixin of models.base.LatentVariableModel: it needs
 the model's `noise_dim` and its call (one-sample ELBO terms).
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -38,7 +42,12 @@ class _FitState:
 
 
 class FitAdapter:
-    """compile / fit / evaluate for a keras.Model whose call returns per-image ELBO terms."""
+    """compile / fit / evaluate / predict for a keras.Model whose call returns per-image ELBO terms.
+
+    Each batch may be what Keras users pass (see `fit_inputs`): images; an (images, target) or
+    (images, label) tuple, whose second element is ignored (a VAE has no target); a dict with
+    'image' (TFDS's feature dicts; other keys ignored) and optionally 'noise' [batch, noise_dim].
+    """
 
     def _init_fit(self, noise_seed: int):
         self.noise_seed = int(noise_seed)  # seeds the noise of fit/evaluate batches that bring none
@@ -53,6 +62,13 @@ class FitAdapter:
                              "Call compile(optimizer) only.")
         super().compile(optimizer=optimizer, **kwargs)
 
+    def compile_from_config(self, config):
+        """What keras.models.load_model calls: compile as saved, then create the optimizer's variables
+        (so the saved optimizer state can be loaded into them)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @property
     def kl_weight(self) -> tf.Variable:
         """beta of fit's loss -(reconstruction - beta * kl); set by KLWarmup (default 1)."""
@@ -62,14 +78,39 @@ class FitAdapter:
     def metrics(self):
         return list(self._fit.metrics)
 
-    def _fit_batch(self, data):
-        """(images, noise) of a fit/evaluate batch: images, (images,) or (images, noise).
-        Batches without noise get it from (noise_seed, the optimizer's step, the replica)."""
-        if isinstance(data, (tuple, list)):
-            images, noise = (data[0], data[1]) if len(data) > 1 else (data[0], None)
+    def fit_inputs(self, data):
+        """(images float32 [batch, H, W, C] in [0, 1], noise [batch, noise_dim] or None) of a batch as
+        Keras passes it to train_step / test_step / predict_step (see the class docstring).
+
+        uint8 (or other integer) images are scaled as the likelihood needs: p / 255 for the discretized
+        logistic; for the Bernoulli they must be binary, {0, 1} or {0, 255}. Float images for the
+        Bernoulli must be binary too: gray images raise (in the graph: InvalidArgumentError carrying
+        step.GRAY_IMAGES, which fit / evaluate / predict turn into a ValueError naming the fix).
+        """
+        images, noise = _unpack(data)
+        binary = self.likelihood.name == "bernoulli"
+        if images.dtype.is_integer:
+            if not binary:
+                images = tf.cast(images, tf.float32) / 255.0
+            else:
+                zero_one = tf.reduce_all((images == 0) | (images == 1))
+                zero_max = tf.reduce_all((images == 0) | (images == 255))
+                check = tf.debugging.Assert(zero_one | zero_max, [step.GRAY_IMAGES], name="images_are_binary")
+                with tf.control_dependencies([check]):
+                    images = tf.cast(images > 0, tf.float32)
         else:
-            images, noise = data, None
-        images = tf.convert_to_tensor(images, tf.float32)
+            images = tf.cast(images, tf.float32)
+            if binary:
+                gray = tf.reduce_any((images > 0.0) & (images < 1.0))  # (NaN and out of range: the step's checks)
+                check = tf.debugging.Assert(tf.logical_not(gray), [step.GRAY_IMAGES], name="images_are_binary")
+                with tf.control_dependencies([check]):
+                    images = tf.identity(images)
+        return images, noise
+
+    def _fit_batch(self, data):
+        """(images, noise) of a fit/evaluate batch (fit_inputs); batches without noise get it from
+        (noise_seed, the optimizer's step, the replica)."""
+        images, noise = self.fit_inputs(data)
         if noise is None:
             replica = tf.distribute.get_replica_context()
             replica_id = replica.replica_id_in_sync_group if replica is not None else 0
@@ -97,26 +138,75 @@ class FitAdapter:
     def fit(self, *args, **kwargs):
         """keras.Model.fit, with the trainer's rule: a batch with non-finite pixels raises ValueError,
         a non-finite loss step.NonFiniteLoss, both before that step changes any weight (the model keeps
-        the weights of the last finite step)."""
-        try:
+        the weights of the last finite step); gray images for a Bernoulli likelihood raise ValueError."""
+        with _clear_errors(self, "fit"):
             return super().fit(*args, **kwargs)
-        except tf.errors.InvalidArgumentError as e:
-            done = int(self.optimizer.iterations.numpy()) if self.optimizer is not None else 0
-            kept = f"no weight was updated by it: the model keeps the weights after step {done}"
-            if step.NONFINITE_IMAGES in (e.message or ""):
-                raise ValueError(f"fit stopped at step {done + 1}: a batch of images holds NaN or infinite pixels; "
-                                 f"{kept}. Pixels must be finite, in [0, 1]: clean the data.") from None
-            if step.OUT_OF_RANGE in (e.message or ""):
-                raise ValueError(f"fit stopped at step {done + 1}: a batch of images has pixels outside [0, 1]; {kept}. "
-                                 "Pixels must be in [0, 1] (divide 8-bit images by 255).") from None
-            if step.NONFINITE_LOSS in (e.message or ""):
-                raise step.NonFiniteLoss(f"fit stopped at step {done + 1}: the loss is NaN or infinite; {kept}. "
-                                         "Lower the learning rate (or use vamp_tf.optimizers.AdamNormGrad), or check "
-                                         "the noise passed with the images.") from None
-            raise
+
+    def evaluate(self, *args, **kwargs):
+        """keras.Model.evaluate (metrics at beta = 1), on the batches fit takes."""
+        with _clear_errors(self, "evaluate"):
+            return super().evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        """keras.Model.predict: the per-image one-sample ELBO terms (call's dict, each [N]), on the
+        batches fit takes."""
+        with _clear_errors(self, "predict"):
+            return super().predict(*args, **kwargs)
 
     def test_step(self, data):
         images, noise = self._fit_batch(data)
         terms = self(images, noise=noise)
         sums = step.batch_sums(terms, objectives.negative_elbo(terms))
         return self._update_fit_metrics(sums, tf.shape(images)[0])
+
+    def predict_step(self, data):
+        images, noise = self._fit_batch(data)
+        return self(images, noise=noise)
+
+
+def _unpack(data):
+    """(images, noise or None) of a batch: a tensor, a tuple (images[, target[, sample_weight]]) or
+    a dict {'image': ..., 'noise': ...} (the images of a tuple may be such a dict)."""
+    if isinstance(data, (tuple, list)):
+        if len(data) == 3 and data[2] is not None:
+            raise ValueError("sample_weight is not supported: a vamp_tf model's loss is the mean negative ELBO of "
+                             "the batch's images; drop the third element of the batches (or pass it as None).")
+        data = data[0]
+    if isinstance(data, dict):
+        if "image" not in data:
+            raise ValueError(f"a batch given as a dict needs its images under 'image' (TFDS's name); it has the "
+                             f"keys {sorted(data)}. Map the dataset to {{'image': images}} (optionally 'noise').")
+        return tf.convert_to_tensor(data["image"]), data.get("noise")
+    return tf.convert_to_tensor(data), None
+
+
+@contextlib.contextmanager
+def _clear_errors(model, action: str):
+    """Turns the in-graph checks' InvalidArgumentError (vamp_tf.step's messages) into one clear error."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as e:
+        message = e.message or ""
+        if action == "fit":
+            done = int(model.optimizer.iterations.numpy()) if model.optimizer is not None else 0
+            where = f"fit stopped at step {done + 1}"
+            kept = f"; no weight was updated by it: the model keeps the weights after step {done}"
+        else:
+            where, kept = f"{action} stopped", ""
+        if step.GRAY_IMAGES in message:
+            raise ValueError(
+                f"{where}: a batch holds gray pixels, but the model's likelihood is the Bernoulli, which models "
+                f"binary images{kept}. Binarize them (dynamically, a new draw every epoch, as the trainer does: "
+                "vamp_tf.datasets.dynamic_binarization(dataset, seed)), or build the model with "
+                "likelihood='discretized_logistic' for 256-level gray images.") from None
+        if step.NONFINITE_IMAGES in message:
+            raise ValueError(f"{where}: a batch of images holds NaN or infinite pixels{kept}. "
+                             "Pixels must be finite, in [0, 1]: clean the data.") from None
+        if step.OUT_OF_RANGE in message:
+            raise ValueError(f"{where}: a batch of images has pixels outside [0, 1]{kept}. "
+                             "Pixels must be in [0, 1] (divide 8-bit images by 255).") from None
+        if step.NONFINITE_LOSS in message:
+            raise step.NonFiniteLoss(f"{where}: the loss is NaN or infinite{kept}. "
+                                     "Lower the learning rate (or use vamp_tf.optimizers.AdamNormGrad), or check "
+                                     "the noise passed with the images.") from None
+        raise

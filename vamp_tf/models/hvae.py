@@ -14,8 +14,10 @@ import tensorflow as tf
 from vamp_tf import networks, priors
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.base import LatentVariableModel
+from vamp_tf.networks.serialization import register
 
 
+@register
 class HVAE(LatentVariableModel):
     """The two-level hierarchical VAE, prior on z2.
 
@@ -28,8 +30,7 @@ class HVAE(LatentVariableModel):
     `legacy_checkpoint_children` maps those (vamp_tf.checkpoints.ModelCheckpoint reads either).
     """
 
-    def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
-        super().__init__(config, **kwargs)
+    def build_parts(self, config: ModelConfig, prior_seed: int):
         nets = networks.hvae_networks(config.architecture)
         # Built in this order (it fixes the initial weights of a seed).
         self.encoder = nets.encoder(config, self.family, "encoder")       # q(z2 | x)
@@ -123,6 +124,11 @@ class HVAE(LatentVariableModel):
 
     def generate_images(self, uniform, normal, pixel_uniform=None, prior_parameters=None):
         return self.decode_images(self._prior_z(uniform, normal, prior_parameters), pixel_uniform)
+
+    def draw_images(self, uniform, normal, pixel_uniform, prior_parameters=None):
+        if not self.autoregressive:
+            return super().draw_images(uniform, normal, pixel_uniform, prior_parameters)
+        return self.draw_pixels(self._prior_z(uniform, normal, prior_parameters), pixel_uniform)[0]
 
     def decode_images(self, z, pixel_uniform=None):
         z1, z2 = tf.split(z, 2, axis=-1)

@@ -8,20 +8,19 @@ import tensorflow_probability as tfp
 from vamp_tf import networks, priors
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.base import LatentVariableModel
+from vamp_tf.networks.serialization import register
 
 tfd = tfp.distributions
 
 
+@register
 class VAE(LatentVariableModel):
     """The one-layer VAE: q(z|x) in the latent family (Gaussian: N(mu(x), diag sigma^2(x))), p(x|z), p(z).
 
-    Args:
-      config: ModelConfig.
-      prior_seed: seed of the prior's initialisation (pseudo-inputs, mixture means).
+    Args: see models.base.LatentVariableModel (config, prior_seed, noise_seed, precision).
     """
 
-    def __init__(self, config: ModelConfig, prior_seed: int = 0, **kwargs):
-        super().__init__(config, **kwargs)
+    def build_parts(self, config: ModelConfig, prior_seed: int):
         builders = networks.vae_networks(config.architecture)
         self.encoder = builders.encoder(config, self.family, "encoder")
         self.decoder = builders.decoder(config, self.likelihood, "decoder")

@@ -30,9 +30,11 @@ from typing import Callable, Optional
 import keras
 import tensorflow as tf
 
+from vamp_tf.networks import serialization
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense, likelihood_parameters, posterior_head
 from vamp_tf.networks.fused import side_by_side
+from vamp_tf.networks.serialization import register
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
 ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
@@ -68,6 +70,22 @@ REFERENCE_PADDED = dataclasses.replace(REFERENCE, padding="symmetric")  # and pa
 PIXEL_REFERENCE = ConvLayout(pair_stack=REFERENCE_PAIR_STACK, z2_as_wide_as_x=True)
 
 
+def _stack_to_config(stack) -> list:
+    return [list(layer) for layer in stack]
+
+
+def _stack_from_config(stack) -> tuple:
+    return tuple(tuple(int(v) for v in layer) for layer in stack)
+
+
+def _layout_to_config(layout: ConvLayout) -> dict:
+    return {**dataclasses.asdict(layout), "pair_stack": _stack_to_config(layout.pair_stack)}
+
+
+def _layout_from_config(config: dict) -> ConvLayout:
+    return ConvLayout(**{**config, "pair_stack": _stack_from_config(config["pair_stack"])})
+
+
 def stack_output_shape(image_shape, stack=ENCODER_STACK) -> tuple[int, int, int]:
     """(height, width, channels) of a convolution stack's output on one image (either padding: with an
     odd kernel both give ceil(size / stride))."""
@@ -77,6 +95,7 @@ def stack_output_shape(image_shape, stack=ENCODER_STACK) -> tuple[int, int, int]
     return height, width, channels
 
 
+@register
 class GatedConv2D(keras.layers.Layer):
     """h(x) * sigmoid(g(x)) for 2-D convolutions h, g computed as one convolution.
 
@@ -94,6 +113,7 @@ class GatedConv2D(keras.layers.Layer):
             raise ValueError(f"padding='symmetric' needs an odd kernel_size (got {kernel_size}): it pads "
                              "kernel_size // 2 on every side; use padding='same'.")
         self.filters = filters
+        self.kernel_size, self.strides, self.padding = kernel_size, strides, padding
         self.activation = keras.activations.get(activation)
         self.pad = kernel_size // 2 if padding == "symmetric" else 0
         self.conv = keras.layers.Conv2D(2 * filters, kernel_size, strides=strides,
@@ -110,7 +130,13 @@ class GatedConv2D(keras.layers.Layer):
         """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
         return side_by_side(self.conv, 2)
 
+    def get_config(self):
+        return {**serialization.base_config(self), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "activation": keras.activations.serialize(self.activation),
+                "padding": self.padding}
 
+
+@register
 class ConvStack(keras.layers.Layer):
     """The encoders' gated convolutions (`stack`: (kernel, channels, stride) each), flattened.
 
@@ -121,6 +147,7 @@ class ConvStack(keras.layers.Layer):
     def __init__(self, image_shape, stack=ENCODER_STACK, padding: str = "same", **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(image_shape)
+        self.stack, self.padding = _stack_from_config(stack), padding
         self.num_convs = len(stack)
         for i, (kernel, channels, stride) in enumerate(stack):
             setattr(self, f"conv_{i}", GatedConv2D(channels, kernel, stride, padding=padding, name=f"conv_{i}"))
@@ -131,7 +158,12 @@ class ConvStack(keras.layers.Layer):
             x = getattr(self, f"conv_{i}")(x)
         return tf.reshape(x, [tf.shape(x)[0], -1])
 
+    def get_config(self):
+        return {**serialization.base_config(self), "image_shape": list(self.image_shape),
+                "stack": _stack_to_config(self.stack), "padding": self.padding}
 
+
+@register
 class ConvEncoder(keras.layers.Layer):
     """q(z | x) with the convolution stack: x [batch, H, W, C] -> the head's parameters [batch, L]
     (family: a latent family, vamp_tf.latents, whose head it uses; None: a GaussianHead,
@@ -140,13 +172,24 @@ class ConvEncoder(keras.layers.Layer):
     def __init__(self, image_shape, latent_dim: int, family=None, padding: str = "same", **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
+        self.family_name = serialization.family_to_config(family)
         self.body = ConvStack(image_shape, padding=padding, name="body")
         self.head = posterior_head(latent_dim, family)
 
     def call(self, x):
         return self.head(self.body(x))
 
+    def get_config(self):
+        return {**serialization.base_config(self), "image_shape": list(self.body.image_shape),
+                "latent_dim": self.latent_dim, "family": self.family_name, "padding": self.body.padding}
 
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(family=serialization.family_from_config(config.pop("family")), **config)
+
+
+@register
 class ConvPair(keras.layers.Layer):
     """The body of the convHVAE's q(z1 | x, z2); the interface of dense.PairMLP.
 
@@ -157,6 +200,7 @@ class ConvPair(keras.layers.Layer):
 
     def __init__(self, image_shape, hidden_units: int, layout: ConvLayout = OURS, **kwargs):
         super().__init__(**kwargs)
+        self.image_shape, self.hidden_units, self.layout = tuple(image_shape), hidden_units, layout
         self.first = ConvStack(image_shape, layout.pair_stack, padding=layout.padding, name="first")
         second_units = (math.prod(stack_output_shape(image_shape, layout.pair_stack)) if layout.z2_as_wide_as_x
                         else hidden_units)
@@ -172,6 +216,15 @@ class ConvPair(keras.layers.Layer):
     def call(self, a, b):
         return self.joint_features(self.first_features(a), b)
 
+    def get_config(self):
+        return {**serialization.base_config(self), "image_shape": list(self.image_shape),
+                "hidden_units": self.hidden_units, "layout": _layout_to_config(self.layout)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(layout=_layout_from_config(config.pop("layout")), **config)
+
 
 def latent_maps(from_z1, from_z2, z1, z2, height: int, width: int):
     """[N, height, width, 2]: z1 and z2 each through its gated dense layer (to height * width
@@ -180,6 +233,7 @@ def latent_maps(from_z1, from_z2, z1, z2, height: int, width: int):
                      axis=-1)
 
 
+@register
 class ConvDecoder(PairDecoder):
     """p(x | z1, z2) of the convHVAE: (z1 [N, L], z2 [N, L]) -> {param: [N, H, W, C]} float32.
 
@@ -197,6 +251,7 @@ class ConvDecoder(PairDecoder):
         self.image_shape = tuple(image_shape)
         self.param_names = tuple(param_names)
         self.constrain = constrain
+        self.hidden_units, self.layout = hidden_units, layout
         self.joint_decoder = layout.joint_decoder
         height, width, channels = self.image_shape
         if self.joint_decoder and hidden_units < 1:
@@ -221,8 +276,19 @@ class ConvDecoder(PairDecoder):
             h = latent_maps(self.from_z1, self.from_z2, z1, z2, height, width)
         for i in range(DECODER_CONVS):
             h = getattr(self, f"conv_{i}")(h)
-        return likelihood_parameters(self.head(h), self.param_names, self.constrain)
+        return likelihood_parameters(self.head(h), self.param_names, self.constrain, dtype=self.dtype)
 
     def fused_parts(self):
         """The head's kernel and bias hold each likelihood parameter's side by side (networks.fused)."""
         return side_by_side(self.head, len(self.param_names))
+
+    def get_config(self):
+        return {**serialization.base_config(self), "image_shape": list(self.image_shape),
+                "param_names": list(self.param_names), "constrain": serialization.constrain_to_config(self.constrain),
+                "hidden_units": self.hidden_units, "layout": _layout_to_config(self.layout)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(constrain=serialization.constrain_from_config(config.pop("constrain")),
+                   layout=_layout_from_config(config.pop("layout")), **config)

@@ -12,8 +12,10 @@ from typing import Callable, Optional, Sequence
 import keras
 import tensorflow as tf
 
+from vamp_tf.networks import serialization
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.fused import side_by_side
+from vamp_tf.networks.serialization import register
 
 # Clamp of the reference implementation (Hardtanh): keeps the variances of the Gaussian
 # posteriors in a trainable range.
@@ -24,6 +26,7 @@ def _dense(units: int, name: str) -> keras.layers.Dense:
     return keras.layers.Dense(units, kernel_initializer="he_normal", name=name)
 
 
+@register
 class GatedDense(keras.layers.Layer):
     """Gated dense layer: h(x) * sigmoid(g(x)) (Dauphin et al., 2017).
 
@@ -52,7 +55,7 @@ class GatedDense(keras.layers.Layer):
         return side_by_side(self.linear, 2)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
+        return {**serialization.base_config(self), "units": self.units,
                 "activation": keras.activations.serialize(self.activation)}
 
 
@@ -67,6 +70,7 @@ class _Stack(keras.layers.Layer):
 
     def __init__(self, units: Sequence[int], **kwargs):
         super().__init__(**kwargs)
+        self.units = [int(u) for u in units]
         self.num_blocks = len(units)
         for i, u in enumerate(units):
             setattr(self, f"{self.prefix}_{i}", self.block(u, f"{self.prefix}_{i}"))
@@ -79,7 +83,11 @@ class _Stack(keras.layers.Layer):
             x = getattr(self, f"{self.prefix}_{i}")(x)
         return x
 
+    def get_config(self):
+        return {**serialization.base_config(self), "units": list(self.units)}
 
+
+@register
 class GatedMLP(_Stack):
     """A stack of GatedDense layers (gated_0, gated_1, ...)."""
 
@@ -89,6 +97,7 @@ class GatedMLP(_Stack):
         return GatedDense(units, name=name)
 
 
+@register
 class ReluMLP(_Stack):
     """A stack of ReLU dense layers (dense_0, dense_1, ...): the S-VAE's networks (Davidson et al.,
     UAI 2018), no gates."""
@@ -99,11 +108,13 @@ class ReluMLP(_Stack):
         return keras.layers.Dense(units, activation="relu", kernel_initializer="he_normal", name=name)
 
 
+@register
 class GaussianHead(keras.layers.Layer):
     """Mean and clamped log-variance of a diagonal Gaussian.
 
     Call: h [..., in] -> (mean [..., latent_dim], log_variance [..., latent_dim]), the
-    log-variance clamped to LOG_VARIANCE_RANGE.
+    log-variance clamped to LOG_VARIANCE_RANGE, in the layer's variable dtype (float32 under
+    every mixed policy, float64 for a float64 layer).
     """
 
     def __init__(self, latent_dim: int, **kwargs):
@@ -112,9 +123,12 @@ class GaussianHead(keras.layers.Layer):
         self.linear = _dense(2 * latent_dim, name="linear")
 
     def call(self, h):
-        # float32 out whatever the layer's compute dtype: densities are always float32.
-        mean, log_variance = tf.split(tf.cast(self.linear(h), tf.float32), 2, axis=-1)
+        # The variable dtype out whatever the compute dtype: densities are float32 under mixed policies.
+        mean, log_variance = tf.split(tf.cast(self.linear(h), self.dtype), 2, axis=-1)
         return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
+
+    def get_config(self):
+        return {**serialization.base_config(self), "latent_dim": self.latent_dim}
 
     def fused_parts(self):
         """The mean's and the log-variance's layers are one variable each: 2 parts (networks.fused)."""
@@ -127,6 +141,7 @@ def posterior_head(latent_dim: int, family=None, name: str = "head") -> keras.la
     return family.head(latent_dim, name) if family is not None else GaussianHead(latent_dim, name=name)
 
 
+@register
 class Encoder(keras.layers.Layer):
     """q(z | x): images -> posterior parameters.
 
@@ -146,6 +161,9 @@ class Encoder(keras.layers.Layer):
                  **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
+        self.hidden_units = hidden_units
+        self.family_name = serialization.family_to_config(family)
+        self._custom_body = body is not None
         self.body = body if body is not None else GatedMLP([hidden_units, hidden_units], name="body")
         self.head = posterior_head(latent_dim, family)
 
@@ -153,20 +171,32 @@ class Encoder(keras.layers.Layer):
         x = tf.reshape(x, [tf.shape(x)[0], -1])
         return self.head(self.body(x))
 
+    def get_config(self):
+        return {**serialization.base_config(self), "latent_dim": self.latent_dim, "hidden_units": self.hidden_units,
+                "family": self.family_name, "body": serialization.layer_to_config(self.body if self._custom_body else None)}
 
-def likelihood_parameters(raw, param_names, constrain, shape=None) -> dict:
-    """A decoder's raw output -> the likelihood's constrained float32 parameters.
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(family=serialization.family_from_config(config.pop("family")),
+                   body=serialization.layer_from_config(config.pop("body")), **config)
+
+
+def likelihood_parameters(raw, param_names, constrain, shape=None, dtype=tf.float32) -> dict:
+    """A decoder's raw output -> the likelihood's constrained parameters in `dtype` (the decoder's
+    variable dtype: float32 in every precision, float64 for a float64 decoder).
 
     raw [..., P * k]: the P = len(param_names) parameters side by side on the last axis;
     each piece is reshaped to `shape` when given, then `constrain` makes them valid.
     """
-    raw = tf.cast(raw, tf.float32)  # the likelihood's parameters are float32 in every precision
+    raw = tf.cast(raw, dtype)
     pieces = tf.split(raw, len(param_names), axis=-1) if len(param_names) > 1 else [raw]
     if shape is not None:
         pieces = [tf.reshape(p, shape) for p in pieces]
     return constrain(dict(zip(param_names, pieces)))
 
 
+@register
 class LikelihoodHead(keras.layers.Layer):
     """Maps features to the (constrained) parameters of an image likelihood.
 
@@ -174,7 +204,8 @@ class LikelihoodHead(keras.layers.Layer):
       output_shape: (height, width, channels) of the images.
       param_names: names of the per-pixel parameters, e.g. ('logits',) or
         ('loc', 'log_scale').
-      constrain: maps the dict of raw parameters to the dict of constrained ones.
+      constrain: maps the dict of raw parameters to the dict of constrained ones (a
+        distributions.Constraint, or a callable registered with keras.saving).
 
     Call: h [batch, in] -> {name: [batch, height, width, channels]}.
     """
@@ -191,13 +222,23 @@ class LikelihoodHead(keras.layers.Layer):
 
     def call(self, h):
         shape = tf.concat([tf.shape(h)[:-1], self.image_shape], axis=0)
-        return likelihood_parameters(self.linear(h), self.param_names, self.constrain, shape)
+        return likelihood_parameters(self.linear(h), self.param_names, self.constrain, shape, self.dtype)
+
+    def get_config(self):
+        return {**serialization.base_config(self), "output_shape": list(self.image_shape),
+                "param_names": list(self.param_names), "constrain": serialization.constrain_to_config(self.constrain)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(constrain=serialization.constrain_from_config(config.pop("constrain")), **config)
 
     def fused_parts(self):
         """Each likelihood parameter's layer side by side in one kernel and bias (networks.fused)."""
         return side_by_side(self.linear, len(self.param_names))
 
 
+@register
 class Decoder(keras.layers.Layer):
     """p(x | z): latents -> per-pixel likelihood parameters.
 
@@ -212,13 +253,28 @@ class Decoder(keras.layers.Layer):
 
     def __init__(self, output_shape, hidden_units, param_names, constrain, body=None, **kwargs):
         super().__init__(**kwargs)
+        self.hidden_units = hidden_units
+        self._custom_body = body is not None
         self.body = body if body is not None else GatedMLP([hidden_units, hidden_units], name="body")
         self.head = LikelihoodHead(output_shape, param_names, constrain, name="head")
 
     def call(self, z):
         return self.head(self.body(z))
 
+    def get_config(self):
+        head = self.head.get_config()
+        return {**serialization.base_config(self), "output_shape": head["output_shape"],
+                "hidden_units": self.hidden_units, "param_names": head["param_names"], "constrain": head["constrain"],
+                "body": serialization.layer_to_config(self.body if self._custom_body else None)}
 
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(constrain=serialization.constrain_from_config(config.pop("constrain")),
+                   body=serialization.layer_from_config(config.pop("body")), **config)
+
+
+@register
 class PairMLP(keras.layers.Layer):
     """Two inputs, each through its own GatedDense, concatenated, then one GatedDense.
 
@@ -230,6 +286,7 @@ class PairMLP(keras.layers.Layer):
 
     def __init__(self, hidden_units: int, **kwargs):
         super().__init__(**kwargs)
+        self.hidden_units = hidden_units
         self.first = GatedDense(hidden_units, name="first")
         self.second = GatedDense(hidden_units, name="second")
         self.joint = GatedDense(hidden_units, name="joint")
@@ -244,7 +301,11 @@ class PairMLP(keras.layers.Layer):
     def call(self, a, b):
         return self.joint_features(self.first_features(a), b)
 
+    def get_config(self):
+        return {**serialization.base_config(self), "hidden_units": self.hidden_units}
 
+
+@register
 class DensePairDecoder(PairDecoder):
     """p(x | z1, z2) of the dense HVAE: a PairMLP body and a LikelihoodHead.
 
@@ -259,3 +320,14 @@ class DensePairDecoder(PairDecoder):
 
     def call(self, z1, z2, x=None):
         return self.head(self.body(z1, z2))
+
+    def get_config(self):
+        head = self.head.get_config()
+        return {**serialization.base_config(self), "image_shape": head["output_shape"],
+                "hidden_units": self.body.hidden_units, "param_names": head["param_names"],
+                "constrain": head["constrain"]}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(constrain=serialization.constrain_from_config(config.pop("constrain")), **config)

@@ -29,10 +29,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from vamp_tf.networks import serialization
 from vamp_tf.networks.conv import latent_maps
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense, likelihood_parameters
 from vamp_tf.networks.fused import side_by_side
+from vamp_tf.networks.serialization import register
 
 PIXEL_LAYERS = 8
 PIXEL_CHANNELS = 64
@@ -59,6 +61,7 @@ def causal_mask(kernel_size: int, mask_type: str, in_channels: int, out_channels
     return mask
 
 
+@register
 class MaskedConv2D(keras.layers.Conv2D):
     """A 'same'-padded Conv2D whose kernel is multiplied by `causal_mask` (see there).
 
@@ -82,7 +85,18 @@ class MaskedConv2D(keras.layers.Conv2D):
     def convolution_op(self, inputs, kernel):
         return super().convolution_op(inputs, kernel * tf.constant(self._mask, kernel.dtype))
 
+    def get_config(self):
+        return {**super().get_config(), "mask_type": self.mask_type, "masked_in_channels": self.masked_in_channels}
 
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("padding", None)  # always 'same'
+        config["kernel_size"] = int(config["kernel_size"][0])
+        return super().from_config(config)
+
+
+@register
 class PixelDecoder(PairDecoder):
     """p(x | z1, z2) of the PixelHVAE: (z1 [N, L], z2 [N, L], x [N, H, W, 1]) -> {param: [N, H, W, 1]} float32.
 
@@ -110,6 +124,8 @@ class PixelDecoder(PairDecoder):
             raise ValueError(f"the PixelCNN decoder takes one-channel images; image_shape={self.image_shape}.")
         self.param_names = tuple(param_names)
         self.constrain = constrain
+        self.batch_norm_momentum, self.batch_norm_epsilon = batch_norm_momentum, batch_norm_epsilon
+        self.mask_latent_maps, self.head_bias = mask_latent_maps, head_bias
         height, width, _ = self.image_shape
         self.from_z1 = GatedDense(height * width, name="from_z1")
         self.from_z2 = GatedDense(height * width, name="from_z2")
@@ -133,7 +149,18 @@ class PixelDecoder(PairDecoder):
         for i in range(PIXEL_LAYERS):
             h = getattr(self, f"conv_{i}")(h)
             h = tf.nn.relu(getattr(self, f"norm_{i}")(h, training=training))
-        return likelihood_parameters(self.head(h), self.param_names, self.constrain)
+        return likelihood_parameters(self.head(h), self.param_names, self.constrain, dtype=self.dtype)
+
+    def get_config(self):
+        return {**serialization.base_config(self), "image_shape": list(self.image_shape),
+                "param_names": list(self.param_names), "constrain": serialization.constrain_to_config(self.constrain),
+                "batch_norm_momentum": self.batch_norm_momentum, "batch_norm_epsilon": self.batch_norm_epsilon,
+                "mask_latent_maps": self.mask_latent_maps, "head_bias": self.head_bias}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(constrain=serialization.constrain_from_config(config.pop("constrain")), **config)
 
     def fused_parts(self):
         """The head's kernel (and bias) hold each likelihood parameter's side by side (networks.fused)."""
