@@ -30,7 +30,7 @@ setuptools.setup(
     python_requires=">=3.10,<3.13",
     # The product only: the library, the trainer and the exporter. tools/ and bench/ are
     # repository tooling, run from a checkout.
-    packages=setuptools.find_packages(include=["vamp_tf", "vamp_tf.*", "trainers", "export"]),
+    packages=setuptools.find_packages(include=["vamp_tf", "vamp_tf.*", "trainers", "trainers.*", "export"]),
     package_data={"vamp_tf.datasets": ["checksums.tsv"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest==9.2.0", "pytest-xdist==3.8.0"]},

@@ -1,5 +1,6 @@
 r"""Generates images from an exported model, without vamp_tf.
 
+    python -m export.sample --model=OUT --num_samples=64 --seed=0 --out=samples.png   (OUT/sampler.tflite)
     python -m export.sample --model=OUT/sampler.tflite --num_samples=64 --seed=0 --out=samples.png
     python -m export.sample --model=OUT/saved_model --num_samples=64 --seed=0 --out=samples.png
 
@@ -12,7 +13,8 @@ from absl import app, flags
 
 from export import sample_lib
 
-_MODEL = flags.DEFINE_string("model", None, "sampler.tflite or a saved_model directory.", required=True)
+_MODEL = flags.DEFINE_string("model", None, "sampler.tflite, a saved_model directory, or the export directory "
+                             "(--export_dir of export.main: its sampler.tflite).", required=True)
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "How many images.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the numpy noise.")
 _OUT = flags.DEFINE_string("out", "samples.png", "PNG grid to write.")

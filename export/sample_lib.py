@@ -82,8 +82,18 @@ def sample_saved_model(path: str, inputs: dict) -> np.ndarray:
     return fn(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
 
 
+def resolve_model(model_path: str) -> str:
+    """The sampler to run: model_path itself (a .tflite file or a saved_model directory), or, for the
+    export directory python -m export.main wrote (it holds export.json), its sampler.tflite."""
+    if os.path.isdir(model_path) and os.path.exists(os.path.join(model_path, "export.json")):
+        return os.path.join(model_path, "sampler.tflite")
+    return model_path
+
+
 def generate(model_path: str, num_samples: int, seed: int) -> np.ndarray:
-    """Images [N, H, W, C] in [0, 1] from a sampler.tflite or a saved_model directory."""
+    """Images [N, H, W, C] in [0, 1] from a sampler.tflite, a saved_model directory or the export directory
+    that holds them (its sampler.tflite)."""
+    model_path = resolve_model(model_path)
     if not os.path.exists(model_path):
         hint = " (the *_int8.tflite files are written only with --quantize)" if "_int8" in model_path else ""
         raise SampleError(f"{model_path} does not exist{hint}: pass a sampler.tflite or saved_model directory "

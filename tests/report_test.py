@@ -85,3 +85,23 @@ def test_results_md_and_the_readme_block_regenerate_from_the_committed_records()
     assert block == report.readme_block(runs, figures)
     for path in figures.values():
         assert os.path.isfile(os.path.join(report.REPO, path)), path
+
+
+def test_a_run_scored_under_the_codes_clamp_says_so_in_its_row():
+    runs, _, text = report.build(records.RECORDS, records.FIGURES)
+    every_run = text[text.index("### Every run"):]
+    row = [line for line in every_run.splitlines() if line.startswith("| caltech101_standard_clamp |")][0]
+    assert "| 130.93 ± 1.27 (clamp 1e-05) |" in row
+    exact = [line for line in every_run.splitlines() if line.startswith("| caltech101_standard |")][0]
+    assert "clamp" not in exact
+
+
+def test_score_notes_name_the_clamp_for_both_likelihoods():
+    from vamp_tf import config, results
+    exact = config.Config(config.ModelConfig(), config.TrainConfig())
+    assert results.score_notes(exact) == []
+    binary = config.Config(config.ModelConfig(probability_clamp=1e-5), config.TrainConfig())
+    assert "--probability_clamp=1e-05" in results.score_notes(binary)[0] and "[c, 1 - c]" in results.score_notes(binary)[0]
+    gray = config.Config(config.ModelConfig(likelihood="discretized_logistic", probability_clamp=1e-7),
+                         config.TrainConfig(dataset="frey_faces"))
+    assert "P + c" in results.score_notes(gray)[0]

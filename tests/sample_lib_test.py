@@ -48,6 +48,16 @@ def test_export_main_writes_every_artifact(export_dir):
     assert meta["image_shape"] == [28, 20, 1] and meta["prior"] == "vamp" and meta["noise_dim"] == 4
     assert meta["max_abs_difference_vs_saved_model"]["sampler.tflite"] < 1e-5
     assert meta["source_checkpoint"].endswith(os.path.join("checkpoints", "best", "ckpt-1"))  # epoch 1
+    assert meta["files"]["keras"] == "model.keras" and meta["sizes_bytes"]["model.keras"] > 1000
+    import keras  # pylint: disable=import-outside-toplevel
+    import vamp_tf.models  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import  (registers the layers)
+    loaded = keras.models.load_model(os.path.join(export_dir, "model.keras"))
+    assert loaded.config.prior == "vamp" and loaded.mean_images(2, seed=0).shape == (2, 28, 20, 1)
+
+
+def test_the_export_directory_itself_names_its_sampler(export_dir):
+    by_directory = sample.generate(export_dir, 3, seed=4)
+    np.testing.assert_array_equal(by_directory, sample.generate(os.path.join(export_dir, "sampler.tflite"), 3, seed=4))
 
 
 def test_both_runtimes_generate_the_same_images_without_vamp_tf(export_dir, tmp_path):

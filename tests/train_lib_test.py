@@ -231,20 +231,3 @@ def test_an_exploding_loss_stops_and_keeps_the_last_good_epoch(smoke_config, rea
         train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=3), workdir)
     reader = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints", "latest"))
     assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 2
-
-
-@pytest.mark.parametrize("precision, hardware, gpu, warned", [
-    ("mixed_bfloat16", "", False, "--precision=float32"),
-    ("mixed_bfloat16", "avx512_bf16", False, None),
-    ("mixed_bfloat16", "amx_bf16", False, None),
-    ("mixed_bfloat16", "", True, None),
-    ("mixed_float16", "avx512_bf16", False, "without a GPU"),
-    ("mixed_float16", "", True, None),
-    ("float32", "", False, None),
-])
-def test_precision_warning_names_emulated_half_precision_and_the_fix(precision, hardware, gpu, warned):
-    message = train_lib.precision_warning(precision, hardware, gpu)
-    if warned is None:
-        assert message is None
-    else:
-        assert warned in message and "emulated" in message

@@ -24,22 +24,56 @@ def test_there_are_flagfiles_for_every_table_cell():
     assert {"frey_vamp_l40_k1000", "frey_vamp_l40_k100"} <= names
 
 
-@pytest.mark.parametrize("path", FLAGFILES, ids=os.path.basename)
-def test_each_flagfile_gives_a_valid_config(parse_trainer_flags, path):
-    cfg = parse_trainer_flags(f"--flagfile={path}")
-    name = os.path.basename(path)
-    parity = name.startswith("parity_")  # matched budgets beside the paper's code: a fixed epoch count, its S
-    assert cfg.train.batch_size == 100 and cfg.train.learning_rate == 5e-4
-    convolutional = "convhvae" in name or "pixelhvae" in name  # their parity runs score at S = 1000 on both sides
-    assert cfg.train.eval_samples == (1000 if convolutional and parity else 5000)
-    assert cfg.train.warmup_epochs == (0 if "nowarmup" in path else 100)
-    assert cfg.train.early_stopping_patience == (100000 if parity else 50)
-    if "frey" in name:
-        assert cfg.model.likelihood == "discretized_logistic" and cfg.model.input_shape == (28, 20, 1)
-    else:
-        assert cfg.model.likelihood == "bernoulli" and cfg.model.input_shape == (28, 28, 1)
-    assert cfg.model.prior == ("standard" if "standard" in name else "vamp")
-    assert cfg.model.model == ("hvae" if "hvae" in name else "vae")
+def _flag_lines(path):
+    """{name: value} of the flags a flagfile sets itself (--name=value, --name, --noname)."""
+    out = {}
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("--") or line.startswith("--flagfile"):
+            continue
+        name, _, value = line[2:].partition("=")
+        if not _:
+            name, value = (name[2:], "false") if name.startswith("no") and name[2:] in FIELDS else (name, "true")
+        out[name] = value
+    return out
+
+
+FIELDS = None  # flag name -> ("model" | "train", field), filled from the configs' fields
+
+
+def test_every_flagfile_builds_the_model_its_own_flags_say(parse_trainer_flags):
+    """One test for all flagfiles: each flag a file sets reaches the config field of its name, the paper's
+    protocol holds (batch 100, learning rate 5e-4), and each distinct model builds with the parts it names."""
+    import dataclasses
+    global FIELDS  # pylint: disable=global-statement
+    from vamp_tf import config, models, networks
+    FIELDS = {f.name: (section, f.name) for section, cls in (("model", config.ModelConfig), ("train", config.TrainConfig))
+              for f in dataclasses.fields(cls)}
+    FIELDS["model"] = ("model", "model")
+    built = {}
+    for path in FLAGFILES:
+        cfg = parse_trainer_flags(f"--flagfile={path}")
+        for name, value in _flag_lines(path).items():
+            if name == "workdir":
+                continue
+            section, field = FIELDS[name]
+            got = getattr(getattr(cfg, section), field)
+            want = type(got)(value in ("true", "True", "1")) if isinstance(got, bool) else type(got)(value)
+            assert got == want, f"{os.path.basename(path)}: --{name}={value} gave {section}.{field}={got!r}"
+        assert (cfg.train.batch_size, cfg.train.learning_rate) == (100, 5e-4), path
+        m = cfg.model
+        kind = (m.model, m.architecture, m.posterior, m.prior, m.component_weights, m.likelihood)
+        if kind not in built:  # one model of each kind of parts (building all 125 cost 41 s)
+            built[kind] = models.build_model(m)
+        model = built[kind]
+        assert model.family.name == m.posterior and model.likelihood.name == m.likelihood
+        if model.config == m:  # the flagfile that built it: its sizes too
+            assert model.prior.num_components == (0 if m.prior == "standard" else m.num_components)
+            assert model.latent_width == m.latent_dim * (2 if m.model == "hvae" else 1)
+        encoder = {"dense": networks.Encoder, "relu_mlp": networks.Encoder}.get(cfg.model.architecture,
+                                                                               networks.ConvEncoder)
+        assert isinstance(model.encoder, encoder) and model.autoregressive == cfg.model.architecture.startswith("pixel")
+    assert len(built) > 15  # the flagfiles span many kinds of models
 
 
 def test_mnist_flags_is_the_papers_model(parse_trainer_flags):
@@ -114,3 +148,25 @@ def test_a_full_disk_during_a_checkpoint_gives_one_line_and_the_rerun_resumes(sm
     results = json.load(open(run / "results.json"))
     assert results["epochs_run"] == 2
     assert results["metrics"]["test_log_likelihood"] == tiny_reference["metrics"]["test_log_likelihood"]
+
+
+def test_help_lists_the_trainers_own_flags_by_group_with_their_defaults():
+    proc = subprocess.run([sys.executable, "-m", "trainers.main", "--help"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]  # absl's --help exits with 1
+    text = proc.stdout
+    titles = ["Data:", "Model:", "Prior and latents:", "Training protocol:", "Evaluation:", "Output:", "System:",
+              "Replication of the paper's code"]
+    positions = [text.index("\n" + title) for title in titles]
+    assert positions == sorted(positions), "groups out of order"
+    from trainers import flags as trainer_flags  # pylint: disable=import-outside-toplevel
+    for title, module in trainer_flags.GROUPS:
+        section = text[text.index("\n" + title):]
+        for name in flags.FLAGS.get_flags_for_module(module.__name__):
+            assert f"--{name.name}:" in section or f"--[no]{name.name}:" in section, name.name
+    assert "(default: 'mnist')" in text and "(default: '5000')" in text
+    for foreign in ("--test_tmpdir", "--log_dir", "--only_check_args", "--pdb"):  # absl's, absltest's own
+        assert foreign not in text, foreign
+    replication = text[text.index("\nReplication of the paper's code"):]
+    for switch in ("--probability_clamp", "--gray_values", "--[no]keep_last_batch", "--initialization"):
+        assert switch in replication, switch

@@ -102,9 +102,12 @@ def _fmt(value, digits):
 
 
 def _samples_note(run: Run) -> str:
-    """' (S = n)' for a run evaluated with other than the paper's 5000 importance samples."""
-    samples = run.results.get("config", {}).get("train", {}).get("eval_samples", 5000) if run.finished else 5000
-    return "" if samples == 5000 else f" (S = {samples})"
+    """' (S = n)' for a run evaluated with other than the paper's 5000 importance samples, and
+    ' (clamp c)' for one scored under the paper's code's --probability_clamp (vamp_tf.results.score_notes)."""
+    config = run.results.get("config", {}) if run.finished else {}
+    samples = config.get("train", {}).get("eval_samples", 5000)
+    clamp = config.get("model", {}).get("probability_clamp", 0.0)
+    return ("" if samples == 5000 else f" (S = {samples})") + (f" (clamp {clamp:g})" if clamp else "")
 
 
 def _cell(run: Run, digits: int, bits: bool) -> str:

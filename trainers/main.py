@@ -4,8 +4,9 @@ r"""Trains and evaluates a VAE / HVAE with a VampPrior (or another prior).
     python -m trainers.main --flagfile=mnist.flags --epochs=3 --workdir=/tmp/run
 
 Rerunning the same command continues the run in --workdir from its last checkpoint.
-Only binaries read flags (trainers/flags.py); this one builds a Config and calls
-train_lib.train_and_evaluate.
+Only binaries read flags (trainers/flags/); this one builds a Config and calls
+train_lib.train_and_evaluate. `--help` lists the trainer's flags by group, each with its default;
+`--helpfull` adds absl's and TensorFlow's.
 """
 
 import os
@@ -54,6 +55,9 @@ def main(argv):
 
 def run():
     flags.mark_flag_as_required("workdir")
+    # --help prints __main__'s docstring (absl's app.usage): there, the trainer's flags by group
+    main_module = sys.modules["__main__"]
+    main_module.__doc__ = (main_module.__doc__ or __doc__) + trainer_flags.help_text().replace("%", "%%")
     app.run(main)
 
 

@@ -69,6 +69,7 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
         "evaluation_seconds": evaluation_seconds,
         "num_test_images": int(len(test_images)),
         "figures": {k: os.path.relpath(v, run.workdir) for k, v in figures.items()},
+        "score_notes": score_notes(config),
         **files.provenance(),
     }
     files.write_json(run.results, results)
@@ -81,7 +82,21 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
              test["elbo"], -test["reconstruction"], test["kl"], metrics["active_units"],
              usage["components_used"], usage["num_components"], usage["effective_components"],
              100 * usage["used_mass"])
+    for note in results["score_notes"]:
+        log.warning("%s", note)
     return results
+
+
+def score_notes(config: Config) -> list:
+    """What makes the run's reported score other than the exact likelihood's (a replication switch), in
+    words; [] for the exact likelihood. Written to results.json, logged at the start and at the end."""
+    clamp = config.model.probability_clamp
+    if not clamp:
+        return []
+    how = ("each pixel's probability clamped to [c, 1 - c]" if config.model.likelihood == "bernoulli"
+           else "each pixel's bin probability P scored as P + c")
+    return [f"--probability_clamp={clamp:g}: the test log-likelihood is scored as the paper's code scores it "
+            f"({how}, c = {clamp:g}), not by the exact likelihood; compare it only with runs scored the same way."]
 
 
 class ScoringInterrupted(RuntimeError):

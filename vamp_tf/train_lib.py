@@ -27,7 +27,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from vamp_tf import checkpoints, datasets, evaluation, files, history, objectives, results, step, workdir
+from vamp_tf import checkpoints, datasets, evaluation, files, history, objectives, precision, results, step, workdir
 from vamp_tf.config import Config
 from vamp_tf.progress import Progress, StopRequest
 from vamp_tf.step import NonFiniteLoss  # noqa: F401  (re-exported: raised by train_and_evaluate)
@@ -55,6 +55,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
     workdir.WorkdirLocked (another live trainer holds the workdir), files.StorageError (a write
     failed: full disk, vanished directory; nothing half-written is left, and a rerun resumes).
     """
+    config = precision.resolve_config(config)  # --precision=auto: bf16 where the hardware computes it, else float32
     strategy = make_strategy(config.train.strategy)
     is_chief, task_id = worker_role(strategy)
     if not is_chief:  # writes only to its own scratch directories (checkpoints.RunCheckpoints)
@@ -157,31 +158,12 @@ def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
              t.dataset, trainer.num_train, steps_per_epoch, t.batch_size, last, num_validation, n_test,
              sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables),
              trainer.strategy.num_replicas_in_sync, t.precision, bf16_hardware or "none")
-    warning = precision_warning(t.precision, bf16_hardware, bool(tf.config.list_physical_devices("GPU")))
+    warning = precision.warning(t.precision, bf16_hardware, bool(tf.config.list_physical_devices("GPU")))
     if warning:
         log.warning("%s", warning)
+    for note in results.score_notes(config):
+        log.warning("%s", note)
     return steps_per_epoch
-
-
-def precision_warning(precision: str, bf16_hardware: str, has_gpu: bool) -> str | None:
-    """What a reduced training precision costs on hardware that lacks it, or None.
-
-    Emulated half precision is correct but slow: on an AMD EPYC with AVX2 only (2026-11-30), one
-    training step of the Frey Faces PixelHVAE took 28.3 s in mixed_bfloat16 against 2.61 s in
-    float32 (bench.train_throughput, BUILD.md). A run is not refused for it: the flag may be meant
-    for another machine.
-    """
-    if has_gpu or precision == "float32":
-        return None
-    if precision == "mixed_bfloat16" and not bf16_hardware:
-        return ("--precision=mixed_bfloat16 on a CPU without bfloat16 hardware (no avx512_bf16 or amx_bf16 in "
-                "lscpu's flags): bfloat16 is emulated, so training is slower than float32 (about 11x for the "
-                "PixelHVAE, BUILD.md); pass --precision=float32 on this machine.")
-    if precision == "mixed_float16":
-        return ("--precision=mixed_float16 without a GPU: it is meant for GPUs (BUILD.md; not timed on a CPU), "
-                "and a CPU without float16 hardware runs it emulated; pass --precision=float32 here (or "
-                "mixed_bfloat16 on a CPU with avx512_bf16 or amx_bf16).")
-    return None
 
 
 def _last_good(saved: checkpoints.RunCheckpoints, run) -> str:

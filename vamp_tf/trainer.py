@@ -14,7 +14,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from vamp_tf import datasets, networks, optimizers, step
+from vamp_tf import datasets, networks, optimizers, precision, step
 from vamp_tf.config import Config
 from vamp_tf.models import build_model
 
@@ -52,6 +52,7 @@ class Trainer:
     def __init__(self, config: Config, strategy: Optional[tf.distribute.Strategy] = None, jit_compile: bool = False):
         """jit_compile: compile the step with XLA (measured slower on this project's CPUs:
         bench/README.md; off by default)."""
+        config = precision.resolve_config(config)  # 'auto' -> what this machine computes (train_lib resolved it)
         self.config = config
         self.jit_compile = jit_compile
         self.strategy = strategy or tf.distribute.get_strategy()

@@ -1,6 +1,8 @@
 """Networks of the VampPrior paper's models, as interchangeable Keras 3 layers.
 
 dense: the gated MLPs (Tomczak & Welling, AISTATS 2018, section 4) of the VAE and HVAE.
+heads: features -> q(z | x)'s parameters (GaussianHead) or an image likelihood's (LikelihoodHead).
+serialization: Keras serialization of every layer (keras.saving, package vamp_tf).
 conv: the gated convolutional encoders and decoder of the convHVAE (same interfaces).
 pixelcnn: the PixelHVAE's autoregressive decoder (masked convolutions).
 decoding: the one interface of the HVAE's decoders p(x | z1, z2) (PairDecoder).
@@ -12,8 +14,8 @@ vamp_tf.distributions, vamp_tf.latents and vamp_tf.models.
 """
 
 from vamp_tf.networks.decoding import PairDecoder
-from vamp_tf.networks.dense import (LOG_VARIANCE_RANGE, Decoder, DensePairDecoder, Encoder, GatedDense, GatedMLP,
-                                    GaussianHead, LikelihoodHead, PairMLP, ReluMLP)
+from vamp_tf.networks.heads import LOG_VARIANCE_RANGE, GaussianHead, LikelihoodHead
+from vamp_tf.networks.dense import Decoder, DensePairDecoder, Encoder, GatedDense, GatedMLP, PairMLP, ReluMLP
 
 from vamp_tf.networks.conv import ConvDecoder, ConvEncoder, ConvPair, ConvStack, GatedConv2D
 from vamp_tf.networks.pixelcnn import MaskedConv2D, PixelDecoder, causal_mask

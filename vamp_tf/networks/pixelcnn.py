@@ -32,8 +32,9 @@ import tensorflow as tf
 from vamp_tf.networks import serialization
 from vamp_tf.networks.conv import latent_maps
 from vamp_tf.networks.decoding import PairDecoder
-from vamp_tf.networks.dense import GatedDense, likelihood_parameters
+from vamp_tf.networks.dense import GatedDense
 from vamp_tf.networks.fused import side_by_side
+from vamp_tf.networks.heads import likelihood_parameters
 from vamp_tf.networks.serialization import register
 
 PIXEL_LAYERS = 8
