@@ -176,8 +176,8 @@ def test_the_figures_draw_samples_and_reconstructions_pixel_by_pixel(tmp_path):
     history = [{"epoch": 1, "train_neg_elbo": 90.0, "train_reconstruction": -80.0, "train_kl": 10.0}]
     figures = results.write_figures(cfg, workdir.RunPaths(str(tmp_path)), net, x, np.array([-90.0, -91.0, -92.0]),
                                     history, evaluation.prior_usage(net, x))
-    assert set(figures) == {"samples", "reconstructions", "pseudo_inputs", "log_likelihood_histogram",
-                            "learning_curves"}
+    assert set(figures) == {"samples", "reconstructions", "pseudo_inputs", "pseudo_inputs_decoded",
+                            "log_likelihood_histogram", "learning_curves"}
     for path in figures.values():
         assert os.path.getsize(path) > 1000, path
 

@@ -2,6 +2,7 @@
 
 import os
 
+import matplotlib.image
 import numpy as np
 
 from vamp_tf import plots
@@ -31,3 +32,49 @@ def test_every_figure_is_written(tmp_path):
               plots.latent_sphere(sphere, str(tmp_path / "g.png"))]
     for path in paths:
         assert os.path.getsize(path) > 1000
+
+
+def test_young_pseudo_inputs_are_drawn_with_their_structure_not_black(tmp_path):
+    rng = np.random.default_rng(1)
+    young = np.clip(0.05 + 0.01 * rng.standard_normal((16, 28, 28, 1)), 0, 1).astype(np.float32)  # their init
+    young[:, 10:18, 12:16] += 0.03  # a faint stroke
+    path = plots.pseudo_inputs(young, str(tmp_path / "p.png"))
+    drawn = matplotlib.image.imread(path)[..., :3].mean(-1)
+    inside = drawn[drawn.shape[0] // 10:, :]  # below the title
+    assert np.percentile(inside, 95) - np.percentile(inside, 5) > 0.6  # the full gray range, not near-black
+    stretched = plots.own_contrast(young)
+    np.testing.assert_allclose(stretched.reshape(16, -1).min(1), 0.0)
+    np.testing.assert_allclose(stretched.reshape(16, -1).max(1), 1.0)
+    assert np.all(plots.own_contrast(np.full((2, 3, 3, 1), 0.2)) == 0.5)  # a flat image: mid-gray, no NaN
+
+
+def _history(epochs):
+    return [{"epoch": e, "train_neg_elbo": 300 - e, "train_reconstruction": -250.0 - 1000 * (e % 2), "train_kl": 10,
+             "validation_neg_elbo": 301 - e, "validation_reconstruction": -251.0, "validation_kl": 10}
+            for e in range(1, epochs + 1)]
+
+
+def _overlap(a, b):
+    return not (a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0)
+
+
+def test_learning_curves_have_whole_epochs_and_labels_clear_of_their_ticks():
+    for epochs in (3, 7, 40):
+        fig = plots.learning_curves_figure(_history(epochs))
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks), (epochs, ticks)
+            label = ax.yaxis.label.get_window_extent(renderer)
+            for tick in ax.get_yticklabels():
+                if tick.get_text():
+                    assert not _overlap(label, tick.get_window_extent(renderer)), (ax.get_ylabel(), tick.get_text())
+
+
+def test_the_histogram_counts_whole_images():
+    fig = plots.histogram_figure(np.array([-90.0, -91.0, -95.0]))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks

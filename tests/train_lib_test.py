@@ -13,7 +13,8 @@ import tensorflow as tf
 
 from vamp_tf import checkpoints, config, datasets, evaluation, models, progress, train_lib, trainer
 
-FIGURES = ("samples", "reconstructions", "pseudo_inputs", "log_likelihood_histogram", "learning_curves")
+FIGURES = ("samples", "reconstructions", "pseudo_inputs", "pseudo_inputs_decoded", "log_likelihood_histogram",
+           "learning_curves")
 STEPS = 10  # per epoch of the smoke run (conftest.smoke_config): 1000 images, batch 100
 
 

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from vamp_tf import files
 
@@ -33,10 +34,20 @@ def image_grid(images: np.ndarray, columns: Optional[int] = None, pad: int = 1) 
 
 
 def _subplots(ncols: int = 1, figsize=(6, 4)):
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")  # labels and tick labels never overlap
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, ncols)
     return fig, axes
+
+
+def own_contrast(images: np.ndarray) -> np.ndarray:
+    """Each image [N, H, W, ...] stretched to [0, 1] on its own (min to max; a flat image becomes mid-gray),
+    so that pseudo-inputs early in training (all near their initial 0.05) show their structure."""
+    images = np.asarray(images, np.float32)
+    axes = tuple(range(1, images.ndim))
+    low, high = images.min(axis=axes, keepdims=True), images.max(axis=axes, keepdims=True)
+    spread = high - low
+    return np.where(spread > 1e-6, (images - low) / np.maximum(spread, 1e-6), 0.5).astype(np.float32)
 
 
 def _save(fig, path: str) -> str:
@@ -46,14 +57,19 @@ def _save(fig, path: str) -> str:
                               suffix=".png")
 
 
-def _show_grid(images, path, title, columns=None):
+def grid_figure(images, title, columns=None) -> Figure:
+    """One figure of images [N, H, W, 1] in [0, 1] on a grid, gray 0 black to 1 white."""
     grid = image_grid(images, columns)
     # About two screen pixels per image pixel: legible, and a few tens of kB per figure.
     fig, ax = _subplots(figsize=(min(8, grid.shape[1] / 45 + 0.5), min(8, grid.shape[0] / 45 + 0.8)))
     ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(title)
-    return _save(fig, path)
+    ax.set_title(title, fontsize=9, wrap=True)
+    return fig
+
+
+def _show_grid(images, path, title, columns=None):
+    return _save(grid_figure(images, title, columns), path)
 
 
 def latent_sphere(points: np.ndarray, path: str, labels: Optional[np.ndarray] = None,
@@ -85,8 +101,9 @@ def samples(images: np.ndarray, path: str, title: str = "Samples") -> str:
 
 
 def pseudo_inputs(images: np.ndarray, path: str, title: str = "Pseudo-inputs") -> str:
-    """The VampPrior's pseudo-inputs [K, H, W, 1] in [0, 1]."""
-    return _show_grid(images, path, title)
+    """The VampPrior's pseudo-inputs [K, H, W, 1] in [0, 1], each on its own contrast scale (own_contrast):
+    on the fixed 0-1 scale a young run's pseudo-inputs, all near their initial 0.05, are black."""
+    return _show_grid(own_contrast(images), path, title + " (each on its own contrast scale)")
 
 
 def reconstructions(originals: np.ndarray, reconstructed: np.ndarray, path: str,
@@ -98,20 +115,31 @@ def reconstructions(originals: np.ndarray, reconstructed: np.ndarray, path: str,
     return _show_grid(pairs, path, title, columns=columns)
 
 
-def log_likelihood_histogram(per_image: np.ndarray, path: str, title: str = "Test log-likelihood") -> str:
-    """Histogram of per-image log-likelihoods (nats), mean marked."""
+def histogram_figure(per_image: np.ndarray, title: str = "Test log-likelihood") -> Figure:
+    """Histogram of per-image log-likelihoods (nats), mean marked; integer counts on the y axis."""
     fig, ax = _subplots(figsize=(6, 4))
     ax.hist(per_image, bins=60, color="tab:blue", alpha=0.8)
     mean = float(np.mean(per_image))
     ax.axvline(mean, color="k", linestyle="--", label=f"mean {mean:.2f}")
     ax.set_xlabel("log p(x) [nats]")
     ax.set_ylabel("test images")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.legend()
-    return _save(fig, path)
+    return fig
+
+
+def log_likelihood_histogram(per_image: np.ndarray, path: str, title: str = "Test log-likelihood") -> str:
+    """Histogram of per-image log-likelihoods (nats), mean marked (histogram_figure)."""
+    return _save(histogram_figure(per_image, title), path)
 
 
 def learning_curves(history: Sequence[dict], path: str) -> str:
+    """The learning curves (learning_curves_figure) as a PNG."""
+    return _save(learning_curves_figure(history), path)
+
+
+def learning_curves_figure(history: Sequence[dict]) -> Figure:
     """Train/validation -ELBO, reconstruction (-log p(x|z)) and KL per epoch.
 
     history: one dict per epoch with 'epoch', 'train_neg_elbo', 'train_reconstruction',
@@ -128,6 +156,7 @@ def learning_curves(history: Sequence[dict], path: str) -> str:
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, style, label=split)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -136,4 +165,4 @@ def learning_curves(history: Sequence[dict], path: str) -> str:
             low, high = min(values), max(values)
             ax.set_ylim(low - 0.1 * (high - low + 1), high + 0.5 * (high - low + 1))
     fig.suptitle("Learning curves")
-    return _save(fig, path)
+    return fig

@@ -163,20 +163,28 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
     directions, as PNGs in run.figures; returns {kind: path}. means: the test images'
     evaluation.posterior_means (None: computed here where a figure needs them)."""
     t = config.train
+    score = f"test log p(x) = {float(np.mean(per_image_ll)):.2f} nats" if len(per_image_ll) else "not scored"
+    if len(per_image_ll) and model.likelihood.bits_per_dim:
+        score += f" ({evaluation.bits_per_dim(float(np.mean(per_image_ll)), config.model.input_dim):.3f} bits/dim)"
     out = {
         "samples": plots.samples(model.mean_images(t.figure_samples, seed=t.seed).numpy(),
                                  os.path.join(run.figures, "samples.png"),
-                                 title=f"Samples ({config.model.model_name}, {config.model.prior} prior)"),
+                                 title=f"{os.path.basename(os.path.normpath(run.workdir))}: {config.model.model_name}, "
+                                       f"{config.model.prior} prior, {t.dataset}; {score}\nE[x | z], z ~ p(z)"),
     }
     shown = test_images[np.linspace(0, len(test_images) - 1, min(50, len(test_images))).astype(int)]
     out["reconstructions"] = plots.reconstructions(
         shown, model.reconstruct(shown).numpy(), os.path.join(run.figures, "reconstructions.png"))
     if model.prior.has_pseudo_inputs:
         order = np.argsort(-usage["usage"], kind="stable")[:100]
-        out["pseudo_inputs"] = plots.pseudo_inputs(
-            model.prior.pseudo_inputs.numpy()[order], os.path.join(run.figures, "pseudo_inputs.png"),
-            title=f"Pseudo-inputs, most used first ({usage['components_used']} of "
-                  f"{config.model.num_components} used by test images)")
+        used = f"most used first ({usage['components_used']} of {config.model.num_components} used by test images)"
+        pseudo = model.prior.pseudo_inputs.numpy()[order]
+        out["pseudo_inputs"] = plots.pseudo_inputs(pseudo, os.path.join(run.figures, "pseudo_inputs.png"),
+                                                   title=f"Pseudo-inputs, {used}")
+        decoded = pseudo[:25] if model.autoregressive else pseudo  # pixel by pixel: 25 are enough to look at
+        out["pseudo_inputs_decoded"] = plots.samples(  # what each component of the prior generates
+            model.reconstruct(decoded).numpy(), os.path.join(run.figures, "pseudo_inputs_decoded.png"),
+            title=f"Pseudo-inputs decoded (E[x | z] at each one's posterior mean), {used}")
     out["log_likelihood_histogram"] = plots.log_likelihood_histogram(
         per_image_ll, os.path.join(run.figures, "log_likelihood_histogram.png"),
         title=f"Test log-likelihood (S={t.eval_samples})")

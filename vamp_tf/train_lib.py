@@ -27,7 +27,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from vamp_tf import checkpoints, datasets, evaluation, files, history, objectives, precision, results, step, workdir
+from vamp_tf import (checkpoints, datasets, evaluation, files, history, objectives, precision, results, step,
+                     tensorboard, workdir)
 from vamp_tf.config import Config
 from vamp_tf.progress import Progress, StopRequest
 from vamp_tf.step import NonFiniteLoss  # noqa: F401  (re-exported: raised by train_and_evaluate)
@@ -84,7 +85,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
     evaluated = trainer.eval_model()  # float32, whatever precision trains
     validate = evaluation.ElboTerms(evaluated, seed=t.seed)
     steps_per_epoch = _log_start(config, trainer, len(validation_images))
-    summary = _summary_writer(run) if is_chief else tf.summary.create_noop_writer()
+    summary = tensorboard.RunSummaries(run.tensorboard, config, validation_images[:8], t.seed, active=is_chief)
     commit = files.git_commit()  # of the code that trains these epochs
 
     with StopRequest() as stop:
@@ -112,7 +113,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
             state.stopped_early.assign(stopped_early)
             if is_chief:
                 files.write_json(run.history, epochs)
-                _write_summaries(summary, run, item)
+                summary.epoch(item, trainer.eval_model())
             saved.save_latest(int(trainer.optimizer.iterations.numpy()))
             log.info("%s", history.log_line(item, t.epochs, state.best_validation.numpy(),
                                             int(state.best_epoch.numpy()), stopped_early))
@@ -120,29 +121,13 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
         return {}
     saved.restore_best()
     try:
-        return results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
-                                          int(state.best_epoch.numpy()))
+        out = results.evaluate_and_write(config, run, trainer.eval_model(), state, epochs,
+                                         int(state.best_epoch.numpy()))
+        summary.test(out["metrics"], np.load(run.log_likelihoods) if os.path.exists(run.log_likelihoods)
+                     else np.zeros([0]), int(state.best_epoch.numpy()))
+        return out
     except results.ScoringInterrupted as e:
         raise TrainingInterrupted(str(e)) from e
-
-
-def _summary_writer(run):
-    try:
-        return tf.summary.create_file_writer(run.tensorboard)
-    except (tf.errors.OpError, OSError) as e:
-        raise files.storage_error(run.tensorboard, e) from e
-
-
-def _write_summaries(summary, run, item: dict) -> None:
-    """The epoch's scalars for TensorBoard, flushed now, so that a full disk is a StorageError here."""
-    try:
-        with summary.as_default(step=item["epoch"]):
-            for key, value in item.items():
-                if key not in ("epoch", "commit"):
-                    tf.summary.scalar(key, value)
-        summary.flush()
-    except (tf.errors.OpError, OSError) as e:
-        raise files.storage_error(run.tensorboard, e) from e
 
 
 def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
