@@ -1,4 +1,4 @@
-"""Tests of experiments/record.py: all named runs are recorded, or none."""
+"""Tests of tools/record.py: all named runs are recorded, or none."""
 
 import os
 

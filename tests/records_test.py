@@ -1,4 +1,4 @@
-"""Tests of experiments/records.py: a finished workdir becomes a record, and only a finished one."""
+"""Tests of tools/records.py: a finished workdir becomes a record, and only a finished one."""
 
 import os
 

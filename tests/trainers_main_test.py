@@ -11,17 +11,25 @@ from absl import flags
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLAGFILES = sorted(glob.glob(os.path.join(REPO, "*.flags")) + glob.glob(os.path.join(REPO, "experiments", "*.flags")))
+FLAGFILES = sorted(glob.glob(os.path.join(REPO, "*.flags")) + glob.glob(os.path.join(REPO, "experiments", "*", "*.flags")))
 
 
-def test_there_are_flagfiles_for_every_table_cell():
-    names = {os.path.basename(p)[:-6] for p in FLAGFILES}
+def test_the_papers_folder_holds_a_flagfile_for_every_table_cell_and_names_are_unique():
+    from tools import records  # pylint: disable=import-outside-toplevel
+    everything = records.flagfiles()  # raises if two groups share a name
+    assert len(everything) == len(FLAGFILES) - len(glob.glob(os.path.join(REPO, "*.flags")))
+    names = {os.path.basename(p)[:-6] for p in glob.glob(os.path.join(REPO, "experiments", "paper", "*.flags"))}
+    names |= {os.path.basename(p)[:-6] for p in glob.glob(os.path.join(REPO, "*.flags"))}
     assert {"mnist", "freyfaces", "binarized_mnist"} <= names
     for prior in ("standard", "vamp"):
         for latent in (10, 40, 100):
             assert {f"mnist_{prior}_l{latent}", f"frey_{prior}_l{latent}"} <= names
         assert {f"frey_{prior}_l40_h600", f"binarized_mnist_{prior}", f"mnist_hvae_{prior}"} <= names
     assert {"frey_vamp_l40_k1000", "frey_vamp_l40_k100"} <= names
+    tables = json.load(open(os.path.join(REPO, "tools", "report_tables.json")))
+    cells = {n for _, _, std, vamp in tables["paper"]["cells"] for n in (std, vamp)}
+    in_tables = (set(tables["seed_study"]) | cells) - set(tables["aliases"])
+    assert in_tables <= names, sorted(in_tables - names)  # every run of the two tables is in experiments/paper/
 
 
 def _flag_lines(path):

@@ -22,7 +22,6 @@ from absl import app
 from tools import records
 from vamp_tf import workdir as run_workdir
 
-EXPERIMENTS = os.path.join(records.REPO, "experiments")
 
 
 def record_runs(root: str, names: list[str], records_dir: str = records.RECORDS,
@@ -36,9 +35,9 @@ def record_runs(root: str, names: list[str], records_dir: str = records.RECORDS,
     prepared = []  # every run is checked before any is written
     for name in names:
         workdir = os.path.join(root, name)
-        if not os.path.exists(os.path.join(EXPERIMENTS, f"{name}.flags")):
-            raise app.UsageError(f"{name!r} is not an experiment (no experiments/{name}.flags): the report would "
-                                 "never show it. Add its flagfile first, or check the spelling.")
+        if records.flagfile(name) is None:
+            raise app.UsageError(f"{name!r} is not an experiment (no experiments/<group>/{name}.flags): the report "
+                                 "would never show it. Add its flagfile first, or check the spelling.")
         if not os.path.isdir(workdir):
             raise app.UsageError(f"no workdir {workdir}: is {root} the run_grid --root, and {name!r} spelled right?")
         try:

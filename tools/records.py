@@ -26,6 +26,29 @@ from vamp_tf import workdir as run_workdir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDS = os.path.join(REPO, "experiments", "results")
+EXPERIMENTS = os.path.join(REPO, "experiments")
+# The flagfiles by purpose: experiments/<group>/<name>.flags; a run's name is its flagfile's, unique across groups.
+GROUPS = ("paper", "ablations", "parity_runs", "sphere")
+
+
+def flagfiles() -> dict:
+    """{name: path} of every experiment's flagfile (experiments/<group>/<name>.flags)."""
+    out = {}
+    for group in GROUPS:
+        directory = os.path.join(EXPERIMENTS, group)
+        for entry in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+            if entry.endswith(".flags"):
+                name = entry[:-len(".flags")]
+                if name in out:
+                    raise ValueError(f"two flagfiles are named {name}: {out[name]} and {os.path.join(directory, entry)}; "
+                                     "a run's name must be unique across experiments/*/.")
+                out[name] = os.path.join(directory, entry)
+    return out
+
+
+def flagfile(name: str) -> Optional[str]:
+    """The path of experiment `name`'s flagfile, or None."""
+    return flagfiles().get(name)
 FIGURES = os.path.join(REPO, "docs", "figures")
 REPRESENTATIVE = {  # run: figures copied into docs/figures/RUN/ (a few hundred kB in all)
     "mnist_vamp_l40": ("samples", "pseudo_inputs", "learning_curves"),

@@ -214,8 +214,7 @@ def _figures(runs, figures_dir) -> dict:
 
 
 def build(records_dir: str, figures_dir: str):
-    names = sorted({os.path.basename(p)[:-6] for p in os.listdir(os.path.join(REPO, "experiments")) if p.endswith(".flags")}
-                   | set(ALIASES))
+    names = sorted(set(records.flagfiles()) | set(ALIASES))
     runs = {n: Run(records_dir, n) for n in names}
     figures = _figures(runs, figures_dir)
     recovered = sorted(n for n, r in runs.items() if r.recovered and n not in ALIASES)

@@ -3,7 +3,7 @@ r"""Runs a named set of experiment flagfiles, each into its own workdir; resumab
     python -m tools.run_grid --set=seed_frey --max_epochs=2000 --parallel=2
     python -m tools.run_grid --set=mnist_main --max_epochs=300
 
-Each run is `python -m trainers.main --flagfile=experiments/NAME.flags
+Each run is `python -m trainers.main --flagfile=experiments/GROUP/NAME.flags
 --workdir=ROOT/NAME --epochs=min(its epochs, max_epochs)`, logged to ROOT/NAME/train.log.
 Rerunning the same command continues every run from its checkpoint (finished runs are
 skipped by the trainer itself); raising --max_epochs later extends them. --parallel N
@@ -17,8 +17,9 @@ import time
 
 from absl import app, flags
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXPERIMENTS = os.path.join(REPO, "experiments")
+from tools import records
+
+REPO = records.REPO
 
 SETS = {
     "mnist_main": ["mnist_vamp_l40", "mnist_standard_l40"],
@@ -59,9 +60,9 @@ def flagfile_epochs(path):
 
 
 def command(name, root, max_epochs, threads, extra):
-    path = os.path.join(EXPERIMENTS, f"{name}.flags")
-    if not os.path.exists(path):
-        raise app.UsageError(f"no flagfile {path}; known: {', '.join(sorted(SETS['all']))}")
+    path = records.flagfile(name)
+    if path is None:
+        raise app.UsageError(f"no flagfile experiments/<group>/{name}.flags; known: {', '.join(sorted(SETS['all']))}")
     epochs = min(flagfile_epochs(path), max_epochs)
     return [sys.executable, "-m", "trainers.main", f"--flagfile={path}", f"--workdir={os.path.join(root, name)}",
             f"--epochs={epochs}", f"--intra_op_threads={threads}", *extra]
