@@ -63,3 +63,18 @@ def test_build_md_snippet_reads_a_finished_run(small_runs, monkeypatch):
     scope = run(blocks[0], "BUILD.md")
     assert scope["results"]["complete"] and scope["checkpoint"].endswith("ckpt-1")
     assert scope["config"].model.prior == "vamp" and scope["model"].prior.num_components == 5
+
+
+def test_the_manual_is_short_its_reports_have_a_home_and_every_link_resolves():
+    manual = open(os.path.join(REPO, "BUILD.md")).read()
+    assert len(manual.splitlines()) < 500, "BUILD.md is the manual: research reports go to docs/"
+    for name in ("README.md", "BUILD.md"):
+        text = open(os.path.join(REPO, name)).read()
+        assert not re.search(r"\bissues? \d", text, re.I), f"{name} names an issue number"
+    assert "docs/paper_code_referee.md" in manual and "docs/README.md" in open(os.path.join(REPO, "README.md")).read()
+    pages = ["README.md", "BUILD.md", "RESULTS.md", "experiments/README.md"] + [
+        os.path.join("docs", n) for n in os.listdir(os.path.join(REPO, "docs")) if n.endswith(".md")]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", open(os.path.join(REPO, page)).read()):
+            path = os.path.normpath(os.path.join(REPO, os.path.dirname(page), target))
+            assert os.path.exists(path), f"{page} links to {target}, which does not exist"

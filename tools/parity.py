@@ -7,8 +7,8 @@ RUN_DIR is the directory in which the paper's reference code (jmtomczak/vae_vamp
 its standard output saved as RUN_DIR/log.txt, and the directory it made under
 RUN_DIR/snapshots/ (the per-image test log-likelihoods, saved as per_image_ll_test.npy).
 This module only reads what that run printed and saved; it neither builds nor runs the
-reference code, and none of that code is in this repository (BUILD.md, "The paper's code
-as referee", says how the comparisons were made). NAME.json and NAME.npy are written to
+reference code, and none of that code is in this repository (docs/paper_code_referee.md
+says how the comparisons were made). NAME.json and NAME.npy are written to
 experiments/parity/: the reference's commit, its settings (the Namespace it printed), the
 budget (epochs run, best epoch, whether early stopping ended it), the machine, the
 per-epoch curves, the test metrics and each test image's log-likelihood (in the order of

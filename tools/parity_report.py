@@ -60,8 +60,8 @@ PARITY = (
 )
 
 # Every gap beyond noise, by our seed-0 run of the comparison: what explains it ("explained: " a named difference,
-# measured) or, while nothing does yet, what has been ruled out and what is left ("open: "). BUILD.md, "The paper's
-# code as referee", says how each was measured.
+# measured) or, while nothing does yet, what has been ruled out and what is left ("open: "). docs/paper_code_referee.md
+# says how each was measured.
 GAPS = {
     "parity_frey_hvae_vamp_e200_refinit_s0": "explained: the code's last partial batch gives it 7% more updates "
                                              "(ours matched in updates, the next row: within noise)",
@@ -69,7 +69,7 @@ GAPS = {
                                          "all of the code's in ours (the exact replica, two rows down) ours lands "
                                          "within noise of the code, its two seeds either side of it; the code's layout "
                                          "alone gains on both seeds (-0.171, -0.138), its initialisation and "
-                                         "AdamNormGrad cost more than that (one seed; BUILD.md)",
+                                         "AdamNormGrad cost more than that (one seed; docs/paper_code_referee.md)",
     "parity_frey_convhvae_vamp_e100_refall_s0": "explained: seed noise: the exact replica, this setup with the code's "
                                                 "padding and per-tensor update, landed 0.198 bits/dim apart on two "
                                                 "seeds (the next row: 4.835 and 5.033, within noise of the code), and "
@@ -151,8 +151,8 @@ def _at_epoch(curve, epoch: int) -> Optional[float]:
 def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
     lines = ["### Parity: ours beside the paper's own code, same data and budget", "",
              "The paper's code (jmtomczak/vae_vampprior, commit in each record of `experiments/parity/`) ran on this "
-             "machine on our split of the same file, patched only to run on a current PyTorch (BUILD.md, \"The "
-             "paper's code as referee\"; its code is not in this repository). Both sides are scored with the same "
+             "machine on our split of the same file, patched only to run on a current PyTorch (docs/paper_code_referee.md; "
+             "its code is not in this repository). Both sides are scored with the same "
              "S on the same test images (all of them, or, where the S column says so, every n-th on both sides); "
              "'ours - code' is the mean over those images of the difference of -log p(x), "
              "with its paired standard error. 'Seeds' is our seed 1 minus our seed 0. A gap is called beyond noise "

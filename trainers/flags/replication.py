@@ -1,5 +1,5 @@
 """Replication of the paper's code: switches that make a run do what jmtomczak/vae_vampprior does where it
-differs from vamp_tf, for the parity runs (BUILD.md, the paper's code as referee). Every default is vamp_tf's
+differs from vamp_tf, for the parity runs (docs/paper_code_referee.md). Every default is vamp_tf's
 own; --probability_clamp also changes the reported test log-likelihood (the run's log and record say so)."""
 
 from absl import flags

@@ -21,7 +21,7 @@ class TrainConfig:
       weight only (epoch >= warmup_epochs). False (the paper's code, the default): any epoch,
       the warm-up's included; on Caltech 101 that best falls inside the warm-up, and for the
       HVAE VampPrior the first full-KL epoch scored 0.97 and 0.13 nats better for two seeds
-      (BUILD.md, the paper's code as referee).
+      (docs/paper_code_referee.md).
     optimizer: 'adam', or 'adam_normgrad' (Adam on gradients L2-normalised per variable,
       as the paper's reference implementation trains), or 'adam_normgrad_code' (normalised per
       tensor of the code's, where one of ours fuses several, and PyTorch's epsilon 1e-8;

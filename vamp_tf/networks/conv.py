@@ -18,7 +18,7 @@ convHVAE out otherwise, a `ConvLayout` names the difference: OURS is what vamp_t
 'pixelcnn' architectures build, REFERENCE the code's convHVAE layout ('conv_reference') and
 PIXEL_REFERENCE its PixelHVAE's q(z1 | x, z2) ('pixelcnn_reference'; models/PixelHVAE_2level.py,
 whose p(x | z1, z2) maps each latent to an image-sized map, as ours does), for measuring what
-the layout is worth (BUILD.md, "The paper's code as referee").
+the layout is worth (docs/paper_code_referee.md).
 """
 
 from __future__ import annotations
