@@ -83,3 +83,17 @@ def test_a_rescore_record_says_whose_weights_and_which_likelihood_it_scored():
     latest = {"probability_clamp": 0.0, "checkpoint": "latest", "checkpoint_epoch": 101, "best_epoch": 74}
     assert parity_report.describe_rescore(latest) == \
         "the weights of its last epoch (101) in place of its best-validation epoch's (74)"
+
+
+def test_the_verdicts_numbers_are_computed_from_the_records_not_typed():
+    import re
+    from tools import records, report
+    for text in parity_report.GAPS.values():
+        assert not re.search(r"\d\.\d", re.sub(r"\{[^}]*\}", "", text)), text  # no typed decimals outside placeholders
+    runs, _, _ = report.build(records.RECORDS, records.FIGURES)
+    conv = "parity_frey_convhvae_vamp_e100"
+    filled = parity_report.fill_gap(parity_report.GAPS[f"{conv}_refall_s0"], runs)
+    a, b = runs[f"{conv}_codeall_s0"].metric("bits_per_dim"), runs[f"{conv}_codeall_s1"].metric("bits_per_dim")
+    assert f"{abs(a - b):.3f} bits/dim apart" in filled and f"{a:.3f} and {b:.3f}" in filled
+    assert "gives it 7% more updates" in parity_report.fill_gap(  # Frey Faces: 16 steps an epoch against 15
+        parity_report.GAPS["parity_frey_hvae_vamp_e200_refinit_s0"], runs)

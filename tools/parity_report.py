@@ -6,13 +6,16 @@ Run objects (tools/report.py) and the reference records of tools/parity.py.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from typing import Optional
 
 import numpy as np
 
 from tools import parity
 from vamp_tf import files, units
+from vamp_tf.datasets import catalog
 
 RESCORED = os.path.join(parity.REPO, "experiments", "rescored")
 
@@ -61,22 +64,48 @@ PARITY = (
 
 # Every gap beyond noise, by our seed-0 run of the comparison: what explains it ("explained: " a named difference,
 # measured) or, while nothing does yet, what has been ruled out and what is left ("open: "). docs/paper_code_referee.md
-# says how each was measured.
+# says how each was measured. Numbers are never typed here: {kind:args} is filled from the records (fill_gap):
+# {bits:RUN} a run's bits/dim, {paired:A-B} the mean over test images of A's minus B's -log p(x) in bits/dim,
+# {apart:A,B} |bits/dim of A - bits/dim of B|, {more_updates:DATASET} how many more updates an epoch has when its
+# last, partial batch is kept (the paper's code's way).
+_CONV = "parity_frey_convhvae_vamp_e100"
 GAPS = {
-    "parity_frey_hvae_vamp_e200_refinit_s0": "explained: the code's last partial batch gives it 7% more updates "
-                                             "(ours matched in updates, the next row: within noise)",
-    "parity_frey_convhvae_vamp_e100_s0": "explained: our layout, initialisation and optimizer against the code's: with "
-                                         "all of the code's in ours (the exact replica, two rows down) ours lands "
-                                         "within noise of the code, its two seeds either side of it; the code's layout "
-                                         "alone gains on both seeds (-0.171, -0.138), its initialisation and "
-                                         "AdamNormGrad cost more than that (one seed; docs/paper_code_referee.md)",
-    "parity_frey_convhvae_vamp_e100_refall_s0": "explained: seed noise: the exact replica, this setup with the code's "
-                                                "padding and per-tensor update, landed 0.198 bits/dim apart on two "
-                                                "seeds (the next row: 4.835 and 5.033, within noise of the code), and "
-                                                "this run is seed 0 of the setup, beside the replica's seed 0",
+    "parity_frey_hvae_vamp_e200_refinit_s0": "explained: the code's last partial batch gives it {more_updates:frey_faces} "
+                                             "more updates (ours matched in updates, the next row: within noise)",
+    f"{_CONV}_s0": "explained: our layout, initialisation and optimizer against the code's: with "
+                   "all of the code's in ours (the exact replica, two rows down) ours lands "
+                   "within noise of the code, its two seeds either side of it; the code's layout "
+                   f"alone gains on both seeds ({{paired:{_CONV}_refarch_s0-{_CONV}_s0}}, "
+                   f"{{paired:{_CONV}_refarch_s1-{_CONV}_s1}}), its initialisation and "
+                   "AdamNormGrad cost more than that (one seed; docs/paper_code_referee.md)",
+    f"{_CONV}_refall_s0": "explained: seed noise: the exact replica, this setup with the code's "
+                          "padding and per-tensor update, landed "
+                          f"{{apart:{_CONV}_codeall_s0,{_CONV}_codeall_s1}} bits/dim apart on two "
+                          f"seeds (the next row: {{bits:{_CONV}_codeall_s0}} and {{bits:{_CONV}_codeall_s1}}, within "
+                          "noise of the code), and this run is seed 0 of the setup, beside the replica's seed 0",
     "parity_frey_pixelhvae_vamp_e100_s0": "explained: our initialisation (with the code's: the next row, within "
                                           "noise)",
 }
+
+
+def fill_gap(template: str, runs: dict) -> str:
+    """A GAPS text with its {kind:args} placeholders computed from the runs' records (see GAPS)."""
+    def value(match):
+        kind, args = match.group(1), match.group(2)
+        if kind == "bits":
+            return f"{runs[args].metric('bits_per_dim'):.3f}"
+        if kind == "paired":
+            a, b = args.split("-")
+            return f"{float(np.mean(runs[a].per_image_nll(True) - runs[b].per_image_nll(True))):+.3f}"
+        if kind == "apart":
+            a, b = args.split(",")
+            return f"{abs(runs[a].metric('bits_per_dim') - runs[b].metric('bits_per_dim')):.3f}"
+        if kind == "more_updates":
+            n, batch = catalog.info(args).split_sizes["train"], 100
+            return f"{100 * (math.ceil(n / batch) / (n // batch) - 1):.0f}%"
+        raise ValueError(f"unknown placeholder {{{kind}:{args}}} in a GAPS text")
+    return re.sub(r"\{(\w+):([^}]+)\}", value, template)
+
 
 # (comparison, the paper's code's seed-0 record, its seed-1 record, our seed-0 and seed-1 runs, in bits/dim):
 # the referee's own noise, and ours against its second run
@@ -201,7 +230,7 @@ def parity_table(runs: dict, directory: str = parity.PARITY) -> list[str]:
         said = verdict(mean_diff, paired_se, None if spread is None else abs(spread), unit, digits,
                        code_spreads.get(ref_name))
         if said.startswith("beyond noise") and ours0 in GAPS:
-            said += f"; {GAPS[ours0]}"
+            said += f"; {fill_gap(GAPS[ours0], runs)}"
         lines.append(
             f"| {label} | {a.epochs()} / {code_epochs} | {s_cell} | {fmt(float(np.mean(ours_nll)))} | "
             f"{fmt(None if second is None else float(np.mean(second_nll)))} | "
