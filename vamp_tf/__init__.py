@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("checkpoints", "config", "datasets", "distributions", "evaluation", "files", "history", "latents",
                "models", "networks", "objectives", "optimizers", "plots", "priors", "progress", "results",
-               "startup", "step", "trainer", "train_lib", "workdir")
+               "startup", "step", "surgery", "tensorboard", "trainer", "train_lib", "workdir")
 _NAMES = {  # name: the submodule that defines it
     "Config": "config", "ModelConfig": "config", "TrainConfig": "config",
     "DiscretizedLogistic": "distributions",

@@ -266,3 +266,10 @@ def usage_summary(usage: dict) -> dict:
     """The JSON part of `prior_usage` (the per-component usage array left out), as
     results.json records it."""
     return {k: usage[k] for k in ("num_components", "components_used", "effective_components", "used_mass")}
+
+
+def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500) -> dict:
+    """Distortion, rate, and the rate split into I[n; z] and KL(q(z) || p(z)) by ELBO surgery, each with its
+    Monte Carlo standard error (vamp_tf.surgery.rate_distortion, whose docstring states the estimators)."""
+    from vamp_tf import surgery  # pylint: disable=import-outside-toplevel
+    return surgery.rate_distortion(model, images, num_samples=num_samples, seed=seed, batch_size=batch_size)

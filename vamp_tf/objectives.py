@@ -18,9 +18,10 @@ def negative_elbo(terms: dict, beta=1.0):
     return -(terms["reconstruction"] - tf.cast(beta, terms["kl"].dtype) * terms["kl"])
 
 
-def warmup_beta(epoch: int, warmup_epochs: int) -> float:
-    """beta for 1-based `epoch`: min(1, epoch / warmup_epochs) (1 when there is no warm-up),
-    as the reference implementation schedules it."""
+def warmup_beta(epoch: int, warmup_epochs: int, beta: float = 1.0) -> float:
+    """The KL weight for 1-based `epoch`: min(1, epoch / warmup_epochs) (1 when there is no warm-up),
+    as the reference implementation schedules it, times the final weight `beta` (1: the ELBO; other
+    values train D + beta R, a point of the rate-distortion plane: the warm-up ramps to beta)."""
     if warmup_epochs <= 0:
-        return 1.0
-    return min(1.0, epoch / warmup_epochs)
+        return 1.0 * beta
+    return min(1.0, epoch / warmup_epochs) * beta

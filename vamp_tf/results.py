@@ -53,6 +53,9 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
         "best_epoch": best_epoch,
     }
     metrics.update({f"test_{k}": v for k, v in test.items() if k.startswith("kl_")})
+    if len(test_images) > 1:  # rate and distortion apart, the rate split by ELBO surgery (vamp_tf.surgery)
+        split = evaluation.rate_distortion(model, test_images, seed=t.seed)
+        metrics["rate_distortion"] = {k: list(v) if isinstance(v, tuple) else v for k, v in split.items()}
     if model.likelihood.bits_per_dim:
         metrics["bits_per_dim"] = float(evaluation.bits_per_dim(ll["mean"], config.model.input_dim))
         metrics["test_neg_elbo_bits_per_dim"] = float(evaluation.bits_per_dim(test["elbo"], config.model.input_dim))

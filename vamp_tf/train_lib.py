@@ -91,7 +91,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
     with StopRequest() as stop:
         while not bool(state.stopped_early.numpy()) and int(state.epoch.numpy()) < t.epochs:
             epoch = int(state.epoch.numpy()) + 1  # 1-based
-            beta = objectives.warmup_beta(epoch, t.warmup_epochs)
+            beta = objectives.warmup_beta(epoch, t.warmup_epochs, t.beta)
             started = time.time()
             train_means = _train_epoch(trainer, state, saved, run, epoch, beta, steps_per_epoch, stop, show=is_chief)
             _check_divergence(-train_means["elbo"], epochs, float(state.first_neg_elbo.numpy()), epoch,

@@ -51,5 +51,6 @@ def config_from_flags() -> config_lib.Config:
         test_examples=data.TEST_EXAMPLES.value, eval_every=evaluation.EVAL_EVERY.value,
         figure_samples=output.FIGURE_SAMPLES.value, figures=output.FIGURES.value, strategy=system.STRATEGY.value,
         divergence_factor=protocol.DIVERGENCE_FACTOR.value, precision=system.PRECISION.value,
-        keep_last_batch=replication.KEEP_LAST_BATCH.value, gray_values=replication.GRAY_VALUES.value)
+        keep_last_batch=replication.KEEP_LAST_BATCH.value, gray_values=replication.GRAY_VALUES.value,
+        beta=protocol.BETA.value)
     return config_lib.Config(model=model_config, train=train)

@@ -18,6 +18,8 @@ LEARNING_RATE = flags.DEFINE_float("learning_rate", TRAIN.learning_rate, "Adam's
 OPTIMIZER = flags.DEFINE_enum("optimizer", TRAIN.optimizer, list(config_lib.OPTIMIZERS),
                               "adam. Replication only: adam_normgrad (gradients normalised per variable, as the paper's "
                               "code trains) and adam_normgrad_code (per tensor of the code, its epsilon 1e-8).")
+BETA = flags.DEFINE_float("beta", TRAIN.beta, "The final KL weight: train D + beta R, the warm-up ramping to beta (1: the "
+                          "ELBO, the paper's; other values place a run elsewhere on the rate-distortion plane).")
 SEED = flags.DEFINE_integer("seed", TRAIN.seed, "Seeds the weights, the data order, the binarization and the noise.")
 DIVERGENCE_FACTOR = flags.DEFINE_float(
     "divergence_factor", TRAIN.divergence_factor,

@@ -48,6 +48,8 @@ class TrainConfig:
     gray_values: how a 256-level gray pixel p is fed to the model (datasets.pipeline): 'grid'
       p / 255 (the default), or 'bin_centres' (p + 0.5) / 256, as the paper's code feeds Frey
       Faces. Both fall in bin p of the discretized logistic, so the likelihood is the same.
+    beta: the final KL weight: training minimises D + beta R (the warm-up ramps to it); 1 (the default)
+      is the ELBO. Validation, model selection and the test scores are the ELBO's whatever beta is.
     """
 
     dataset: str = "mnist"
@@ -73,6 +75,7 @@ class TrainConfig:
     precision: str = "float32"
     keep_last_batch: bool = False
     gray_values: str = "grid"
+    beta: float = 1.0
 
     def __post_init__(self):
         check_positive("epochs", self.epochs)
@@ -96,6 +99,7 @@ class TrainConfig:
         check_choice("strategy", self.strategy, STRATEGIES)
         check_choice("precision", self.precision, PRECISIONS)
         check_choice("gray_values", self.gray_values, GRAY_VALUES)
+        check_positive("beta", self.beta)
         if self.divergence_factor != 0:
             check_positive("divergence_factor", self.divergence_factor)
             if self.divergence_factor <= 1:

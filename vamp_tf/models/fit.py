@@ -22,15 +22,15 @@ FIT_TERMS = ("elbo", "reconstruction", "kl")  # metrics of fit / evaluate, besid
 
 
 class KLWarmup(keras.callbacks.Callback):
-    """KL warm-up for `model.fit`: sets model.kl_weight to min(1, epoch / warmup_epochs)
-    at the start of every (1-based) epoch, the schedule of the paper and of vamp_tf's trainer."""
+    """KL warm-up for `model.fit`: sets model.kl_weight to min(1, epoch / warmup_epochs) * beta
+    at the start of every (1-based) epoch, the schedule of the paper (beta = 1) and of vamp_tf's trainer."""
 
-    def __init__(self, warmup_epochs: int = 100):
+    def __init__(self, warmup_epochs: int = 100, beta: float = 1.0):
         super().__init__()
-        self.warmup_epochs = warmup_epochs
+        self.warmup_epochs, self.beta = warmup_epochs, beta
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.model.kl_weight.assign(objectives.warmup_beta(epoch + 1, self.warmup_epochs))
+        self.model.kl_weight.assign(objectives.warmup_beta(epoch + 1, self.warmup_epochs, self.beta))
 
 
 class _FitState:

@@ -1,0 +1,74 @@
+"""Tests of vamp_tf.surgery: ELBO surgery against closed forms, and rate_distortion on every kind of model."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vamp_tf import config, evaluation, latents, models, surgery
+
+
+def test_gaussian_posteriors_give_the_analytic_rate_information_and_marginal_kl():
+    # q(z | x_n) = N(mu_n, s2 I), mu_n ~ N(0, t2 I), p(z) = N(0, I), t2 + s2 = 1: the aggregate posterior is
+    # N(0, I) = p(z) as N grows, so KL(q(z) || p(z)) -> 0 and R = I[n; z] = (L / 2) log(1 + t2 / s2).
+    n, dim, s2, t2 = 4000, 2, 0.5, 0.5
+    family = latents.make_family("gaussian")
+    mu = np.random.default_rng(0).normal(0.0, math.sqrt(t2), (n, dim)).astype(np.float32)
+    log_variance = np.full((n, dim), math.log(s2), np.float32)
+    z = (mu + math.sqrt(s2) * np.random.default_rng(1).standard_normal((n, dim)).astype(np.float32))[:, None]
+    terms = surgery.aggregate_posterior_terms(family, (tf.constant(mu), tf.constant(log_variance)), z,
+                                              family.standard(dim))
+    rate = terms["log_posterior"] - terms["log_prior"]
+    information = terms["log_posterior"] - terms["log_aggregate"]
+    marginal = terms["log_aggregate"] - terms["log_prior"]
+    np.testing.assert_allclose(rate, information + marginal, atol=1e-9)  # the surgery is exact term by term
+    analytic_rate = 0.5 * np.sum(s2 + mu ** 2 - 1.0 - math.log(s2), axis=1)  # KL(N(mu, s2) || N(0, 1)) per image
+    se = rate.std() / math.sqrt(n)
+    assert abs(rate.mean() - analytic_rate.mean()) < 4 * se
+    assert abs(information.mean() - dim / 2 * math.log(1 + t2 / s2)) < 4 * information.std() / math.sqrt(n) + 0.01
+    assert abs(marginal.mean()) < 4 * marginal.std() / math.sqrt(n) + 0.01
+    assert np.all(information <= math.log(n) + 1e-6)  # the estimator's bound
+
+
+def _model(**changes):
+    cfg = config.ModelConfig(**{**dict(input_shape=(6, 5, 1), latent_dim=3, hidden_units=8, num_components=4),
+                                **changes})
+    return models.build_model(cfg, seed=2)
+
+
+def _images(n, seed=0):
+    return (np.random.default_rng(seed).random((n, 6, 5, 1)) < 0.4).astype(np.float32)
+
+
+def test_a_vampprior_on_the_test_images_is_their_aggregate_posterior_so_its_marginal_kl_is_zero():
+    images = _images(12)
+    model = _model(num_components=12)
+    model.prior.pseudo_inputs_variable.assign(images.reshape(12, -1))  # u_k = x_k: p(z) = q(z), K = N
+    out = evaluation.rate_distortion(model, images, num_samples=3)
+    assert abs(out["marginal_kl"][0]) < 1e-4
+    np.testing.assert_allclose(out["rate_prior_latent"][0], out["mutual_information"][0], atol=1e-4)
+    assert out["mutual_information"][0] <= out["log_num_images"] + 1e-6
+
+
+@pytest.mark.parametrize("changes", [dict(), dict(model="hvae"), dict(posterior="power_spherical"),
+                                     dict(prior="standard"), dict(prior="mog")],
+                         ids=["vae_vamp", "hvae_vamp", "sphere_vamp", "vae_standard", "vae_mog"])
+def test_rate_distortion_adds_up_on_every_kind_of_model(changes):
+    model, images = _model(**changes), _images(20, seed=3)
+    out = evaluation.rate_distortion(model, images, num_samples=2, seed=5)
+    mean = {k: v[0] for k, v in out.items() if isinstance(v, tuple)}
+    assert all(np.isfinite(v) for v in mean.values()) and all(v[1] >= 0 for v in out.values() if isinstance(v, tuple))
+    np.testing.assert_allclose(mean["rate_prior_latent"], mean["mutual_information"] + mean["marginal_kl"], atol=1e-4)
+    np.testing.assert_allclose(mean["neg_elbo"], mean["distortion"] + mean["rate"], rtol=1e-6)
+    if "rate_z1" in mean:
+        np.testing.assert_allclose(mean["rate"], mean["rate_z1"] + mean["rate_prior_latent"], rtol=1e-5, atol=1e-4)
+    else:
+        np.testing.assert_allclose(mean["rate"], mean["rate_prior_latent"], rtol=1e-5, atol=1e-4)
+    # one draw per image: the ELBO terms the model's own call gives with the same noise
+    assert out == evaluation.rate_distortion(model, images, num_samples=2, seed=5)
+
+
+def test_one_image_has_no_aggregate_posterior_to_speak_of():
+    with pytest.raises(ValueError, match="at least 2 images"):
+        evaluation.rate_distortion(_model(), _images(1))
