@@ -293,3 +293,28 @@ def test_dynamic_binarization_draws_anew_every_epoch_from_its_seed():
     pairs = datasets.dynamic_binarization(tf.data.Dataset.from_tensor_slices((gray / 255, np.arange(64))), seed=3)
     image, label = next(iter(pairs))
     assert image.shape == (6, 5, 1) and int(label) == 0 and set(np.unique(image.numpy())) <= {0.0, 1.0}
+
+
+def test_fashion_mnist_holds_out_a_seeded_random_validation_split_and_is_never_mnist(real_data_dir):
+    train = datasets.split_images("fashion_mnist", "train", real_data_dir)
+    validation = datasets.split_images("fashion_mnist", "validation", real_data_dir)
+    test = datasets.split_images("fashion_mnist", "test", real_data_dir)
+    assert (len(train), len(validation), len(test)) == (50000, 10000, 10000) and train.dtype == np.uint8
+    np.testing.assert_allclose(np.concatenate([train, validation]).mean() / 255, 0.2860, atol=1e-4)  # the published mean
+    as_rows = lambda x: {row.tobytes() for row in x.reshape(len(x), -1)}  # noqa: E731
+    assert not as_rows(train[:5000]) & as_rows(validation)                    # disjoint
+    digits = datasets.split_images("mnist", "train", real_data_dir, num_examples=5000)
+    assert train.mean() / 255 - digits.mean() / 255 > 0.1                      # clothes (0.286), not digits (0.131)
+    other = datasets.split_images("fashion_mnist", "validation", real_data_dir, split_seed=1)
+    assert not np.array_equal(other, validation)                               # the held-out images follow the seed
+    fixed = datasets.examples("fashion_mnist", "test", real_data_dir, num_examples=200)
+    assert set(np.unique(fixed)) == {0.0, 1.0}
+    np.testing.assert_array_equal(fixed, datasets.examples("fashion_mnist", "test", real_data_dir, num_examples=200))
+    batch = next(iter(datasets.load("fashion_mnist", "train", 100, data_dir=real_data_dir, num_examples=1000)))
+    assert batch.shape == (100, 28, 28, 1) and set(np.unique(batch.numpy())) == {0.0, 1.0}
+
+
+def test_fashion_mnist_files_are_looked_for_in_their_own_folder_only(real_data_dir, tmp_path):
+    os.symlink(os.path.join(real_data_dir, "mnist_idx"), tmp_path / "mnist_idx")  # MNIST's files, same names
+    with pytest.raises(datasets.DataError, match="fashion_mnist"):
+        datasets.load_arrays("fashion_mnist", str(tmp_path), tfds_data_dir=str(tmp_path / "tfds"), download=False)

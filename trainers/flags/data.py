@@ -7,7 +7,8 @@ from vamp_tf.datasets import catalog
 
 DATASET = flags.DEFINE_enum("dataset", TRAIN.dataset, list(catalog.DATASETS),
                             "mnist: dynamically binarized; binarized_mnist: the static binarization; "
-                            "frey_faces: 256-level gray; caltech101_silhouettes: binary silhouettes.")
+                            "frey_faces: 256-level gray; caltech101_silhouettes: binary silhouettes; fashion_mnist: Fashion-MNIST, "
+                            "dynamically binarized (not in the paper; Exemplar VAE's validation split).")
 DATA_DIR = flags.DEFINE_string("data_dir", None, "Directory with the canonical data files "
                                "(default: $VAMP_TF_DATA_DIR, then ../shared/data; else TFDS downloads).")
 SPLIT_SEED = flags.DEFINE_integer("split_seed", TRAIN.split_seed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 from vamp_tf.datasets.errors import DataError
 
@@ -19,8 +20,12 @@ class DatasetInfo:
     (C-order bytes) of the canonical arrays, by array name.
     split_method: how the canonical arrays become train / validation / test:
       'given' (the files hold the three splits), 'holdout' (the last
-      split_sizes['validation'] training images are the validation split), or 'seeded'
-      (one pool of images, split by a shuffle seeded with split_seed).
+      split_sizes['validation'] training images are the validation split), 'shuffled_holdout'
+      (split_sizes['validation'] training images chosen by a shuffle seeded with split_seed are the
+      validation split, as Exemplar VAE's loader holds them out), or 'seeded' (one pool of images,
+      split by a shuffle seeded with split_seed).
+    subdirectories: where inside a data directory its files may sit (None: the shared layout's
+      common places, local.SUBDIRECTORIES).
     tfds_splits: the TFDS splits read (for 'seeded', their union is the pool).
     download_hosts: the hosts TFDS downloads from (resolved first, to fail fast offline).
     custom_builder: the TFDS builder is vamp_tf's own (vamp_tf.datasets.builders), not
@@ -40,6 +45,7 @@ class DatasetInfo:
     tfds_splits: tuple[str, ...]
     download_hosts: tuple[str, ...]
     custom_builder: bool = False
+    subdirectories: Optional[tuple[str, ...]] = None
 
 
 _MNIST_DIGESTS = {
@@ -91,6 +97,21 @@ DATASETS = {
         digests={"X": "2414994d9887273c201063dc3c71351f966460b3eec0a79be3d02fe05c6f935c"},
         split_method="seeded", tfds_splits=("train",), download_hosts=("people.cs.umass.edu",),
         custom_builder=True),
+    # Not in the paper: Exemplar VAE (Norouzi et al., NeurIPS 2020) reports VampPrior numbers on it. Its loader
+    # holds out 10,000 randomly chosen training images for validation and binarizes the validation and test
+    # images once, training images every epoch: so does this one (the choice seeded by split_seed). Its IDX files
+    # have MNIST's names, so they are looked for in their own folders only.
+    "fashion_mnist": DatasetInfo(
+        name="fashion_mnist", image_shape=(28, 28, 1), likelihood="bernoulli", binarization="dynamic",
+        split_sizes={"train": 50000, "validation": 10000, "test": 10000},
+        local_files=(("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"),),
+        tfds_name="fashion_mnist",
+        urls=("https://github.com/zalandoresearch/fashion-mnist (data/fashion: the four IDX .gz files)",),
+        digests={"x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+                 "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a"},
+        split_method="shuffled_holdout", tfds_splits=("train", "test"),
+        download_hosts=("fashion-mnist.s3-website.eu-central-1.amazonaws.com",),
+        subdirectories=("fashion_mnist_idx", "fashion_mnist")),
 }
 
 SPLITS = ("train", "validation", "test")

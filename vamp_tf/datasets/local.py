@@ -23,8 +23,8 @@ from vamp_tf.datasets.errors import DataError
 SUBDIRECTORIES = ("", "mnist_idx", "mnist", "binarized_mnist", "frey_faces", "caltech101_silhouettes")
 
 
-def find_file(data_dir: str, filename: str) -> Optional[str]:
-    for sub in SUBDIRECTORIES:
+def find_file(data_dir: str, filename: str, subdirectories=SUBDIRECTORIES) -> Optional[str]:
+    for sub in subdirectories:
         path = os.path.join(data_dir, sub, filename)
         if os.path.isfile(path):
             return path
@@ -110,6 +110,13 @@ def _mnist_splits(train, test) -> dict:
     return {"train": train[:50000], "validation": train[50000:], "test": test}
 
 
+def _fashion_mnist(paths, info):
+    """The 60,000 training and 10,000 test images; the validation split is held out later (split_method)."""
+    x_train, x_test = (_read_idx_images(p, info) for p in paths)
+    return {"train": _check_digest(x_train, info.digests["x_train"], paths[0], info),
+            "test": _check_digest(x_test, info.digests["x_test"], paths[1], info)}
+
+
 def _binarized_mnist(paths, info):
     out = {}
     for split, path in zip(("train", "validation", "test"), paths):
@@ -137,7 +144,7 @@ def _caltech101_silhouettes(paths, info):
 
 # The file format of each dataset's canonical files (the one place a name picks a reader).
 _READERS = {"mnist": _mnist, "binarized_mnist": _binarized_mnist, "frey_faces": _frey_faces,
-            "caltech101_silhouettes": _caltech101_silhouettes}
+            "caltech101_silhouettes": _caltech101_silhouettes, "fashion_mnist": _fashion_mnist}
 
 
 def _mnist_labels(data_dir: str) -> Optional[dict]:
@@ -166,10 +173,11 @@ def read_labels(info: DatasetInfo, data_dir: str) -> Optional[dict]:
 
 def read(info: DatasetInfo, data_dir: str) -> Optional[dict]:
     """Arrays of uint8 images [N, height, width] by split ('all' for the datasets whose
-    split_method is 'seeded': they are split later with a seed), or None if the directory
+    split_method is 'seeded', 'train' and 'test' for 'shuffled_holdout': they are split later with a
+    seed), or None if the directory
     holds no complete set of files."""
     for alternative in info.local_files:
-        paths = [find_file(data_dir, name) for name in alternative]
+        paths = [find_file(data_dir, name, info.subdirectories or SUBDIRECTORIES) for name in alternative]
         if all(paths):
             return _READERS[info.name](paths, info)
     return None

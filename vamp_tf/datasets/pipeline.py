@@ -67,7 +67,8 @@ def in_memory(name: str, arrays: dict) -> str:
     it resumes in this process, or with --data_dir pointing at files.
     """
     info = catalog.info(name)
-    wanted = ("all",) if info.split_method == "seeded" else ("train", "validation", "test")
+    wanted = {"seeded": ("all",), "shuffled_holdout": ("train", "test")}.get(info.split_method,
+                                                                           ("train", "validation", "test"))
     if sorted(arrays) != sorted(wanted):
         raise ValueError(f"arrays for {name!r} have splits {sorted(arrays)}; expected {list(wanted)}.")
     digest = hashlib.sha256()
@@ -146,6 +147,10 @@ def split_images(name: str, split: str, data_dir: Optional[str] = None, split_se
         sizes = info.split_sizes
         start = {"train": 0, "validation": sizes["train"], "test": sizes["train"] + sizes["validation"]}[split]
         images = arrays["all"][np.sort(order[start:start + sizes[split]])]
+    elif info.split_method == "shuffled_holdout" and split != "test":  # validation: seeded choice of train images
+        order = np.random.default_rng(split_seed).permutation(len(arrays["train"]))
+        n = info.split_sizes["train"]
+        images = arrays["train"][np.sort(order[:n] if split == "train" else order[n:])]
     else:
         images = arrays[split]
     return _stride_subset(images, num_examples)[..., np.newaxis]

@@ -66,6 +66,8 @@ def _to_arrays(info: DatasetInfo, tfds_data: dict) -> dict:
         images[split] = x
     if info.split_method == "seeded":
         return {"all": np.concatenate([images[s] for s in info.tfds_splits])}
+    if info.split_method == "shuffled_holdout":  # held out later, with a seed (pipeline.split_images)
+        return {"train": images["train"], "test": images["test"]}
     if info.split_method == "holdout":
         n_train = info.split_sizes["train"]
         return {"train": images["train"][:n_train], "validation": images["train"][n_train:], "test": images["test"]}
