@@ -105,3 +105,16 @@ def test_score_notes_name_the_clamp_for_both_likelihoods():
     gray = config.Config(config.ModelConfig(likelihood="discretized_logistic", probability_clamp=1e-7),
                          config.TrainConfig(dataset="frey_faces"))
     assert "P + c" in results.score_notes(gray)[0]
+
+
+def test_the_rate_distortion_tables_come_from_the_records_that_carry_them(tmp_path, fake_workdir):
+    _record(fake_workdir, tmp_path, "mnist_vamp_l40", 500, ll=-85.25)
+    runs, _, text = report.build(str(tmp_path / "records"), str(tmp_path / "figures"))
+    assert "No recorded run carries these figures yet" in text
+    run = runs["mnist_vamp_l40"]
+    run.results["metrics"]["rate_distortion"] = {
+        "neg_elbo": [88.0, 0.3], "distortion": [60.0, 0.2], "rate": [28.0, 0.1], "rate_prior_latent": [28.0, 0.1],
+        "mutual_information": [9.0, 0.01], "marginal_kl": [19.0, 0.1], "num_images": 10000, "log_num_images": 9.21}
+    lines = report.rate_distortion_tables(runs)
+    row = [line for line in lines if line.startswith("| mnist_vamp_l40 |")][0]
+    assert row.endswith("| 88.00 ± 0.30 | 60.00 ± 0.20 | 28.00 ± 0.10 | 28.00 ± 0.10 | 9.00 ± 0.01 | 19.00 ± 0.10 |")

@@ -213,6 +213,39 @@ def _figures(runs, figures_dir) -> dict:
     return found
 
 
+RD_COLUMNS = (("neg_elbo", "-ELBO"), ("distortion", "D"), ("rate", "R"), ("rate_prior_latent", "R of the prior's latent"),
+              ("mutual_information", "I[n; z]"), ("marginal_kl", "KL(q(z) || p(z))"))
+
+
+def rate_distortion_tables(runs) -> list[str]:
+    """A table per dataset of the recorded runs that carry metrics.rate_distortion (vamp_tf.surgery): the
+    -ELBO, D, R and R's split into I[n; z] and KL(q(z) || p(z)), each mean ± its standard error, in nats."""
+    by_dataset = {}
+    for name, run in sorted(runs.items()):
+        if name in ALIASES or not run.finished or "rate_distortion" not in run.results["metrics"]:
+            continue
+        by_dataset.setdefault(run.results["config"].get("train", {}).get("dataset", "—"), []).append((name, run))
+    lines = ["### Rate and distortion (nats, test set)", "",
+             "The rate R = E KL(q(z | x) || p(z)) and the distortion D = -E log p(x | z) apart, and the rate of the "
+             "latent the prior is on split by ELBO surgery into the mutual information I[n; z] between an image and "
+             "its code and KL(q(z) || p(z)), the distance from the aggregate posterior to the prior "
+             "(`vamp_tf.evaluation.rate_distortion`; log q(z) over the N test posteriors, so I <= log N). The "
+             "VampPrior's claim is that its marginal KL is a small fraction of the standard prior's.", ""]
+    if not by_dataset:
+        return lines + ["No recorded run carries these figures yet: runs finished from commit 60bbc6c on record them "
+                        "(the earlier runs' workdirs are gone).", ""]
+    for dataset, rows in sorted(by_dataset.items()):
+        lines += [f"{dataset}:", "", "| run | prior | beta | " + " | ".join(label for _, label in RD_COLUMNS) + " |",
+                  "| --- | --- | --- |" + " --- |" * len(RD_COLUMNS)]
+        for name, run in rows:
+            split, config = run.results["metrics"]["rate_distortion"], run.results["config"]
+            cells = " | ".join(f"{split[key][0]:.2f} ± {split[key][1]:.2f}" for key, _ in RD_COLUMNS)
+            prior, beta = config.get("model", {}).get("prior", "—"), config.get("train", {}).get("beta", 1.0)
+            lines.append(f"| {name} | {prior} | {beta:g} | {cells} |")
+        lines.append("")
+    return lines
+
+
 def build(records_dir: str, figures_dir: str):
     names = sorted(set(records.flagfiles()) | set(ALIASES))
     runs = {n: Run(records_dir, n) for n in names}
@@ -249,6 +282,7 @@ def build(records_dir: str, figures_dir: str):
                  "(`vamp_tf.evaluation.prior_usage`). A VampPrior component that no image uses is prior mass "
                  "where there is no data; samples drawn from it look like no test image.", ""]
     sections += [line for section in TABLES["sections"] for line in _section(runs, section)]
+    sections += rate_distortion_tables(runs)
     if figures:
         sections += ["### Figures", ""]
         for (name, kind), path in sorted(figures.items()):
@@ -374,3 +408,4 @@ def main(argv):
 
 if __name__ == "__main__":
     app.run(main)
+
