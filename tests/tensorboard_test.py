@@ -2,8 +2,8 @@
 
 import os
 
-import numpy as np
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 
@@ -23,13 +23,11 @@ def logs(smoke_run):
 
 
 def _scalars(accumulator, tag):
-    return {event.step: float(np.asarray(event.tensor_proto.float_val or event.tensor_proto.double_val or
-                                         [np.frombuffer(event.tensor_proto.tensor_content, np.float32)[0]])[0])
-            for event in accumulator.Tensors(tag)}
+    return {event.step: float(tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)}
 
 
 def test_train_and_validation_are_runs_with_the_same_tags_so_they_overlay(logs):
-    (runs, _, _), history = logs, None
+    runs, _, _ = logs
     for tag in ("neg_elbo", "reconstruction", "kl"):
         assert tag in runs["train"].Tags()["tensors"] and tag in runs["validation"].Tags()["tensors"], tag
     train, validation = _scalars(runs["train"], "neg_elbo"), _scalars(runs["validation"], "neg_elbo")

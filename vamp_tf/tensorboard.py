@@ -22,10 +22,7 @@ import tensorflow as tf
 
 from vamp_tf import files
 
-TERMS = ("neg_elbo", "reconstruction", "kl")
 IMAGE_EVERY = 10  # epochs between image summaries (and the first epoch)
-
-
 FIRST = ("train.dataset", "model.model", "model.prior", "model.latent_dim", "model.num_components")  # shown first
 
 
@@ -91,7 +88,8 @@ class RunSummaries:
 
     def epoch(self, item: dict, model=None) -> None:
         """An epoch's history entry (vamp_tf.history) as scalars; images too on every image_every-th epoch and
-        the first, when the model (float32, the current weights) is given."""
+        the first, when `model` is given: a callable returning the model with the current weights in float32
+        (Trainer.eval_model), called only on those epochs."""
         def write():
             with self.writers["train"].as_default(step=item["epoch"]):
                 for key, value in item.items():
@@ -99,7 +97,7 @@ class RunSummaries:
                         continue
                     tf.summary.scalar(key[len("train_"):] if key.startswith("train_") else key, value)
                 if model is not None and (item["epoch"] == 1 or item["epoch"] % self.image_every == 0):
-                    self._images(model)
+                    self._images(model())
             with self.writers["validation"].as_default(step=item["epoch"]):
                 for key, value in item.items():
                     if key.startswith("validation_"):

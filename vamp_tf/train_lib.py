@@ -113,7 +113,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
             state.stopped_early.assign(stopped_early)
             if is_chief:
                 files.write_json(run.history, epochs)
-                summary.epoch(item, trainer.eval_model())
+                summary.epoch(item, trainer.eval_model)  # the float32 twin is refreshed only when images are due
             saved.save_latest(int(trainer.optimizer.iterations.numpy()))
             log.info("%s", history.log_line(item, t.epochs, state.best_validation.numpy(),
                                             int(state.best_epoch.numpy()), stopped_early))

@@ -17,12 +17,8 @@ from typing import Any
 from vamp_tf.config.choices import (ARCHITECTURES, COMPONENT_WEIGHTS, GRAY_VALUES, INITIALIZATIONS, LIKELIHOODS, MODELS,
                                     OPTIMIZERS, POSTERIORS, PRECISIONS, PRIORS, PSEUDO_INIT_DEFAULTS, PSEUDO_INITS,
                                     STRATEGIES, Architecture)
-from vamp_tf.config.model import ModelConfig
+from vamp_tf.config.model import LEGACY_MODEL_DEFAULTS, ModelConfig
 from vamp_tf.config.train import RESUMABLE_FIELDS, TrainConfig
-
-# What a stored PixelHVAE config without these fields (written before they existed) was trained
-# with; other architectures have no batch normalisation, and read back with today's defaults.
-LEGACY_MODEL_DEFAULTS = {"pixelcnn": {"batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,9 +37,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        model = {**LEGACY_MODEL_DEFAULTS.get(d["model"].get("architecture", "dense"), {}), **d["model"]}
-        model["input_shape"] = tuple(model["input_shape"])
-        return cls(model=ModelConfig(**model), train=TrainConfig(**d["train"]))
+        return cls(model=ModelConfig.from_dict(d["model"]), train=TrainConfig(**d["train"]))
 
     def differences(self, other: "Config", ignore=RESUMABLE_FIELDS) -> list[str]:
         """Names ('train.seed', ...) of the fields that differ, except those in `ignore`."""

@@ -10,6 +10,11 @@ from vamp_tf.config.choices import (ARCHITECTURES, COMPONENT_WEIGHTS, INITIALIZA
                                     check_positive)
 
 
+# What a stored PixelHVAE config without these fields (written before they existed) was trained
+# with; other architectures have no batch normalisation, and read back with today's defaults.
+LEGACY_MODEL_DEFAULTS = {"pixelcnn": {"batch_norm_momentum": 0.99, "batch_norm_epsilon": 1e-3}}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Architecture of a VAE / HVAE.
@@ -128,6 +133,14 @@ class ModelConfig:
     def input_dim(self) -> int:
         h, w, c = self.input_shape
         return h * w * c
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        """The ModelConfig of a stored dict (config.json, a Keras config): input_shape as a tuple, and the
+        fields a stored config predates read back as LEGACY_MODEL_DEFAULTS says it was trained."""
+        model = {**LEGACY_MODEL_DEFAULTS.get(d.get("architecture", "dense"), {}), **d}
+        model["input_shape"] = tuple(model["input_shape"])
+        return cls(**model)
 
     @property
     def model_name(self) -> str:

@@ -67,9 +67,12 @@ def fit_data(train_config, noise_dim: int, epochs: int = 0, first_epoch: int = 0
 
 
 def _gray_values(images):
-    """uint8 (or other integer) gray pixels p -> p / 255; float images are taken to be in [0, 1]."""
+    """uint8 (or other integer) gray pixels p -> p / 255 (the pipeline's 'grid' values); float images are taken to
+    be in [0, 1]."""
     images = tf.convert_to_tensor(images)
-    return tf.cast(images, tf.float32) / 255.0 if images.dtype.is_integer else tf.cast(images, tf.float32)
+    if images.dtype.is_integer:
+        return pipeline._gray_to_values(images, "grid")  # pylint: disable=protected-access
+    return tf.cast(images, tf.float32)
 
 
 def dynamic_binarization(dataset: tf.data.Dataset, seed: int) -> tf.data.Dataset:

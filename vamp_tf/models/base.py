@@ -83,9 +83,7 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         """The model a get_config describes, with every weight created (and, for initialization='reference',
         drawn the paper's code's way from prior_seed, as build_model does); load_model then sets them."""
         config = dict(config)
-        model_config = dict(config.pop("config"))
-        model_config["input_shape"] = tuple(model_config["input_shape"])
-        model = cls(ModelConfig(**model_config), **config)
+        model = cls(ModelConfig.from_dict(config.pop("config")), **config)
         model.build_weights()
         if model.config.initialization == "reference":
             networks.initialize_like_reference(model, model.prior_seed)
@@ -229,10 +227,7 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         """
         key = _key(seed, 0x5eed)
         uniform, normal = self._prior_noise(num_samples, key)
-        pixel_key = tf.random.experimental.stateless_fold_in(key, 0x9e1)
-        pixel_uniform = tf.random.stateless_uniform(tf.concat([[num_samples], self.config.input_shape], 0),
-                                                    seed=pixel_key)
-        return self.draw_images(uniform, normal, pixel_uniform)
+        return self.draw_images(uniform, normal, self._pixel_noise(num_samples, key))
 
     def draw_images(self, uniform, normal, pixel_uniform, prior_parameters=None):
         """x ~ p(x | z) [N, H, W, C] at z drawn by `generate`'s rule (uniform [N], normal [N, noise_dim]),
@@ -252,13 +247,14 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         uniform, normal = self._prior_noise(num_samples, key)
         return self.generate_images(uniform, normal, self._pixel_uniform(num_samples, key))
 
-    def _pixel_uniform(self, n, seed):
-        """[n, H, W, C] uniform noise for autoregressive decoding from an int or shape [2] seed;
-        None for other models (the pixel noise is drawn only where it is used)."""
-        if not self.autoregressive:
-            return None
+    def _pixel_noise(self, n, seed):
+        """[n, H, W, C] uniform noise of each pixel's draw from an int or shape [2] seed."""
         key = tf.random.experimental.stateless_fold_in(_key(seed, 0x9e1), 0x9e1)
         return tf.random.stateless_uniform(tf.concat([[n], self.config.input_shape], 0), seed=key)
+
+    def _pixel_uniform(self, n, seed):
+        """_pixel_noise for autoregressive decoding; None for other models (their means need no pixel noise)."""
+        return self._pixel_noise(n, seed) if self.autoregressive else None
 
     def _likelihood(self, params) -> tfd.Distribution:
         """The likelihood p(x | z) from decoder outputs {param: [..., H, W, C]}."""
