@@ -37,6 +37,9 @@ SETS = {
     "dead_components": ["frey_vamp_l40", "frey_vamp_l40_learnedw", "frey_vamp_l40_wideinit",
                         "mnist_vamp_l40_e20", "mnist_vamp_l40_learnedw_e20"],
 }
+# The rate-distortion sweep, the VampPrior's (slower) runs first so that two at a time end together.
+SETS["rate_distortion"] = [f"mnist_{p}_l40_beta{b}" for p in ("vamp", "standard")
+                           for b in ("1", "0p25", "0p5", "2", "4")]
 SETS["all"] = [n for s in ("seed_frey", "mnist_main", "seed_mnist", "paper_static", "hvae", "extra", "second_seed",
                            "caltech", "dead_components", "bfloat16", "convhvae")
                for n in SETS[s]]

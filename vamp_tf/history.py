@@ -24,11 +24,14 @@ def entry(epoch: int, beta: float, train_means: dict, validation: Optional[dict]
     return out
 
 
-def log_line(item: dict, epochs: int, best_validation: float, best_epoch: int, stopped_early: bool) -> str:
-    """'epoch 3/2000 beta 0.03  train -ELBO ... valid -ELBO ... (best ... @ 3)  12.1s'."""
+def log_line(item: dict, epochs: int, best_validation: float, best_epoch: int, stopped_early: bool,
+             final_beta: float = 1.0) -> str:
+    """'epoch 3/2000 beta 0.03  train -ELBO ... valid -ELBO ... (best ... @ 3)  12.1s'; under a final beta
+    other than 1 the best is of the validation D + beta R, and the line says so."""
     valid = ""
     if "validation_neg_elbo" in item:
-        valid = f"  valid -ELBO {item['validation_neg_elbo']:.2f} (best {best_validation:.2f} @ {best_epoch})"
+        best = "best" if final_beta == 1.0 else f"best D + {final_beta:g} R"
+        valid = f"  valid -ELBO {item['validation_neg_elbo']:.2f} ({best} {best_validation:.2f} @ {best_epoch})"
     return (f"epoch {item['epoch']}/{epochs} beta {item['beta']:.2f}  train -ELBO {item['train_neg_elbo']:.2f} "
             f"(RE {-item['train_reconstruction']:.2f}, KL {item['train_kl']:.2f}){valid}  {item['seconds']:.1f}s"
             + ("  early stop" if stopped_early else ""))

@@ -1,7 +1,7 @@
 """train_and_evaluate: the VampPrior paper's training protocol, and nothing else.
 
 Tomczak & Welling, "VAE with a VampPrior" (AISTATS 2018): Adam (lr 5e-4), batch 100, KL
-warm-up over 100 epochs, early stopping on the validation -ELBO (beta = 1) with patience
+warm-up over 100 epochs, early stopping on the validation -ELBO (D + beta R under --beta) with patience
 50 counted after the warm-up; the best-validation weights are evaluated on the test set
 by importance sampling (S = 5000).
 
@@ -100,8 +100,8 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
             if epoch % t.eval_every == 0 or epoch == t.epochs:
                 trainer.eval_model()  # the twin takes the epoch's weights
                 validation = validate(validation_images)
-                _keep_best(state, saved, run, epoch, -validation["elbo"], t.warmup_epochs, t.eval_every,
-                           t.select_after_warmup)
+                _keep_best(state, saved, run, epoch, _validation_objective(validation, t.beta), t.warmup_epochs,
+                           t.eval_every, t.select_after_warmup)
             seconds = time.time() - started
             state.train_seconds.assign_add(seconds)
             item = history.entry(epoch, beta, train_means, validation, seconds, commit)
@@ -116,7 +116,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
                 summary.epoch(item, trainer.eval_model)  # the float32 twin is refreshed only when images are due
             saved.save_latest(int(trainer.optimizer.iterations.numpy()))
             log.info("%s", history.log_line(item, t.epochs, state.best_validation.numpy(),
-                                            int(state.best_epoch.numpy()), stopped_early))
+                                            int(state.best_epoch.numpy()), stopped_early, t.beta))
     if not is_chief:
         return {}
     saved.restore_best()
@@ -210,9 +210,17 @@ def _check_divergence(value: float, epochs: list, first: float, epoch: int, fact
             "--divergence_factor=0 trains on regardless.")
 
 
+def _validation_objective(validation: dict, beta: float) -> float:
+    """What early stopping and the best checkpoint go by: the validation D + beta R at the run's final
+    beta, -reconstruction + beta kl; at beta = 1 (the paper's protocol) the -ELBO itself."""
+    if beta == 1.0:
+        return -validation["elbo"]
+    return -validation["reconstruction"] + beta * validation["kl"]
+
+
 def _keep_best(state, saved, run, epoch: int, value: float, warmup_epochs: int, eval_every: int,
                select_after_warmup: bool = False) -> None:
-    """Early-stopping bookkeeping for a validation -ELBO: saves the best weights (with
+    """Early-stopping bookkeeping for a validation objective (-ELBO at beta = 1): saves the best weights (with
     select_after_warmup, only of epochs at full KL weight, epoch >= warmup_epochs)."""
     if not math.isfinite(value):
         raise NonFiniteLoss(f"non-finite validation -ELBO after epoch {epoch}; {_last_good(saved, run)}.")

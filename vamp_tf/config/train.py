@@ -49,7 +49,8 @@ class TrainConfig:
       p / 255 (the default), or 'bin_centres' (p + 0.5) / 256, as the paper's code feeds Frey
       Faces. Both fall in bin p of the discretized logistic, so the likelihood is the same.
     beta: the final KL weight: training minimises D + beta R (the warm-up ramps to it); 1 (the default)
-      is the ELBO. Validation, model selection and the test scores are the ELBO's whatever beta is.
+      is the ELBO. Model selection and early stopping go by the validation D + beta R (the objective
+      trained; the -ELBO at beta = 1); the test scores are the ELBO's and log p(x) whatever beta is.
     """
 
     dataset: str = "mnist"
