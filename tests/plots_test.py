@@ -78,3 +78,27 @@ def test_the_histogram_counts_whole_images():
     ax = fig.axes[0]
     ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_the_pareto_frontier_keeps_only_the_points_nothing_beats_on_both_axes():
+    rate = [10.0, 20.0, 15.0, 30.0, 20.0]
+    distortion = [90.0, 70.0, 85.0, 69.0, 75.0]  # (15, 85) and (20, 75) are on; (20, 75) is beaten by (20, 70)
+    np.testing.assert_array_equal(plots.pareto_frontier(rate, distortion), [0, 2, 1, 3])
+    np.testing.assert_array_equal(plots.pareto_frontier([5.0, 5.0], [60.0, 60.0]), [0, 1])  # ties beat nothing
+
+
+def test_the_rate_distortion_plane_draws_points_frontiers_and_equal_elbo_lines(tmp_path):
+    groups = {"standard prior": {"rate": [20.0, 25.0, 30.0], "distortion": [75.0, 66.0, 61.0],
+                                 "labels": ["β=4", "β=1", "β=0.25"]},
+              "VampPrior": {"rate": [21.0, 26.0], "distortion": [72.0, 64.0], "labels": ["β=4", "β=1"]}}
+    fig = plots.rate_distortion_figure(groups, "plane")
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert {"β=4", "β=1", "β=0.25"} <= set(texts)
+    assert any(t.startswith("-ELBO ") for t in texts)
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert dashed and all(np.allclose(np.sum(line.get_xydata(), axis=1), np.sum(line.get_xydata()[0]))
+                          for line in dashed)  # D + R constant along each
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["standard prior (frontier)", "VampPrior (frontier)"]
+    assert "rate" in ax.get_xlabel() and "distortion" in ax.get_ylabel()
+    assert os.path.getsize(plots.rate_distortion_plane(groups, str(tmp_path / "p.png"))) > 1000

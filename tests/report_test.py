@@ -118,3 +118,24 @@ def test_the_rate_distortion_tables_come_from_the_records_that_carry_them(tmp_pa
     lines = report.rate_distortion_tables(runs)
     row = [line for line in lines if line.startswith("| mnist_vamp_l40 |")][0]
     assert row.endswith("| 88.00 ± 0.30 | 60.00 ± 0.20 | 28.00 ± 0.10 | 28.00 ± 0.10 | 9.00 ± 0.01 | 19.00 ± 0.10 |")
+    assert not any(line.startswith("KL(q(z) || p(z)) of the VampPrior") for line in lines)  # no pair yet
+
+
+def test_the_marginal_kls_are_compared_at_equal_beta(tmp_path, fake_workdir):
+    for name, prior_kl in (("mnist_vamp_l40_beta1", 2.0), ("mnist_standard_l40_beta1", 8.0),
+                           ("mnist_vamp_l40_beta4", 1.0)):
+        _record(fake_workdir, tmp_path, name, 100, ll=-90.0)
+    runs, _, _ = report.build(str(tmp_path / "records"), str(tmp_path / "figures"))
+    for name, (prior, beta, kl) in {"mnist_vamp_l40_beta1": ("vamp", 1.0, 2.0),
+                                    "mnist_standard_l40_beta1": ("standard", 1.0, 8.0),
+                                    "mnist_vamp_l40_beta4": ("vamp", 4.0, 1.0)}.items():
+        results = runs[name].results
+        results["config"]["model"].update(prior=prior, model="vae", latent_dim=40)
+        results["config"]["train"]["beta"] = beta
+        results["metrics"]["rate_distortion"] = {key: [kl if key == "marginal_kl" else 50.0, 0.1] for key, _ in
+                                                 report.RD_COLUMNS}
+    lines = report.rate_distortion_tables(runs)
+    rows = [line.split(" | ")[0][2:] for line in lines if line.startswith("| mnist_")]
+    assert rows == ["mnist_standard_l40_beta1", "mnist_vamp_l40_beta1", "mnist_vamp_l40_beta4"]  # prior, then beta
+    assert "KL(q(z) || p(z)) of the VampPrior / of the standard prior, same model and beta: " \
+           "vae, latent 40, beta 1: 2.00 / 8.00 = 0.25." in lines

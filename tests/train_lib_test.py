@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import checkpoints, config, datasets, evaluation, models, progress, train_lib, trainer
+from vamp_tf import checkpoints, config, datasets, evaluation, history, models, progress, train_lib, trainer
 
 FIGURES = ("samples", "reconstructions", "pseudo_inputs", "pseudo_inputs_decoded", "log_likelihood_histogram",
            "learning_curves")
@@ -233,3 +233,20 @@ def test_an_exploding_loss_stops_and_keeps_the_last_good_epoch(smoke_config, rea
         train_lib.train_and_evaluate(smoke_config(real_data_dir, epochs=3), workdir)
     reader = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints", "latest"))
     assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 2
+
+
+def test_the_best_checkpoint_goes_by_the_objective_trained_d_plus_beta_r():
+    validation = {"elbo": -100.0, "reconstruction": -80.0, "kl": 20.0}
+    assert train_lib._validation_objective(validation, 1.0) == 100.0  # the -ELBO itself
+    assert train_lib._validation_objective(validation, 4.0) == 80.0 + 4 * 20.0
+    assert train_lib._validation_objective(validation, 0.25) == 80.0 + 5.0
+    # Under beta = 4, a lower -ELBO bought with more rate is not the better model of D + 4 R.
+    more_rate = {"elbo": -95.0, "reconstruction": -65.0, "kl": 30.0}
+    assert train_lib._validation_objective(more_rate, 4.0) > train_lib._validation_objective(validation, 4.0)
+
+
+def test_the_log_line_says_what_the_best_is_of():
+    item = {"epoch": 3, "beta": 2.0, "train_neg_elbo": 120.0, "train_reconstruction": -90.0, "train_kl": 30.0,
+            "validation_neg_elbo": 118.0, "seconds": 1.0}
+    assert "(best 110.00 @ 2)" in history.log_line(item, 10, 110.0, 2, False)
+    assert "(best D + 2 R 150.00 @ 2)" in history.log_line(item, 10, 150.0, 2, False, final_beta=2.0)

@@ -217,9 +217,35 @@ RD_COLUMNS = (("neg_elbo", "-ELBO"), ("distortion", "D"), ("rate", "R"), ("rate_
               ("mutual_information", "I[n; z]"), ("marginal_kl", "KL(q(z) || p(z))"))
 
 
+RD_PLANE = os.path.join("docs", "figures", "rate_distortion", "mnist_plane.png")  # tools.rate_distortion_plane
+
+
+def _rd_key(run) -> tuple:
+    config = run.results["config"]
+    return (config.get("model", {}).get("model", ""), config.get("model", {}).get("latent_dim", 0),
+            config.get("model", {}).get("prior", ""), config.get("train", {}).get("beta", 1.0), run.name)
+
+
+def _marginal_kl_ratios(rows) -> list[str]:
+    """'beta b: VampPrior's KL(q(z) || p(z)) x / the standard prior's y = r' for each pair of runs of the
+    same model, latent size and beta, one with each prior: the test of the VampPrior's claim."""
+    by_setting = {}
+    for _, run in rows:
+        model, latent, prior, beta, _ = _rd_key(run)
+        by_setting.setdefault((model, latent, beta), {})[prior] = run.results["metrics"]["rate_distortion"]
+    out = []
+    for (model, latent, beta), priors in sorted(by_setting.items()):
+        if "vamp" in priors and "standard" in priors:
+            v, s = priors["vamp"]["marginal_kl"][0], priors["standard"]["marginal_kl"][0]
+            out.append(f"{model}, latent {latent}, beta {beta:g}: {v:.2f} / {s:.2f} = {v / s:.2f}" if s > 0 else
+                       f"{model}, latent {latent}, beta {beta:g}: {v:.2f} / {s:.2f}")
+    return out
+
+
 def rate_distortion_tables(runs) -> list[str]:
     """A table per dataset of the recorded runs that carry metrics.rate_distortion (vamp_tf.surgery): the
-    -ELBO, D, R and R's split into I[n; z] and KL(q(z) || p(z)), each mean ± its standard error, in nats."""
+    -ELBO, D, R and R's split into I[n; z] and KL(q(z) || p(z)), each mean ± its standard error, in nats;
+    under it the VampPrior's marginal KL over the standard prior's at equal settings, and the plane."""
     by_dataset = {}
     for name, run in sorted(runs.items()):
         if name in ALIASES or not run.finished or "rate_distortion" not in run.results["metrics"]:
@@ -230,18 +256,27 @@ def rate_distortion_tables(runs) -> list[str]:
              "latent the prior is on split by ELBO surgery into the mutual information I[n; z] between an image and "
              "its code and KL(q(z) || p(z)), the distance from the aggregate posterior to the prior "
              "(`vamp_tf.evaluation.rate_distortion`; log q(z) over the N test posteriors, so I <= log N). The "
-             "VampPrior's claim is that its marginal KL is a small fraction of the standard prior's.", ""]
+             "VampPrior's claim is that its marginal KL is a small fraction of the standard prior's. 'beta' is the "
+             "weight of R in the objective trained (D + beta R; 1 is the ELBO).", ""]
     if not by_dataset:
         return lines + ["No recorded run carries these figures yet: runs finished from commit 60bbc6c on record them "
                         "(the earlier runs' workdirs are gone).", ""]
     for dataset, rows in sorted(by_dataset.items()):
-        lines += [f"{dataset}:", "", "| run | prior | beta | " + " | ".join(label for _, label in RD_COLUMNS) + " |",
-                  "| --- | --- | --- |" + " --- |" * len(RD_COLUMNS)]
+        rows = sorted(rows, key=lambda row: _rd_key(row[1]))
+        lines += [f"{dataset}:", "", "| run | prior | beta | epochs | " + " | ".join(l for _, l in RD_COLUMNS) + " |",
+                  "| --- | --- | --- | --- |" + " --- |" * len(RD_COLUMNS)]
         for name, run in rows:
             split, config = run.results["metrics"]["rate_distortion"], run.results["config"]
             cells = " | ".join(f"{split[key][0]:.2f} ± {split[key][1]:.2f}" for key, _ in RD_COLUMNS)
             prior, beta = config.get("model", {}).get("prior", "—"), config.get("train", {}).get("beta", 1.0)
-            lines.append(f"| {name} | {prior} | {beta:g} | {cells} |")
+            lines.append(f"| {name} | {prior} | {beta:g} | {run.epochs()} | {cells} |")
+        ratios = _marginal_kl_ratios(rows)
+        if ratios:
+            lines += ["", "KL(q(z) || p(z)) of the VampPrior / of the standard prior, same model and beta: "
+                      + "; ".join(ratios) + "."]
+        if dataset == "mnist" and os.path.isfile(os.path.join(REPO, RD_PLANE)):
+            lines += ["", f"The plane (`python -m tools.rate_distortion_plane`): [{os.path.basename(RD_PLANE)}]"
+                          f"({RD_PLANE})"]
         lines.append("")
     return lines
 

@@ -166,3 +166,55 @@ def learning_curves_figure(history: Sequence[dict]) -> Figure:
             ax.set_ylim(low - 0.1 * (high - low + 1), high + 0.5 * (high - low + 1))
     fig.suptitle("Learning curves")
     return fig
+
+
+def pareto_frontier(rate: Sequence[float], distortion: Sequence[float]) -> np.ndarray:
+    """Indices of the points no other point beats on both axes (lower or equal rate and distortion,
+    one of them strictly), ordered by rate: the frontier a family of models traces on the plane."""
+    rate, distortion = np.asarray(rate, np.float64), np.asarray(distortion, np.float64)
+    keep = [i for i in range(len(rate))
+            if not np.any((rate <= rate[i]) & (distortion <= distortion[i])
+                          & ((rate < rate[i]) | (distortion < distortion[i])))]
+    return np.asarray(sorted(keep, key=lambda i: rate[i]), np.int64)
+
+
+def rate_distortion_figure(groups: dict, title: str = "Rate and distortion") -> Figure:
+    """Distortion D against rate R (nats), after Alemi et al. (2018).
+
+    groups: {name (a prior): {"rate": [n], "distortion": [n], "labels": [n] str}}: each point is
+    drawn and labelled (with its beta), each group's Pareto frontier joined by a line, and the
+    lines of equal -ELBO = D + R (slope -1) through round values across the points' range.
+    """
+    fig, ax = _subplots(figsize=(7, 5))
+    all_r = np.concatenate([np.asarray(g["rate"], np.float64) for g in groups.values()])
+    all_d = np.concatenate([np.asarray(g["distortion"], np.float64) for g in groups.values()])
+    pad_r, pad_d = 0.08 * (np.ptp(all_r) + 1.0), 0.08 * (np.ptp(all_d) + 1.0)
+    r_lim = (max(0.0, all_r.min() - pad_r), all_r.max() + pad_r)
+    d_lim = (max(0.0, all_d.min() - pad_d), all_d.max() + pad_d)
+    low, high = (all_r + all_d).min(), (all_r + all_d).max()
+    step = max(1.0, float(10 ** np.floor(np.log10(max(high - low, 1.0)))) / 2)
+    for total in np.arange(np.floor(low / step) * step, high + step, step):
+        xs = np.array(r_lim)
+        ax.plot(xs, total - xs, color="0.8", lw=0.8, ls="--", zorder=0)
+        ax.annotate(f"-ELBO {total:g}", (r_lim[1], total - r_lim[1]), fontsize=7, color="0.5",
+                    ha="right", va="bottom", annotation_clip=True)
+    for name, group in groups.items():
+        rate, distortion = np.asarray(group["rate"], np.float64), np.asarray(group["distortion"], np.float64)
+        front = pareto_frontier(rate, distortion)
+        (line,) = ax.plot(rate[front], distortion[front], "-", lw=1.2, label=f"{name} (frontier)")
+        ax.plot(rate, distortion, "o", color=line.get_color())
+        for r, d, label in zip(rate, distortion, group["labels"]):
+            ax.annotate(label, (r, d), textcoords="offset points", xytext=(4, 4), fontsize=8, color=line.get_color())
+    ax.set_xlim(*r_lim)
+    ax.set_ylim(*d_lim)
+    ax.set_xlabel("rate R = E KL(q(z|x) || p(z)) [nats]")
+    ax.set_ylabel("distortion D = -E log p(x|z) [nats]")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    return fig
+
+
+def rate_distortion_plane(groups: dict, path: str, title: str = "Rate and distortion") -> str:
+    """The rate-distortion plane (rate_distortion_figure) as a PNG."""
+    return _save(rate_distortion_figure(groups, title), path)
