@@ -139,3 +139,8 @@ def test_the_marginal_kls_are_compared_at_equal_beta(tmp_path, fake_workdir):
     assert rows == ["mnist_standard_l40_beta1", "mnist_vamp_l40_beta1", "mnist_vamp_l40_beta4"]  # prior, then beta
     assert "KL(q(z) || p(z)) of the VampPrior / of the standard prior, same model and beta: " \
            "vae, latent 40, beta 1: 2.00 / 8.00 = 0.25." in lines
+    assert not any("at its ceiling" in line for line in lines)
+    runs["mnist_vamp_l40_beta4"].results["metrics"]["rate_distortion"].update(
+        mutual_information=[9.20, 0.0], num_images=10000, log_num_images=9.2103)
+    lines = report.rate_distortion_tables(runs)
+    assert any(line.startswith("I[n; z] is at its ceiling log N in 1 of 3 runs") for line in lines)

@@ -263,13 +263,24 @@ def rate_distortion_tables(runs) -> list[str]:
                         "(the earlier runs' workdirs are gone).", ""]
     for dataset, rows in sorted(by_dataset.items()):
         rows = sorted(rows, key=lambda row: _rd_key(row[1]))
-        lines += [f"{dataset}:", "", "| run | prior | beta | epochs | " + " | ".join(l for _, l in RD_COLUMNS) + " |",
+        sizes = {(r.results["metrics"]["rate_distortion"].get("num_images"),
+                  r.results["metrics"]["rate_distortion"].get("log_num_images")) for _, r in rows}
+        size = (f" (N = {next(iter(sizes))[0]} test images, log N = {next(iter(sizes))[1]:.2f})"
+                if len(sizes) == 1 and None not in next(iter(sizes)) else "")
+        lines += [f"{dataset}{size}:", "", "| run | prior | beta | epochs | " + " | ".join(l for _, l in RD_COLUMNS) + " |",
                   "| --- | --- | --- | --- |" + " --- |" * len(RD_COLUMNS)]
         for name, run in rows:
             split, config = run.results["metrics"]["rate_distortion"], run.results["config"]
             cells = " | ".join(f"{split[key][0]:.2f} ± {split[key][1]:.2f}" for key, _ in RD_COLUMNS)
             prior, beta = config.get("model", {}).get("prior", "—"), config.get("train", {}).get("beta", 1.0)
             lines.append(f"| {name} | {prior} | {beta:g} | {run.epochs()} | {cells} |")
+        ceiling = [name for name, r in rows if r.results["metrics"]["rate_distortion"]["mutual_information"][0]
+                   >= 0.99 * r.results["metrics"]["rate_distortion"].get("log_num_images", float("inf"))]
+        if ceiling:
+            lines += ["", f"I[n; z] is at its ceiling log N in {len(ceiling)} of {len(rows)} runs: their test images' "
+                      "posteriors barely overlap, each code tells its image apart from the N - 1 others, and "
+                      "KL(q(z) || p(z)) is about R - log N; it measures how far a smooth prior is from a mixture of N "
+                      "narrow posteriors more than how well the prior fits the shape of the codes."]
         ratios = _marginal_kl_ratios(rows)
         if ratios:
             lines += ["", "KL(q(z) || p(z)) of the VampPrior / of the standard prior, same model and beta: "

@@ -196,8 +196,11 @@ def rate_distortion_figure(groups: dict, title: str = "Rate and distortion") -> 
     for total in np.arange(np.floor(low / step) * step, high + step, step):
         xs = np.array(r_lim)
         ax.plot(xs, total - xs, color="0.8", lw=0.8, ls="--", zorder=0)
-        ax.annotate(f"-ELBO {total:g}", (r_lim[1], total - r_lim[1]), fontsize=7, color="0.5",
-                    ha="right", va="bottom", annotation_clip=True)
+        # labelled at the upper-left end of its visible part (top or left edge), away from the points
+        at = (max(r_lim[0], total - d_lim[1]), min(d_lim[1], total - r_lim[0]))
+        if at[0] <= r_lim[1] and at[1] >= d_lim[0]:
+            ax.annotate(f"-ELBO {total:g}", at, textcoords="offset points", xytext=(2, -2), fontsize=7,
+                        color="0.5", ha="left", va="top")
     for name, group in groups.items():
         rate, distortion = np.asarray(group["rate"], np.float64), np.asarray(group["distortion"], np.float64)
         front = pareto_frontier(rate, distortion)
