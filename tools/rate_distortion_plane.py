@@ -65,15 +65,14 @@ def draw(names, out: str = DEFAULT_OUT, records_dir: str = records.RECORDS,
     return plots.rate_distortion_plane(groups, out, f"{title}: {budget}")
 
 
-_OUT = flags.DEFINE_string("out", DEFAULT_OUT, "Where the PNG goes.")
-_RECORDS = flags.DEFINE_string("records", records.RECORDS, "The directory of run records.")
-
-
 def main(argv):
     names = argv[1:] or sweep_names()
-    path = draw(names, _OUT.value, _RECORDS.value)
+    path = draw(names, flags.FLAGS.out, flags.FLAGS.records)
     print(f"wrote {os.path.relpath(path)} from {len(names)} run names")
 
 
 if __name__ == "__main__":
+    # Defined here, not at import, so that tests and tools.report can import this module beside others.
+    flags.DEFINE_string("out", DEFAULT_OUT, "Where the PNG goes.")
+    flags.DEFINE_string("records", records.RECORDS, "The directory of run records.")
     app.run(main)
