@@ -226,19 +226,22 @@ def _rd_key(run) -> tuple:
             config.get("model", {}).get("prior", ""), config.get("train", {}).get("beta", 1.0), run.name)
 
 
+def _split(run) -> dict:
+    return run.results["metrics"]["rate_distortion"]
+
+
 def _marginal_kl_ratios(rows) -> list[str]:
     """'beta b: VampPrior's KL(q(z) || p(z)) x / the standard prior's y = r' for each pair of runs of the
     same model, latent size and beta, one with each prior: the test of the VampPrior's claim."""
     by_setting = {}
     for _, run in rows:
         model, latent, prior, beta, _ = _rd_key(run)
-        by_setting.setdefault((model, latent, beta), {})[prior] = run.results["metrics"]["rate_distortion"]
+        by_setting.setdefault((model, latent, beta), {})[prior] = _split(run)
     out = []
     for (model, latent, beta), priors in sorted(by_setting.items()):
         if "vamp" in priors and "standard" in priors:
             v, s = priors["vamp"]["marginal_kl"][0], priors["standard"]["marginal_kl"][0]
-            out.append(f"{model}, latent {latent}, beta {beta:g}: {v:.2f} / {s:.2f} = {v / s:.2f}" if s > 0 else
-                       f"{model}, latent {latent}, beta {beta:g}: {v:.2f} / {s:.2f}")
+            out.append(f"{model}, latent {latent}, beta {beta:g}: {v:.2f} / {s:.2f}" + (f" = {v / s:.2f}" if s > 0 else ""))
     return out
 
 
@@ -263,19 +266,17 @@ def rate_distortion_tables(runs) -> list[str]:
                         "(the earlier runs' workdirs are gone).", ""]
     for dataset, rows in sorted(by_dataset.items()):
         rows = sorted(rows, key=lambda row: _rd_key(row[1]))
-        sizes = {(r.results["metrics"]["rate_distortion"].get("num_images"),
-                  r.results["metrics"]["rate_distortion"].get("log_num_images")) for _, r in rows}
-        size = (f" (N = {next(iter(sizes))[0]} test images, log N = {next(iter(sizes))[1]:.2f})"
-                if len(sizes) == 1 and None not in next(iter(sizes)) else "")
+        sizes = {(_split(r).get("num_images"), _split(r).get("log_num_images")) for _, r in rows}
+        (n, log_n), = sizes if len(sizes) == 1 else {(None, None)}
+        size = f" (N = {n} test images, log N = {log_n:.2f})" if n is not None and log_n is not None else ""
         lines += [f"{dataset}{size}:", "", "| run | prior | beta | epochs | " + " | ".join(l for _, l in RD_COLUMNS) + " |",
                   "| --- | --- | --- | --- |" + " --- |" * len(RD_COLUMNS)]
         for name, run in rows:
-            split, config = run.results["metrics"]["rate_distortion"], run.results["config"]
-            cells = " | ".join(f"{split[key][0]:.2f} ± {split[key][1]:.2f}" for key, _ in RD_COLUMNS)
-            prior, beta = config.get("model", {}).get("prior", "—"), config.get("train", {}).get("beta", 1.0)
-            lines.append(f"| {name} | {prior} | {beta:g} | {run.epochs()} | {cells} |")
-        ceiling = [name for name, r in rows if r.results["metrics"]["rate_distortion"]["mutual_information"][0]
-                   >= 0.99 * r.results["metrics"]["rate_distortion"].get("log_num_images", float("inf"))]
+            cells = " | ".join(f"{_split(run)[key][0]:.2f} ± {_split(run)[key][1]:.2f}" for key, _ in RD_COLUMNS)
+            _, _, prior, beta, _ = _rd_key(run)
+            lines.append(f"| {name} | {prior or '—'} | {beta:g} | {run.epochs()} | {cells} |")
+        ceiling = [name for name, r in rows
+                   if _split(r)["mutual_information"][0] >= 0.99 * _split(r).get("log_num_images", float("inf"))]
         if ceiling:
             lines += ["", f"I[n; z] is at its ceiling log N in {len(ceiling)} of {len(rows)} runs: their test images' "
                       "posteriors barely overlap, each code tells its image apart from the N - 1 others, and "
@@ -454,4 +455,3 @@ def main(argv):
 
 if __name__ == "__main__":
     app.run(main)
-
