@@ -144,3 +144,20 @@ def test_the_marginal_kls_are_compared_at_equal_beta(tmp_path, fake_workdir):
         mutual_information=[9.20, 0.0], num_images=10000, log_num_images=9.2103)
     lines = report.rate_distortion_tables(runs)
     assert any(line.startswith("I[n; z] is at its ceiling log N in 1 of 3 runs") for line in lines)
+
+
+def test_exemplar_vaes_table_stands_beside_ours_cell_by_cell(tmp_path, fake_workdir):
+    # Its numbers are quoted once, as its repository's table shows them (images/density_estimation.png).
+    assert report.EXEMPLAR_CELLS["fashion_mnist_standard"] == (228.70, 0.15)
+    assert report.EXEMPLAR_CELLS["fashion_mnist_vamp"] == (227.35, 0.05)
+    assert report.EXEMPLAR_CELLS["mnist_hvae_vamp"] == (81.56, 0.09)
+    _record(fake_workdir, tmp_path, "fashion_mnist_standard", 300, ll=-229.0, stopped_early=True, images=10)
+    _record(fake_workdir, tmp_path, "fashion_mnist_vamp", 400, ll=-227.0, stopped_early=True, images=10)
+    runs, _, text = report.build(str(tmp_path / "records"), str(tmp_path / "figures"))
+    assert text.count("### Beside Exemplar VAE's table") == 1 and text.count(report.EXEMPLAR["source"]) == 1
+    assert ("| Fashion-MNIST, VAE | 228.70 ± 0.15 | 227.35 ± 0.05 | 229.00 (+0.30) | 227.00 (-0.35) | -2.00 ± 0.00 | "
+            "-1.35 | 300 (early stop) / 400 (early stop) |") in text
+    assert "| Fashion-MNIST, HVAE | 227.37 ± 0.10 | 226.72 ± 0.08 | — | — | — | -0.65 | not run / not run |" in text
+    block = report.readme_block(runs, {})
+    assert "| Fashion-MNIST (dynamic), VAE, latent 40 [nats] | 229.00 | 227.00 | — / — | — / — | 228.70 / 227.35 |" \
+        in block

@@ -34,6 +34,7 @@ SETS = {
     "bfloat16": ["frey_vamp_l40_bf16", "mnist_vamp_l10_bf16"],
     "convhvae": ["frey_convhvae_vamp", "frey_convhvae_standard", "frey_pixelhvae_vamp", "frey_pixelhvae_standard"],
     "convhvae_mnist": [f"mnist_{m}hvae_{p}" for m in ("conv", "pixel") for p in ("vamp", "standard")],
+    "fashion": [f"fashion_mnist_{m}{p}" for m in ("", "hvae_") for p in ("vamp", "standard")],
     "dead_components": ["frey_vamp_l40", "frey_vamp_l40_learnedw", "frey_vamp_l40_wideinit",
                         "mnist_vamp_l40_e20", "mnist_vamp_l40_learnedw_e20"],
 }
