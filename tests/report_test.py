@@ -159,5 +159,5 @@ def test_exemplar_vaes_table_stands_beside_ours_cell_by_cell(tmp_path, fake_work
             "-1.35 | 300 (early stop) / 400 (early stop) |") in text
     assert "| Fashion-MNIST, HVAE | 227.37 ± 0.10 | 226.72 ± 0.08 | — | — | — | -0.65 | not run / not run |" in text
     block = report.readme_block(runs, {})
-    assert "| Fashion-MNIST (dynamic), VAE, latent 40 [nats] | 229.00 | 227.00 | — / — | — / — | 228.70 / 227.35 |" \
-        in block
+    assert ("| Fashion-MNIST (dynamic), VAE, latent 40 [nats] | 229.00 | 227.00 | — / — | — / — | 228.70 / 227.35 | "
+            "300 (early stop) / 400 (early stop) |") in block
