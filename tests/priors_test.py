@@ -61,6 +61,22 @@ def test_vamp_prior_gradients_reach_pseudo_inputs_and_encoder():
         assert g is not None and np.any(g.numpy() != 0), v.path
 
 
+def test_pseudo_input_entries_outside_0_1_get_no_gradient_and_stay_clipped():
+    # The hardtanh of the paper's code: an entry below 0 (or above 1) is held at the bound.
+    encoder = networks.Encoder(latent_dim=2, hidden_units=4)
+    prior = priors.VampPrior(encoder, latent_dim=2, input_shape=(4, 4, 1), num_components=3,
+                             init_mean=0.0, init_std=0.5, seed=3)
+    value = prior.pseudo_inputs_variable.numpy()
+    outside = (value < 0) | (value > 1)
+    assert 0 < outside.mean() < 1
+    z = tf.constant(np.random.default_rng(0).normal(size=(5, 2)), tf.float32)
+    with tf.GradientTape() as tape:
+        log_prob = tf.reduce_sum(prior.distribution().log_prob(z))
+    grad = tape.gradient(log_prob, prior.pseudo_inputs_variable).numpy()
+    assert np.all(grad[outside] == 0) and np.all(grad[~outside] != 0)
+    np.testing.assert_array_equal(prior.pseudo_inputs.numpy().reshape(3, -1), np.clip(value, 0, 1))
+
+
 def test_mixture_of_gaussians_prior_matches_reference_and_is_trainable():
     prior = priors.MixtureOfGaussiansPrior(latent_dim=3, num_components=4, seed=1)
     prior.logits.assign([0.0, 1.0, -1.0, 0.5])

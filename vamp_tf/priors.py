@@ -139,7 +139,10 @@ class VampPrior(Prior):
 
     The pseudo-inputs are a [K, D] variable; u = hardtanh_[0, 1](variable) reshaped to
     images. (The paper's linear layer applied to a K x K identity computes the same function
-    with a K x K x D matmul; a direct variable does not.)
+    with a K x K x D matmul; a direct variable does not.) As in the paper's code, an entry
+    outside [0, 1] has zero gradient and stays where it is: a start with mass below 0 holds
+    those pixels at 0 for good (N(0, sqrt(2 / K)), which Exemplar VAE's code ends up with,
+    holds half of them; docs/long_runs.md).
 
     Args:
       encoder: callable, images [K, *input_shape] -> the parameters of q(z | u) [K, ...] in
