@@ -137,8 +137,23 @@ def test_the_marginal_kls_are_compared_at_equal_beta(tmp_path, fake_workdir):
     lines = report.rate_distortion_tables(runs)
     rows = [line.split(" | ")[0][2:] for line in lines if line.startswith("| mnist_")]
     assert rows == ["mnist_standard_l40_beta1", "mnist_vamp_l40_beta1", "mnist_vamp_l40_beta4"]  # prior, then beta
-    assert "KL(q(z) || p(z)) of the VampPrior / of the standard prior, same model and beta: " \
-           "vae, latent 40, beta 1: 2.00 / 8.00 = 0.25." in lines
+    assert "KL(q(z) || p(z)) of the VampPrior / of the standard prior, between runs that differ only in the prior: " \
+           "mnist_vamp_l40_beta1 / mnist_standard_l40_beta1 (vae, latent 40, beta 1): 2.00 / 8.00 = 0.25." in lines
+    # A standard run with another seed, and a VampPrior run with another budget, are no one's twins (configs set below).
+    _record(fake_workdir, tmp_path, "mnist_standard_l10_seed1", 100, ll=-90.0)
+    _record(fake_workdir, tmp_path, "mnist_vamp_l40_e20", 100, ll=-90.0)
+    rebuilt = report.build(str(tmp_path / "records"), str(tmp_path / "figures"))[0]
+    runs.update({name: rebuilt[name] for name in ("mnist_standard_l10_seed1", "mnist_vamp_l40_e20")})
+    for name, change in (("mnist_standard_l10_seed1", {"seed": 1}), ("mnist_vamp_l40_e20", {"epochs": 20})):
+        results = runs[name].results
+        results["config"]["model"].update(prior="standard" if "standard" in name else "vamp", model="vae", latent_dim=40)
+        results["config"]["train"].update(beta=1.0, **change)
+        results["metrics"]["rate_distortion"] = {key: [4.0 if key == "marginal_kl" else 50.0, 0.1] for key, _ in
+                                                 report.RD_COLUMNS}
+    ratios = [line for line in report.rate_distortion_tables(runs) if line.startswith("KL(q(z) || p(z))")]
+    assert ratios == ["KL(q(z) || p(z)) of the VampPrior / of the standard prior, between runs that differ only in the "
+                      "prior: mnist_vamp_l40_beta1 / mnist_standard_l40_beta1 (vae, latent 40, beta 1): 2.00 / 8.00 = 0.25."]
+    del runs["mnist_standard_l10_seed1"], runs["mnist_vamp_l40_e20"]
     assert not any("at its ceiling" in line for line in lines)
     runs["mnist_vamp_l40_beta4"].results["metrics"]["rate_distortion"].update(
         mutual_information=[9.20, 0.0], num_images=10000, log_num_images=9.2103)

@@ -238,18 +238,37 @@ def _split(run) -> dict:
     return run.results["metrics"]["rate_distortion"]
 
 
+# The prior's own fields, and the train fields that do not change what is trained (config.RESUMABLE_FIELDS
+# but the budget): two runs equal outside these differ only in their prior.
+_PRIOR_FIELDS = frozenset({"prior", "num_components", "pseudo_init", "pseudo_mean", "pseudo_std", "component_weights"})
+_RUNTIME_FIELDS = frozenset({"data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy", "eval_every",
+                             "divergence_factor", "precision", "figure_samples", "figures"})
+
+
+def _setting_but_prior(run) -> str:
+    config = run.results["config"]
+    kept = {section: {k: v for k, v in config.get(section, {}).items() if k not in _PRIOR_FIELDS | _RUNTIME_FIELDS}
+            for section in ("model", "train")}
+    return json.dumps(kept, sort_keys=True)
+
+
 def _marginal_kl_ratios(rows) -> list[str]:
-    """'beta b: VampPrior's KL(q(z) || p(z)) x / the standard prior's y = r' for each pair of runs of the
-    same model, latent size and beta, one with each prior: the test of the VampPrior's claim."""
-    by_setting = {}
-    for _, run in rows:
-        model, latent, prior, beta, _ = _rd_key(run)
-        by_setting.setdefault((model, latent, beta), {})[prior] = _split(run)
+    """'vamp run / standard run (model, latent, beta): x / y = r' for each VampPrior run and each standard-prior
+    run whose configs differ only in the prior (same seed, budget, beta, networks): the test of the VampPrior's
+    claim, between twins only, never across seeds or budgets."""
+    standard = {}
+    for name, run in rows:
+        if _rd_key(run)[2] == "standard":
+            standard.setdefault(_setting_but_prior(run), []).append((name, run))
     out = []
-    for (model, latent, beta), priors in sorted(by_setting.items()):
-        if "vamp" in priors and "standard" in priors:
-            v, s = priors["vamp"]["marginal_kl"][0], priors["standard"]["marginal_kl"][0]
-            out.append(f"{model}, latent {latent}, beta {beta:g}: {v:.2f} / {s:.2f}" + (f" = {v / s:.2f}" if s > 0 else ""))
+    for name, run in sorted(rows, key=lambda row: _rd_key(row[1])[:4] + (row[0],)):
+        model, latent, prior, beta, _ = _rd_key(run)
+        if prior != "vamp":
+            continue
+        for std_name, std_run in standard.get(_setting_but_prior(run), []):
+            v, s = _split(run)["marginal_kl"][0], _split(std_run)["marginal_kl"][0]
+            out.append(f"{name} / {std_name} ({model}, latent {latent}, beta {beta:g}): {v:.2f} / {s:.2f}"
+                       + (f" = {v / s:.2f}" if s > 0 else ""))
     return out
 
 
@@ -292,7 +311,7 @@ def rate_distortion_tables(runs) -> list[str]:
                       "narrow posteriors more than how well the prior fits the shape of the codes."]
         ratios = _marginal_kl_ratios(rows)
         if ratios:
-            lines += ["", "KL(q(z) || p(z)) of the VampPrior / of the standard prior, same model and beta: "
+            lines += ["", "KL(q(z) || p(z)) of the VampPrior / of the standard prior, between runs that differ only in the prior: "
                       + "; ".join(ratios) + "."]
         if dataset == "mnist" and os.path.isfile(os.path.join(REPO, RD_PLANE)):
             lines += ["", f"The plane (`python -m tools.rate_distortion_plane`): [{os.path.basename(RD_PLANE)}]"
