@@ -22,6 +22,7 @@ from absl import app, flags
 
 from tools import parity_report, records
 from vamp_tf import units
+from vamp_tf.config import RESUMABLE_FIELDS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -238,11 +239,10 @@ def _split(run) -> dict:
     return run.results["metrics"]["rate_distortion"]
 
 
-# The prior's own fields, and the train fields that do not change what is trained (config.RESUMABLE_FIELDS
-# but the budget): two runs equal outside these differ only in their prior.
+# The prior's own fields, and the train fields that do not change what is trained (those a run may change
+# on resume, but the budget): two runs equal outside these differ only in their prior.
 _PRIOR_FIELDS = frozenset({"prior", "num_components", "pseudo_init", "pseudo_mean", "pseudo_std", "component_weights"})
-_RUNTIME_FIELDS = frozenset({"data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy", "eval_every",
-                             "divergence_factor", "precision", "figure_samples", "figures"})
+_RUNTIME_FIELDS = RESUMABLE_FIELDS - {"epochs"}
 
 
 def _setting_but_prior(run) -> str:
