@@ -28,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDS = os.path.join(REPO, "experiments", "results")
 EXPERIMENTS = os.path.join(REPO, "experiments")
 # The flagfiles by purpose: experiments/<group>/<name>.flags; a run's name is its flagfile's, unique across groups.
-GROUPS = ("paper", "ablations", "parity_runs", "sphere", "rate_distortion", "fashion")
+GROUPS = ("paper", "ablations", "parity_runs", "sphere", "rate_distortion", "fashion", "presets")
 
 
 def flagfiles() -> dict:
