@@ -42,3 +42,11 @@ def test_a_corrupted_json_file_is_named_with_what_to_do(tmp_path):
     path.write_text('{\n  "model": {\n    latent_dim: 3\n')
     with pytest.raises(files.DamagedFile, match=f"{path} is damaged .*line 3.*restore it from a copy, or delete it"):
         files.read_json(str(path))
+
+
+def test_processor_names_the_model_its_numbers_and_widest_matmul_hardware(monkeypatch):
+    info = {"model name": "AMD EPYC", "cpu family": "26", "model\t": "2", "flags": "fpu avx2 avx512f avx512_bf16"}
+    monkeypatch.setattr(files, "_cpuinfo", lambda key: info.get(key))
+    assert files.processor() == "AMD EPYC, family 26 model 2, avx512_bf16"
+    info["flags"] = "fpu avx2"
+    assert files.processor() == "AMD EPYC, family 26 model 2, avx2"

@@ -41,3 +41,19 @@ def test_only_the_representative_figures_are_copied(tmp_path, fake_workdir):
     assert records.copy_figures(vamp, "mnist_standard_l40", figures) == [
         os.path.join(figures, "mnist_standard_l40", "samples.png")]
     assert records.copy_figures(other, "mnist_standard_l10", figures) == []
+
+
+def test_processor_segments_name_each_processor_and_its_epochs():
+    history = [{"epoch": 1, "processor": "A"}, {"epoch": 2, "processor": "A"}, {"epoch": 3, "processor": "B"},
+               {"epoch": 4, "processor": "A"}]
+    assert records.processor_segments(history) == [[1, 2, "A"], [3, 3, "B"], [4, 4, "A"]]
+    record = {"processors": records.processor_segments(history)}
+    assert records.resumed_elsewhere(record) == (
+        "resumed on another processor (epochs 1-2 on A; epochs 3-3 on B; epochs 4-4 on A): "
+        "not bit-identical to an uninterrupted run on either.")
+
+
+def test_one_processor_or_an_older_history_is_not_called_resumed_elsewhere():
+    assert records.resumed_elsewhere({"processors": [[1, 9, "A"]]}) is None
+    assert records.resumed_elsewhere({"processors": [[1, 4, None], [5, 9, "A"]]}) is None
+    assert records.resumed_elsewhere({}) is None

@@ -91,12 +91,36 @@ def from_workdir(workdir: str, name: str) -> tuple[dict, Optional[np.ndarray]]:
         "name": name,
         "results": {k: v for k, v in results.items() if k != "figures"},
         "commits": sorted({h.get("commit") or "?" for h in history}),
+        "processors": processor_segments(history),
         "per_image_log_likelihoods": None if per_image is None else f"{name}.npy",
         # [epoch, validation -ELBO] of every validated epoch: the parity table compares curves at matched epochs.
         "validation_curve": [[h["epoch"], round(h["validation_neg_elbo"], 3)] for h in history
                              if "validation_neg_elbo" in h],
     }
     return record, per_image
+
+
+def processor_segments(history: list) -> list:
+    """[[first epoch, last epoch, processor], ...]: which processor (files.processor) trained which epochs,
+    in order; None where the history predates the field. More than one processor means the run was
+    resumed on another machine, and is not bit-identical to an uninterrupted run on either."""
+    segments = []
+    for h in history:
+        name = h.get("processor")
+        if segments and segments[-1][2] == name and segments[-1][1] == h["epoch"] - 1:
+            segments[-1][1] = h["epoch"]
+        else:
+            segments.append([h["epoch"], h["epoch"], name])
+    return segments
+
+
+def resumed_elsewhere(record: dict) -> Optional[str]:
+    """A sentence if the record's epochs were trained on more than one processor, else None."""
+    known = {s[2] for s in record.get("processors") or [] if s[2]}
+    if len(known) < 2:
+        return None
+    parts = "; ".join(f"epochs {a}-{b} on {p or 'an unrecorded processor'}" for a, b, p in record["processors"])
+    return f"resumed on another processor ({parts}): not bit-identical to an uninterrupted run on either."
 
 
 def write(record: dict, per_image: Optional[np.ndarray], records_dir: str = RECORDS) -> str:

@@ -149,6 +149,18 @@ def bf16_hardware() -> str:
     return ", ".join(f for f in ("amx_bf16", "avx512_bf16") if f in cpu_flags())
 
 
+def processor() -> str:
+    """The processor that computes, in one line of what decides its arithmetic: model name, family and
+    model numbers, and its widest matmul hardware ('AMD EPYC, family 26 model 2, avx512_bf16'). Two runs
+    on processors that differ in this line can round differently, so a run resumed on another one is not
+    bit-identical to an uninterrupted run (the record says so: tools/records.py)."""
+    flags = cpu_flags()
+    widest = next((f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags), "no avx2")
+    family, model = _cpuinfo("cpu family"), _cpuinfo("model\t") or _cpuinfo("model ")
+    numbers = f", family {family} model {model}" if family and model else ""
+    return f"{cpu_model()}{numbers}, {widest}"
+
+
 def provenance() -> dict:
     """Versions, commit and machine, for results.json."""
     import keras  # pylint: disable=import-outside-toplevel

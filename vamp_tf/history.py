@@ -6,14 +6,15 @@ from typing import Optional
 
 
 def entry(epoch: int, beta: float, train_means: dict, validation: Optional[dict], seconds: float,
-          commit: Optional[str]) -> dict:
+          commit: Optional[str], processor: Optional[str] = None) -> dict:
     """The history.json entry of an epoch.
 
     train_means: means over the epoch's training images of step.TRAIN_TERMS;
     validation: vamp_tf.evaluation.ElboTerms means (None on epochs not validated).
-    Losses are stored as -ELBO and KL, reconstructions as log p(x|z).
+    Losses are stored as -ELBO and KL, reconstructions as log p(x|z). commit and processor (files.processor)
+    say which code and which arithmetic trained the epoch.
     """
-    out = {"epoch": epoch, "beta": beta, "seconds": seconds, "commit": commit,
+    out = {"epoch": epoch, "beta": beta, "seconds": seconds, "commit": commit, "processor": processor,
            "train_neg_elbo": -train_means["elbo"], "train_reconstruction": train_means["reconstruction"],
            "train_kl": train_means["kl"], "train_loss": train_means["loss"]}
     if validation is not None:

@@ -93,7 +93,7 @@ class RunSummaries:
         def write():
             with self.writers["train"].as_default(step=item["epoch"]):
                 for key, value in item.items():
-                    if key in ("epoch", "commit") or key.startswith("validation_"):
+                    if key == "epoch" or key.startswith("validation_") or not isinstance(value, (int, float)):
                         continue
                     tf.summary.scalar(key[len("train_"):] if key.startswith("train_") else key, value)
                 if model is not None and (item["epoch"] == 1 or item["epoch"] % self.image_every == 0):

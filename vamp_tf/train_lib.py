@@ -86,7 +86,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
     validate = evaluation.ElboTerms(evaluated, seed=t.seed)
     steps_per_epoch = _log_start(config, trainer, len(validation_images))
     summary = tensorboard.RunSummaries(run.tensorboard, config, validation_images[:8], t.seed, active=is_chief)
-    commit = files.git_commit()  # of the code that trains these epochs
+    commit, processor = files.git_commit(), files.processor()  # of the code and the arithmetic of these epochs
 
     with StopRequest() as stop:
         while not bool(state.stopped_early.numpy()) and int(state.epoch.numpy()) < t.epochs:
@@ -104,7 +104,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
                            t.eval_every, t.select_after_warmup)
             seconds = time.time() - started
             state.train_seconds.assign_add(seconds)
-            item = history.entry(epoch, beta, train_means, validation, seconds, commit)
+            item = history.entry(epoch, beta, train_means, validation, seconds, commit, processor)
             epochs.append(item)
             stopped_early = int(state.epochs_without_improvement.numpy()) >= t.early_stopping_patience
             state.epoch.assign(epoch)
