@@ -31,7 +31,8 @@ setuptools.setup(
     # The product only: the library, the trainer and the exporter. tools/ and bench/ are
     # repository tooling, run from a checkout.
     packages=setuptools.find_packages(include=["vamp_tf", "vamp_tf.*", "trainers", "trainers.*", "export"]),
-    package_data={"vamp_tf.datasets": ["checksums.tsv"]},
+    # The shipped trained models (vamp_tf.presets): their manifest and .keras files.
+    package_data={"vamp_tf.datasets": ["checksums.tsv"], "vamp_tf.presets": ["manifest.json", "*.keras"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest==9.2.0", "pytest-xdist==3.8.0"]},
     entry_points={

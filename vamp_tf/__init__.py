@@ -6,6 +6,7 @@ Public API (every submodule is reachable as vamp_tf.<name> after `import vamp_tf
   vamp_tf.distributions   DiscretizedLogistic, Constraint, bernoulli_likelihood, discretized_logistic_likelihood
   vamp_tf.networks        the networks: dense, conv, pixelcnn; hvae_networks (the architecture factory)
   vamp_tf.models          VAE, HVAE, build_model, KLWarmup (compile / fit), LatentVariableModel
+  vamp_tf.presets         trained models shipped with the package: names(), load(name), info(name)
   vamp_tf.config          ModelConfig, TrainConfig, Config
   vamp_tf.evaluation      log_likelihood, elbo_terms, active_units, prior_usage, bits_per_dim
   vamp_tf.datasets        load, examples, info, fit_data, dynamic_binarization
@@ -23,7 +24,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("checkpoints", "config", "datasets", "distributions", "evaluation", "files", "history", "latents",
-               "models", "networks", "objectives", "optimizers", "plots", "priors", "progress", "results",
+               "models", "networks", "objectives", "optimizers", "plots", "presets", "priors", "progress", "results",
                "startup", "step", "surgery", "tensorboard", "trainer", "train_lib", "workdir")
 _NAMES = {  # name: the submodule that defines it
     "Config": "config", "ModelConfig": "config", "TrainConfig": "config",

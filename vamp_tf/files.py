@@ -171,7 +171,7 @@ def provenance() -> dict:
         "commit": git_commit(),
         "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__, "keras": keras.__version__,
                      "tensorflow_probability": tfp.__version__, "numpy": np.__version__},
-        "machine": {"platform": platform.platform(), "processor": platform.machine(),
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpu": processor(),
                     "cpu_count": os.cpu_count(), "cpu_bf16": bf16_hardware() or "none",
                     "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]},
     }

@@ -1,0 +1,101 @@
+"""Tests of tools/presets.py and of vamp_tf.presets on a preset shipped from a small recorded run: shipped,
+listed, loaded, re-scored to its record image by image, and refused once its file is damaged."""
+
+import os
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+from tools import presets as preset_tool
+from tools import records
+from vamp_tf import presets, workdir
+
+
+@pytest.fixture(scope="module")
+def shipped_once(tmp_path_factory, small_runs):
+    """A folder with small run mnist_vamp (run/), its record (records/) and preset 'tiny' (presets/)."""
+    root = tmp_path_factory.mktemp("shipped")
+    run = str(root / "run")
+    shutil.copytree(small_runs["mnist_vamp"], run)
+    record, per_image = records.from_workdir(run, "mnist_vamp")
+    records.write(record, per_image, str(root / "records"))
+    os.makedirs(root / "presets")
+    preset_tool.ship(run, "mnist_vamp", "tiny", manifest=str(root / "presets" / "manifest.json"),
+                     records_dir=str(root / "records"))
+    return root
+
+
+@pytest.fixture
+def shipped(shipped_once, tmp_path):
+    """(manifest, records_dir, workdir): a copy of shipped_once's, for this test to change."""
+    shutil.copytree(shipped_once, tmp_path / "copy")
+    root = tmp_path / "copy"
+    return str(root / "presets" / "manifest.json"), str(root / "records"), str(root / "run")
+
+
+def test_a_shipped_preset_is_listed_described_and_rescores_to_its_record(shipped):
+    manifest, records_dir, run = shipped
+    assert presets.names(manifest) == ["tiny"]
+    info = presets.info("tiny", manifest)
+    assert set(presets.REQUIRED) <= set(info)
+    results = workdir.read_results(run)
+    assert (info["dataset"], info["model"], info["prior"], info["record"]) == ("mnist", "vae", "vamp", "mnist_vamp")
+    assert info["test_log_likelihood"] == results["metrics"]["test_log_likelihood"]
+    assert info["bytes"] == os.path.getsize(info["path"]) and info["sha256"] == presets.sha256(info["path"])
+    assert info["first_images_check"]["max_abs_difference"] == 0.0  # the same processor scored both
+    with zipfile.ZipFile(info["path"]) as z:  # deflated, without optimizer state
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+        assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+    stored = np.load(workdir.paths(run).log_likelihoods)
+    rescored = preset_tool.rescore("tiny", 0, manifest=manifest, records_dir=records_dir,
+                                   data_dir=info["config"]["train"]["data_dir"])
+    assert rescored["num_images"] == len(stored) == info["num_test_images"]
+    assert rescored["max_abs_difference"] == 0.0  # bit for bit, at the record's float32
+    assert rescored["recorded"] == pytest.approx(info["test_log_likelihood"], abs=1e-5)
+
+
+def test_a_loaded_preset_samples_and_is_the_trained_model(shipped):
+    manifest, _, run = shipped
+    from vamp_tf import checkpoints
+    model = presets.load("tiny", manifest)
+    trained, _, _ = checkpoints.restore_model(run)
+    for a, b in zip(model.weights, trained.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    images = model.sample(3, seed=1).numpy()
+    assert images.shape == (3, 28, 28, 1) and set(np.unique(images)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_a_damaged_preset_is_refused_in_one_sentence_naming_its_digest(shipped, damage):
+    manifest, _, _ = shipped
+    path = presets.info("tiny", manifest)["path"]
+    data = bytearray(open(path, "rb").read())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+    else:
+        data = data[: len(data) // 2]
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(presets.PresetDamaged, match=r"tiny.keras has SHA-256 [0-9a-f]{64}, not the [0-9a-f]{64} "
+                                                    r"shipped for preset 'tiny': the file is damaged or altered"):
+        presets.load("tiny", manifest)
+    os.remove(path)
+    with pytest.raises(presets.PresetDamaged, match="preset 'tiny' has no file"):
+        presets.load("tiny", manifest)
+
+
+def test_an_unknown_preset_names_the_shipped_ones(shipped):
+    with pytest.raises(KeyError, match="no preset named 'tinny'; the presets are tiny"):
+        presets.info("tinny", shipped[0])
+
+
+def test_ship_refuses_an_unrecorded_run_and_one_whose_scores_are_not_its_record(shipped, tmp_path):
+    manifest, records_dir, run = shipped
+    with pytest.raises(preset_tool.ShipError, match="no record mnist_nope with per-image scores"):
+        preset_tool.ship(run, "mnist_nope", "x", manifest=manifest, records_dir=records_dir)
+    scores = workdir.paths(run).log_likelihoods
+    np.save(scores, np.load(scores) + 1.0)
+    with pytest.raises(preset_tool.ShipError, match="test scores are not record mnist_vamp's"):
+        preset_tool.ship(run, "mnist_vamp", "x", manifest=manifest, records_dir=records_dir)
+    assert presets.names(manifest) == ["tiny"]
