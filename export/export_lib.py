@@ -1,28 +1,28 @@
 """Exporting trained models for generation: a tf.Module, its SavedModel, TFLite bytes.
 
-`GenerativeModule(model)` exposes, with fixed input signatures:
-  decode(z: [N, latent_width])                     -> {'mean': [N, H, W, C]}
-  sample(uniform: [N], normal: [N, noise_dim])    -> {'images': [N, H, W, C]}
-  encode(x: [N, H, W, C])                          -> {'mean', 'log_variance': [N, latent_dim]}
-                                                      (the latent family's parameter_names)
-'mean'/'images' are E[x | z]: Bernoulli probabilities for binary data, the discretized
-logistic mean for gray data. All randomness of `sample` is an input (uniform picks the
-prior component, normal drives z = mu_k + sigma_k * normal, and z1 | z2 for the HVAE), so
-the same inputs give the same images on every runtime. The prior's components (for the
-VampPrior: the encoded pseudo-inputs) are computed once at export and frozen as constants.
-
-Autoregressive models (the PixelHVAE) draw their pixels one by one inside the exported
-graph (a while loop, which TFLite runs as a WHILE op): decode and sample take one more
-input, pixel_uniform [N, H, W, C] in [0, 1), the noise of each pixel's draw, and return at
-every pixel the mean of its conditional given the pixels drawn before it
-(LatentVariableModel.decode_images). `module.inputs` lists every function's inputs.
+`GenerativeModule(model)` exposes, with fixed input signatures (INPUTS and OUTPUTS describe each):
+  sample(component_uniform: [N], latent_normal: [N, noise_dim], pixel_uniform: [N, H, W, C])
+                                        -> {'images', 'mean_images': [N, H, W, C]}
+  decode(z: [N, latent_width], pixel_uniform: [N, H, W, C])
+                                        -> {'images', 'mean_images': [N, H, W, C]}
+  encode(x: [N, H, W, C])               -> {'mean', 'log_variance': [N, latent_dim]}
+                                           (the latent family's parameter_names)
+'images' are drawn, x ~ p(x | z) (binary for Bernoulli data, on the grid k / 255 for gray data), as
+the Keras model's `sample`; 'mean_images' are E[x | z], as its `mean_images` (for the autoregressive
+PixelHVAE: each pixel's conditional mean given the pixels drawn before it). All randomness is an
+input: component_uniform picks the prior's mixture component, latent_normal drives z (and z1 | z2 in
+the HVAE), pixel_uniform draws each pixel by the likelihood's inverse CDF; so the same inputs give the
+same images on every runtime. The prior's components (for the VampPrior: the encoded pseudo-inputs)
+are computed once at export and frozen as constants.
 
 The SavedModel's functions check that inputs are finite (InvalidArgumentError naming the
 input). TFLite has no such op; its functions are the unchecked twins, and
-export/sample.py checks inputs in numpy instead.
+export/sample.py checks inputs in numpy instead. The .tflite files carry TFLite metadata
+(export/tflite_metadata.py): the model's name and description, and each input's and output's
+meaning, shape and range.
 
-Export libraries return artifacts; export/main.py restores a run (vamp_tf.workdir) and
-writes them.
+Export libraries return artifacts; export/main.py restores a run (vamp_tf.workdir) or a preset
+(vamp_tf.presets) and writes them.
 """
 
 from __future__ import annotations
@@ -41,12 +41,29 @@ from vamp_tf.config import Config
 from vamp_tf.models import LatentVariableModel
 
 
+# Every input and output of the exported functions: (description, value range). Shapes are in `module.inputs`.
+INPUTS = {
+    "component_uniform": ("uniform noise U[0, 1), one per image: picks the prior's mixture component (the inverse "
+                          "CDF of its weights; the VampPrior's K pseudo-inputs, the standard prior's one)", (0.0, 1.0)),
+    "latent_normal": ("standard normal noise N(0, 1): draws z from the chosen component, z = mu_k + sigma_k * noise "
+                      "(in the HVAE its first latent_dim columns draw z2, the rest z1 given z2)", (None, None)),
+    "pixel_uniform": ("uniform noise U[0, 1), one per pixel: draws each pixel of x ~ p(x | z) by the likelihood's "
+                      "inverse CDF", (0.0, 1.0)),
+    "z": ("a latent code (the HVAE's: [z1, z2] concatenated), e.g. from encode or from the prior", (None, None)),
+    "x": ("images, pixels in [0, 1] (binary data: 0 or 1; gray data: k / 255)", (0.0, 1.0)),
+}
+OUTPUTS = {
+    "images": ("images drawn from the model, x ~ p(x | z): binary for Bernoulli data, k / 255 for gray data", (0.0, 1.0)),
+    "mean_images": ("the mean images E[x | z] (the Bernoulli probabilities; the discretized logistic's mean)",
+                    (0.0, 1.0)),
+    "mean": ("the mean of q(z | x) (the HVAE's q(z2 | x))", (None, None)),
+    "log_variance": ("the log-variance of q(z | x) (the HVAE's q(z2 | x))", (None, None)),
+    "concentration": ("the concentration of the Power Spherical q(z | x)", (0.0, None)),
+}
+
+
 def _finite(tensor, name):
     return tf.debugging.assert_all_finite(tensor, f"{name} must be finite (no NaN or inf)")
-
-
-def _finite_or_none(tensor, name):
-    return None if tensor is None else _finite(tensor, name)
 
 
 class GenerativeModule(tf.Module):
@@ -59,20 +76,18 @@ class GenerativeModule(tf.Module):
         self.image_shape = tuple(config.input_shape)
         self.latent_width, self.noise_dim, self.latent_dim = model.latent_width, model.noise_dim, config.latent_dim
         self._prior = tuple(tf.constant(t.numpy()) for t in model.prior_parameters())
-
         self.autoregressive = model.autoregressive
         image = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="x")
+        pixel = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="pixel_uniform")
         latent = tf.TensorSpec([None, self.latent_width], tf.float32, name="z")
-        uniform = tf.TensorSpec([None], tf.float32, name="uniform")
-        normal = tf.TensorSpec([None, self.noise_dim], tf.float32, name="normal")
-        pixel = [tf.TensorSpec((None,) + self.image_shape, tf.float32, name="pixel_uniform")] \
-            if self.autoregressive else []
-        decode, sample = [latent] + pixel, [uniform, normal] + pixel
-        self.inputs = {"decode": decode, "sample": sample, "encode": [image]}
-
-        self.decode = tf.function(self._decode_checked, autograph=False, input_signature=decode)
-        self.sample = tf.function(self._sample_checked, autograph=False, input_signature=sample)
-        self.encode = tf.function(self._encode_checked, autograph=False, input_signature=[image])
+        uniform = tf.TensorSpec([None], tf.float32, name="component_uniform")
+        normal = tf.TensorSpec([None, self.noise_dim], tf.float32, name="latent_normal")
+        self.inputs = {"sample": [uniform, normal, pixel], "decode": [latent, pixel], "encode": [image]}
+        self.outputs = {"sample": ["images", "mean_images"], "decode": ["images", "mean_images"],
+                        "encode": list(model.family.parameter_names)}
+        self.sample = tf.function(self._sample_checked, autograph=False, input_signature=self.inputs["sample"])
+        self.decode = tf.function(self._decode_checked, autograph=False, input_signature=self.inputs["decode"])
+        self.encode = tf.function(self._encode_checked, autograph=False, input_signature=self.inputs["encode"])
 
     def unchecked(self, function: str):
         """'decode' or 'sample' without the finiteness checks, for TFLite (which has no such op).
@@ -82,34 +97,35 @@ class GenerativeModule(tf.Module):
         python = {"decode": self._decode, "sample": self._sample}[function]
         return tf.function(python, autograph=False, input_signature=self.inputs[function])
 
-    def _decode_checked(self, z, pixel_uniform=None):
-        return self._decode(_finite(z, "z"), _finite_or_none(pixel_uniform, "pixel_uniform"))
+    def _sample_checked(self, component_uniform, latent_normal, pixel_uniform):
+        return self._sample(_finite(component_uniform, "component_uniform"), _finite(latent_normal, "latent_normal"),
+                            _finite(pixel_uniform, "pixel_uniform"))
 
-    def _sample_checked(self, uniform, normal, pixel_uniform=None):
-        return self._sample(_finite(uniform, "uniform"), _finite(normal, "normal"),
-                            _finite_or_none(pixel_uniform, "pixel_uniform"))
+    def _decode_checked(self, z, pixel_uniform):
+        return self._decode(_finite(z, "z"), _finite(pixel_uniform, "pixel_uniform"))
 
     def _encode_checked(self, x):
         return self._encode(_finite(x, "x"))
 
-    def _decode(self, z, pixel_uniform=None):
-        return {"mean": self.model.decode_images(z, pixel_uniform)}
+    def _decode(self, z, pixel_uniform):
+        images, mean_images = self.model.images_at(z, pixel_uniform)
+        return {"images": images, "mean_images": mean_images}
 
-    def _sample(self, uniform, normal, pixel_uniform=None):
-        return {"images": self.model.generate_images(uniform, normal, pixel_uniform, prior_parameters=self._prior)}
+    def _sample(self, component_uniform, latent_normal, pixel_uniform):
+        return self._decode(self.model.prior_z(component_uniform, latent_normal, self._prior), pixel_uniform)
+
+    def _encode(self, x):
+        # q(z | x) (for the HVAE q(z2 | x)): the latent family's parameters, e.g. 'mean', 'log_variance'
+        return dict(zip(self.model.family.parameter_names, self.model.encoder(x)))
 
     def example_inputs(self, function: str, n: int, rng: np.random.Generator) -> dict:
         """Random valid inputs {name: float32 array} of `function` for n images."""
         out = {}
         for spec in self.inputs[function]:
             shape = [n] + list(spec.shape[1:])
-            normal = spec.name in ("z", "normal")
+            normal = spec.name in ("z", "latent_normal")
             out[spec.name] = (rng.standard_normal(shape) if normal else rng.random(shape)).astype(np.float32)
         return out
-
-    def _encode(self, x):
-        # q(z | x) (for the HVAE q(z2 | x)): the latent family's parameters, e.g. 'mean', 'log_variance'
-        return dict(zip(self.model.family.parameter_names, self.model.encoder(x)))
 
     def signatures(self) -> dict:
         return {"decode": self.decode.get_concrete_function(), "sample": self.sample.get_concrete_function(),
@@ -181,12 +197,12 @@ def tflite_bytes(module: GenerativeModule, function: str, quantize: bool = False
     """
     from tensorflow.python.framework import convert_to_constants  # pylint: disable=import-outside-toplevel
     fn = module.unchecked(function)
-    output_name = {"decode": "mean", "sample": "images"}[function]
+    output_names = sorted(module.outputs[function])  # the order freezing flattens a dict's values in
     frozen = convert_to_constants.convert_variables_to_constants_v2(fn.get_concrete_function())
 
     @tf.function(autograph=False, input_signature=fn.input_signature)
     def named(*args):  # freezing flattens the outputs; name them again
-        return {output_name: frozen(*args)[0]}
+        return dict(zip(output_names, frozen(*args)))
 
     try:
         with tempfile.TemporaryDirectory() as tmp:  # a variable-free SavedModel keeps the signature's names
@@ -197,6 +213,29 @@ def tflite_bytes(module: GenerativeModule, function: str, quantize: bool = False
             return converter.convert()
     except (tf.errors.OpError, OSError) as e:  # the temporary directory's disk is full
         raise files.storage_error(tempfile.gettempdir(), e, resumes=False) from e
+
+
+_DIMENSIONS = {"x": ["batch", "height", "width", "channels"], "pixel_uniform": ["batch", "height", "width", "channels"],
+               "images": ["batch", "height", "width", "channels"],
+               "mean_images": ["batch", "height", "width", "channels"], "z": ["batch", "latent"],
+               "latent_normal": ["batch", "noise"], "component_uniform": ["batch"]}
+
+
+def with_metadata(model: bytes, module: GenerativeModule, function: str, description: str) -> bytes:
+    """The .tflite bytes of `function` with TFLite metadata (export/tflite_metadata.py): the model's name and
+    `description`, and each input's and output's meaning (INPUTS, OUTPUTS), dimension names and range."""
+    from export import tflite_metadata  # pylint: disable=import-outside-toplevel
+    inputs, outputs = tflite_metadata.signature_order(model, function)
+    tensor = lambda name, table: {"name": name, "description": table[name][0], "range": table[name][1],  # noqa: E731
+                                  "dimensions": _DIMENSIONS[name], "image": name.endswith("images")}
+    metadata = tflite_metadata.build(
+        name=f"vamp_tf {module.model.config.model} {function}",
+        description=f"{description} Function '{function}': " + {
+            "sample": "draws images from the model, z ~ p(z), x ~ p(x | z), every random choice an input.",
+            "decode": "decodes latent codes z into drawn images and their means."}[function],
+        version=f"vamp_tf {__import__('vamp_tf').__version__}",
+        inputs=[tensor(n, INPUTS) for n in inputs], outputs=[tensor(n, OUTPUTS) for n in outputs])
+    return tflite_metadata.attach(model, metadata)
 
 
 def tflite_run(model_bytes_or_path, inputs: dict, signature: Optional[str] = None) -> dict:
@@ -211,8 +250,26 @@ def tflite_run(model_bytes_or_path, inputs: dict, signature: Optional[str] = Non
     return runner(**{k: np.asarray(v, np.float32) for k, v in inputs.items()})
 
 
+def from_preset(name: str):
+    """(model, config, source) of a shipped preset (vamp_tf.presets), its file's digest checked."""
+    from vamp_tf import presets  # pylint: disable=import-outside-toplevel
+    from vamp_tf.config import Config  # pylint: disable=import-outside-toplevel
+    info = presets.info(name)
+    model = presets.load(name)
+    return model, Config.from_dict(info["config"]), f"preset {name} (sha256 {info['sha256']}, record {info['record']})"
+
+
+def description(config, source: str) -> str:
+    """What the exported model is, in a sentence (the .tflite files' metadata)."""
+    m = config.model
+    prior = {"vamp": f"a VampPrior (K = {m.num_components} pseudo-inputs)", "standard": "a standard normal prior",
+             "mog": f"a mixture-of-Gaussians prior (K = {m.num_components})"}.get(m.prior, m.prior)
+    return (f"A {m.model.upper()} with {prior}, latent {m.latent_dim}, {m.likelihood} likelihood, trained on "
+            f"{config.train.dataset} ({'x'.join(str(d) for d in m.input_shape)} images); weights: {source}.")
+
+
 def describe(module: GenerativeModule, config: Config, checkpoint: str) -> dict:
-    """The metadata written to export.json."""
+    """The metadata written to export.json (checkpoint: where the weights came from, a checkpoint or a preset)."""
     return {
         "dataset": config.train.dataset, "model": config.model.model, "prior": config.model.prior,
         "likelihood": config.model.likelihood, "num_components": config.model.num_components,
@@ -221,5 +278,8 @@ def describe(module: GenerativeModule, config: Config, checkpoint: str) -> dict:
         "architecture": config.model.architecture, "autoregressive": module.autoregressive,
         "inputs": {function: {spec.name: [None] + list(spec.shape[1:]) for spec in specs}
                    for function, specs in module.inputs.items()},
-        "outputs": {"decode": "mean", "sample": "images", "encode": ["mean", "log_variance"]},
+        "outputs": module.outputs,
+        "descriptions": {name: INPUTS.get(name, OUTPUTS.get(name, ("", None)))[0]
+                         for name in {spec.name for specs in module.inputs.values() for spec in specs}
+                         | {name for names in module.outputs.values() for name in names}},
     }

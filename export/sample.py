@@ -1,34 +1,91 @@
-r"""Generates images from an exported model, without vamp_tf.
+r"""Generates images from an exported model (without vamp_tf) or from a shipped preset.
 
+    python -m export.sample --preset=mnist_vamp --out=samples.png                   (a shipped trained model)
     python -m export.sample --model=OUT --num_samples=64 --seed=0 --out=samples.png   (OUT/sampler.tflite)
-    python -m export.sample --model=OUT/sampler.tflite --num_samples=64 --seed=0 --out=samples.png
-    python -m export.sample --model=OUT/saved_model --num_samples=64 --seed=0 --out=samples.png
+    python -m export.sample --model=OUT/sampler.tflite --num_samples=64 --out=samples.png
+    python -m export.sample --model=OUT/saved_model --num_samples=100000 --out=samples.npy
+    python -m export.sample --model=OUT --num_samples=5000 --out=samples/           (one PNG per image)
 
-A .tflite file runs in the LiteRT interpreter (ai_edge_litert) with numpy only; a
-SavedModel directory is loaded with tf.saved_model.load. Either way this process never
-imports vamp_tf (see export/sample_lib.py).
+The images are drawn, x ~ p(x | z) (binary for MNIST); --mean writes their means E[x | z] instead.
+A .tflite file runs in the LiteRT interpreter (ai_edge_litert) with numpy only; a SavedModel
+directory is loaded with tf.saved_model.load; either way this process never imports vamp_tf (a
+--preset runs in vamp_tf's Keras model, with the same noise). Images are made BATCH at a time
+(export/sample_lib.py), so memory stays bounded whatever --num_samples is: a .npy file or a folder
+takes any count, a PNG sheet at most MAX_SHEET images.
 """
+
+import os
 
 from absl import app, flags
 
 from export import sample_lib
 
+MAX_SHEET = 2500  # images on one PNG sheet (50 x 50); more go to a .npy file or a folder
+
 _MODEL = flags.DEFINE_string("model", None, "sampler.tflite, a saved_model directory, or the export directory "
-                             "(--export_dir of export.main: its sampler.tflite).", required=True)
+                             "(--export_dir of export.main: its sampler.tflite).")
+_PRESET = flags.DEFINE_string("preset", None, "A shipped trained model (vamp_tf.presets.names()), instead of --model.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "How many images.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the numpy noise.")
-_OUT = flags.DEFINE_string("out", "samples.png", "PNG grid to write.")
+_OUT = flags.DEFINE_string("out", "samples.png", "A .png sheet (at most 2,500 images), a .npy array "
+                           "[N, H, W, C] in [0, 1], or a folder (ending in /) of one PNG per image.")
+_MEAN = flags.DEFINE_bool("mean", False, "Write the mean images E[x | z] instead of drawn images.")
+
+
+def _write(out: str, stream, num_samples: int) -> str:
+    """Writes the images of `stream` (batches) to a .npy, a folder or a PNG sheet; returns what it wrote."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    if out.endswith(".npy"):
+        array, done, partial = None, 0, out + ".partial"
+        try:
+            for images in stream:
+                if array is None:
+                    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+                    array = np.lib.format.open_memmap(partial, "w+", np.float32, (num_samples, *images.shape[1:]))
+                array[done:done + len(images)] = images
+                done += len(images)
+            array.flush()
+            del array
+            os.replace(partial, out)  # whole or absent
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+        return out
+    if out.endswith(os.sep) or os.path.isdir(out):
+        os.makedirs(out, exist_ok=True)
+        done = 0
+        for images in stream:
+            for image in images:
+                sample_lib.write_png(os.path.join(out, f"{done:06d}.png"), sample_lib.grid(image[np.newaxis], pad=0))
+                done += 1
+        return out
+    if not out.endswith(".png"):
+        raise sample_lib.SampleError(f"--out={out}: end it in .png (a sheet), .npy (an array) or / (a folder).")
+    if num_samples > MAX_SHEET:
+        raise sample_lib.SampleError(
+            f"--num_samples={num_samples} is more than one PNG sheet shows ({MAX_SHEET}): pass --out=FILE.npy (an "
+            "array, written batch by batch) or --out=FOLDER/ (one PNG per image).")
+    return sample_lib.write_png(out, sample_lib.grid(np.concatenate(list(stream))))
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    if bool(_MODEL.value) == bool(_PRESET.value):
+        raise app.UsageError("pass exactly one of --model (an exported model) and --preset (a shipped model).")
+    output = "mean_images" if _MEAN.value else "images"
     try:
-        images = sample_lib.generate(_MODEL.value, _NUM_SAMPLES.value, _SEED.value)
-        sample_lib.write_png(_OUT.value, sample_lib.grid(images))
+        if _NUM_SAMPLES.value < 1:
+            raise sample_lib.SampleError(f"--num_samples={_NUM_SAMPLES.value} must be >= 1.")
+        if _OUT.value.endswith(".png") and _NUM_SAMPLES.value > MAX_SHEET:
+            _write(_OUT.value, iter(()), _NUM_SAMPLES.value)  # refused before any model is loaded
+        opened = sample_lib.preset_runner(_PRESET.value) if _PRESET.value else sample_lib.open_model(_MODEL.value)
+        stream = sample_lib.batches(opened, _NUM_SAMPLES.value, _SEED.value, output)
+        written = _write(_OUT.value, stream, _NUM_SAMPLES.value)
     except sample_lib.SampleError as e:
         raise SystemExit(f"error: {e}") from None
-    print(f"wrote {len(images)} samples to {_OUT.value}")
+    kind = "mean images" if _MEAN.value else "samples"
+    print(f"wrote {_NUM_SAMPLES.value} {kind} to {written}")
 
 
 def run():

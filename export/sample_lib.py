@@ -1,18 +1,26 @@
 """Generating images from exported models with numpy (and LiteRT or TensorFlow), no vamp_tf.
 
 A .tflite sampler runs in the LiteRT interpreter (ai_edge_litert) with numpy only; a
-SavedModel directory is loaded with tf.saved_model.load. The noise (a uniform per image
-for the prior component, a standard normal matrix for z) is drawn here with numpy, so both
-runtimes give the same images for the same seed. Shapes come from export.json beside the
-model. Used by export/sample.py.
+SavedModel directory is loaded with tf.saved_model.load. The noise (component_uniform per
+image for the prior's component, latent_normal for z, pixel_uniform for each pixel's draw) is
+drawn here with numpy, batch by batch from (seed, batch index), so both runtimes give the same
+images for the same seed and a batch's images do not depend on how many are asked for. Shapes
+come from export.json beside the model. `batches` yields BATCH images at a time, so memory stays
+bounded whatever the count; export/sample.py writes them (a PNG sheet, a .npy array or a folder).
+A shipped preset (`preset_runner`) runs in the Keras model itself and is the one path that
+imports vamp_tf. Used by export/sample.py.
 """
 
 import json
 import os
 import struct
 import zlib
+from typing import Callable, Iterator
 
 import numpy as np
+
+BATCH = 256  # images per call of the model: the memory bound of `batches`
+OUTPUTS = ("images", "mean_images")  # drawn images x ~ p(x | z), and their means E[x | z]
 
 
 class SampleError(ValueError):
@@ -26,22 +34,26 @@ def read_metadata(model_path: str) -> dict:
         raise SampleError(f"no export.json beside {model_path}: pass a file written by python -m export.main.")
     try:
         with open(path) as f:
-            return json.load(f)
+            metadata = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise SampleError(f"{path} cannot be read ({e}); export the model again with python -m export.main.") from e
+    if "component_uniform" not in metadata.get("inputs", {}).get("sample", {}):
+        raise SampleError(f"{path} was written by an older export.main (its sampler takes "
+                          f"{', '.join(metadata.get('inputs', {}).get('sample', {})) or 'no inputs'}); export the "
+                          "model again with python -m export.main.")
+    return metadata
 
 
-def noise(metadata: dict, num_samples: int, seed: int) -> dict:
-    """The sampler's inputs, float32, from numpy's PCG64 seeded with `seed`: uniform [N]
-    and normal [N, noise_dim]; for autoregressive models also pixel_uniform [N, H, W, C]."""
+def noise(metadata: dict, num_samples: int, seed: int, batch: int = 0) -> dict:
+    """The sampler's inputs for `num_samples` images, float32, from numpy's PCG64 seeded with (seed, batch, input):
+    component_uniform [N], latent_normal [N, noise_dim], pixel_uniform [N, H, W, C]."""
     if num_samples < 1:
         raise SampleError(f"num_samples={num_samples} must be >= 1.")
-    rng = np.random.default_rng(seed)
-    inputs = {"uniform": rng.random(num_samples, dtype=np.float32),
-              "normal": rng.standard_normal((num_samples, metadata["noise_dim"]), dtype=np.float32)}
-    if "pixel_uniform" in metadata["inputs"]["sample"]:
-        inputs["pixel_uniform"] = rng.random((num_samples, *metadata["image_shape"]), dtype=np.float32)
-    return inputs
+    stream = lambda i: np.random.default_rng([seed, batch, i])  # noqa: E731  (one per input: the first k images
+    # of a batch are the same whatever num_samples is)
+    return {"component_uniform": stream(0).random(num_samples, dtype=np.float32),
+            "latent_normal": stream(1).standard_normal((num_samples, metadata["noise_dim"]), dtype=np.float32),
+            "pixel_uniform": stream(2).random((num_samples, *metadata["image_shape"]), dtype=np.float32)}
 
 
 def check_inputs(metadata: dict, inputs: dict) -> None:
@@ -49,20 +61,20 @@ def check_inputs(metadata: dict, inputs: dict) -> None:
     wanted = metadata["inputs"]["sample"]
     if set(inputs) != set(wanted):
         raise SampleError(f"the sampler takes inputs {', '.join(sorted(wanted))}; got {', '.join(sorted(inputs))}.")
-    n = inputs["uniform"].shape[0] if inputs["uniform"].ndim == 1 else None
+    n = inputs["component_uniform"].shape[0] if inputs["component_uniform"].ndim == 1 else None
     for name, shape in wanted.items():
         want = [n] + list(shape[1:])
         if list(inputs[name].shape) != want:
             raise SampleError(f"{name} has shape {inputs[name].shape}; the model needs {want} "
-                              "(N images, the uniform's length).")
+                              "(N images, component_uniform's length).")
     if not all(np.all(np.isfinite(v)) for v in inputs.values()):
         raise SampleError("the noise contains NaN or inf; it must be finite.")
-    for name in ("uniform", "pixel_uniform"):
-        if name in inputs and (np.any(inputs[name] < 0) or np.any(inputs[name] >= 1)):
+    for name in ("component_uniform", "pixel_uniform"):
+        if np.any(inputs[name] < 0) or np.any(inputs[name] >= 1):
             raise SampleError(f"{name} must lie in [0, 1).")
 
 
-def sample_tflite(path: str, inputs: dict) -> np.ndarray:
+def tflite_runner(path: str) -> Callable[[dict], dict]:
     from ai_edge_litert.interpreter import Interpreter  # pylint: disable=import-outside-toplevel
     try:
         interpreter = Interpreter(model_path=path)
@@ -73,13 +85,31 @@ def sample_tflite(path: str, inputs: dict) -> np.ndarray:
     if "sample" not in signatures:
         raise SampleError(f"{path} has no 'sample' signature (it has: {', '.join(signatures) or 'none'}); "
                           "pass the sampler (sampler.tflite or sampler_int8.tflite), not the decoder.")
-    return interpreter.get_signature_runner("sample")(**inputs)["images"]
+    return interpreter.get_signature_runner("sample")
 
 
-def sample_saved_model(path: str, inputs: dict) -> np.ndarray:
+def saved_model_runner(path: str) -> Callable[[dict], dict]:
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     fn = tf.saved_model.load(path).signatures["sample"]
-    return fn(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
+    return lambda **inputs: {k: v.numpy() for k, v in fn(**{n: tf.constant(a) for n, a in inputs.items()}).items()}
+
+
+def preset_runner(name: str) -> tuple[dict, Callable[[dict], dict]]:
+    """(metadata, runner) of a shipped preset (vamp_tf.presets): the Keras model draws with the same noise and
+    the same rule as its exported sampler. The one runner that imports vamp_tf."""
+    from vamp_tf import presets  # pylint: disable=import-outside-toplevel
+    try:
+        model = presets.load(name)
+    except (KeyError, presets.PresetDamaged) as e:
+        raise SampleError(e.args[0]) from e
+    metadata = {"noise_dim": model.noise_dim, "image_shape": list(model.config.input_shape),
+                "inputs": {"sample": {"component_uniform": [None], "latent_normal": [None, model.noise_dim],
+                                      "pixel_uniform": [None, *model.config.input_shape]}}}
+
+    def run(component_uniform, latent_normal, pixel_uniform):
+        images, means = model.images_at(model.prior_z(component_uniform, latent_normal), pixel_uniform)
+        return {"images": images.numpy(), "mean_images": means.numpy()}
+    return metadata, run
 
 
 def resolve_model(model_path: str) -> str:
@@ -90,22 +120,38 @@ def resolve_model(model_path: str) -> str:
     return model_path
 
 
-def generate(model_path: str, num_samples: int, seed: int) -> np.ndarray:
-    """Images [N, H, W, C] in [0, 1] from a sampler.tflite, a saved_model directory or the export directory
-    that holds them (its sampler.tflite)."""
+def open_model(model_path: str) -> tuple[dict, Callable[[dict], dict]]:
+    """(metadata, runner) of a sampler.tflite, a saved_model directory or the export directory holding them."""
     model_path = resolve_model(model_path)
     if not os.path.exists(model_path):
         hint = " (the *_int8.tflite files are written only with --quantize)" if "_int8" in model_path else ""
         raise SampleError(f"{model_path} does not exist{hint}: pass a sampler.tflite or saved_model directory "
                           "written by python -m export.main --export_dir=...")
     metadata = read_metadata(model_path)
-    inputs = noise(metadata, num_samples, seed)
-    check_inputs(metadata, inputs)
     if os.path.isdir(model_path):
-        return sample_saved_model(model_path, inputs)
+        return metadata, saved_model_runner(model_path)
     if model_path.endswith(".tflite"):
-        return sample_tflite(model_path, inputs)
+        return metadata, tflite_runner(model_path)
     raise SampleError(f"{model_path} is neither a .tflite file nor a SavedModel directory.")
+
+
+def batches(opened: tuple, num_samples: int, seed: int, output: str = "images") -> Iterator[np.ndarray]:
+    """Images [<= BATCH, H, W, C] in [0, 1], batch after batch, num_samples in all, from open_model's or
+    preset_runner's (metadata, runner): 'images' drawn, or 'mean_images' (their means E[x | z])."""
+    if output not in OUTPUTS:
+        raise SampleError(f"output={output!r}: choose images (drawn) or mean_images (E[x | z]).")
+    metadata, runner = opened
+    if num_samples < 1:
+        raise SampleError(f"num_samples={num_samples} must be >= 1.")
+    for index, start in enumerate(range(0, num_samples, BATCH)):
+        inputs = noise(metadata, min(BATCH, num_samples - start), seed, index)
+        check_inputs(metadata, inputs)
+        yield np.asarray(runner(**inputs)[output])
+
+
+def generate(model_path: str, num_samples: int, seed: int, output: str = "images") -> np.ndarray:
+    """All num_samples images at once [N, H, W, C] (for a few; export/sample.py streams `batches`)."""
+    return np.concatenate(list(batches(open_model(model_path), num_samples, seed, output)))
 
 
 def grid(images: np.ndarray, pad: int = 1) -> np.ndarray:

@@ -11,7 +11,9 @@ from vamp_tf import checkpoints
 
 
 def noise(rng, n, module):
-    return (rng.random(n).astype(np.float32), rng.standard_normal((n, module.noise_dim)).astype(np.float32))
+    """(component_uniform, latent_normal, pixel_uniform) for n images."""
+    return (rng.random(n).astype(np.float32), rng.standard_normal((n, module.noise_dim)).astype(np.float32),
+            rng.random((n,) + module.image_shape).astype(np.float32))
 
 
 class _Exports(dict):
@@ -46,19 +48,41 @@ def test_keras_saved_model_and_tflite_agree(exported, name):
     rng = np.random.default_rng(0)
     for batch in (1, 64):
         z = rng.standard_normal((batch, module.latent_width)).astype(np.float32)
-        uniform, normal = noise(rng, batch, module)
-        want_decode = keras_model.decode(z).mean().numpy()
-        want_sample = keras_model.generate(uniform, normal).mean().numpy()
-        got_decode = loaded.signatures["decode"](z=tf.constant(z))["mean"].numpy()
-        got_sample = loaded.signatures["sample"](uniform=tf.constant(uniform), normal=tf.constant(normal))["images"].numpy()
-        assert got_decode.shape == (batch,) + module.image_shape
-        np.testing.assert_allclose(got_decode, want_decode, atol=1e-6, rtol=0)
-        np.testing.assert_allclose(got_sample, want_sample, atol=1e-6, rtol=0)
-        lite_decode = export_lib.tflite_run(tflite["decode"], {"z": z})["mean"]
-        lite_sample = export_lib.tflite_run(tflite["sample"], {"uniform": uniform, "normal": normal})["images"]
-        assert not np.any(np.isnan(lite_decode)) and not np.any(np.isnan(lite_sample))
-        np.testing.assert_allclose(lite_decode, got_decode, atol=1e-5, rtol=0)
-        np.testing.assert_allclose(lite_sample, got_sample, atol=1e-5, rtol=0)
+        uniform, normal, pixels = noise(rng, batch, module)
+        # the Keras model's own draws and means at the same noise
+        drawn_z, mean_z = (t.numpy() for t in keras_model.images_at(z, pixels))
+        want_mean = keras_model.generate(uniform, normal).mean().numpy()
+        want_drawn = keras_model.draw_images(uniform, normal, pixels).numpy()
+        decode = loaded.signatures["decode"](z=tf.constant(z), pixel_uniform=tf.constant(pixels))
+        sample = loaded.signatures["sample"](component_uniform=tf.constant(uniform), latent_normal=tf.constant(normal),
+                                             pixel_uniform=tf.constant(pixels))
+        assert decode["images"].shape == (batch,) + module.image_shape
+        np.testing.assert_allclose(decode["mean_images"], mean_z, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(decode["images"], drawn_z, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(sample["mean_images"], want_mean, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(sample["images"], want_drawn, atol=1e-6, rtol=0)
+        lite_decode = export_lib.tflite_run(tflite["decode"], {"z": z, "pixel_uniform": pixels})
+        lite_sample = export_lib.tflite_run(tflite["sample"], {"component_uniform": uniform, "latent_normal": normal,
+                                                               "pixel_uniform": pixels})
+        for lite, saved in ((lite_decode, decode), (lite_sample, sample)):
+            np.testing.assert_allclose(lite["mean_images"], saved["mean_images"], atol=1e-5, rtol=0)
+            # a drawn pixel flips only where its uniform lies within rounding of the probability
+            assert np.mean(np.abs(lite["images"] - saved["images"].numpy()) > 1e-5) < 1e-3
+
+
+def test_drawn_images_are_the_likelihoods_values_and_follow_their_means(exported):
+    keras_model, module, loaded, _ = exported["mnist_vamp"]
+    uniform, normal, pixels = noise(np.random.default_rng(3), 64, module)
+    out = loaded.signatures["sample"](component_uniform=tf.constant(uniform), latent_normal=tf.constant(normal),
+                                      pixel_uniform=tf.constant(pixels))
+    images, means = out["images"].numpy(), out["mean_images"].numpy()
+    assert set(np.unique(images)) <= {0.0, 1.0}  # Bernoulli draws
+    np.testing.assert_array_equal(images, (pixels < means).astype(np.float32))  # the inverse CDF of each pixel
+    _, frey, frey_loaded, _ = exported["frey_standard"]
+    uniform, normal, pixels = noise(np.random.default_rng(4), 8, frey)
+    gray = frey_loaded.signatures["sample"](component_uniform=tf.constant(uniform), latent_normal=tf.constant(normal),
+                                            pixel_uniform=tf.constant(pixels))["images"].numpy()
+    np.testing.assert_allclose(gray * 255, np.round(gray * 255), atol=1e-3)  # on the grid k / 255
 
 
 def test_saved_model_encode_matches_the_encoder(exported):
@@ -84,18 +108,20 @@ def test_quantized_tflite_is_smaller_and_close(exported):
     quantized = export_lib.tflite_bytes(module, "decode", quantize=True)
     assert len(quantized) < len(tflite["decode"])
     z = np.random.default_rng(2).standard_normal((8, module.latent_width)).astype(np.float32)
-    got = export_lib.tflite_run(quantized, {"z": z})["mean"]
-    want = loaded.signatures["decode"](z=tf.constant(z))["mean"].numpy()
+    pixels = np.random.default_rng(3).random((8,) + module.image_shape).astype(np.float32)
+    got = export_lib.tflite_run(quantized, {"z": z, "pixel_uniform": pixels})["mean_images"]
+    want = loaded.signatures["decode"](z=tf.constant(z), pixel_uniform=tf.constant(pixels))["mean_images"].numpy()
     assert np.max(np.abs(got - want)) < 0.2
 
 
 def test_bad_inputs_name_the_problem(exported, tmp_path):
     _, module, loaded, _ = exported["mnist_vamp"]
     with pytest.raises(tf.errors.InvalidArgumentError, match="z must be finite"):
-        loaded.signatures["decode"](z=tf.constant(np.full((1, module.latent_width), np.nan, np.float32)))
+        loaded.signatures["decode"](z=tf.constant(np.full((1, module.latent_width), np.nan, np.float32)),
+                                    pixel_uniform=tf.zeros((1,) + module.image_shape))
     with pytest.raises(TypeError, match=f"Can not cast TensorSpec\\(shape=\\(2, {module.latent_width + 1}\\).* to "
                                         f"TensorSpec\\(shape=\\(None, {module.latent_width}\\)"):
-        module.decode(tf.zeros([2, module.latent_width + 1]))
+        module.decode(tf.zeros([2, module.latent_width + 1]), tf.zeros((2,) + module.image_shape))
 
 
 def test_a_learned_weight_vampprior_samples_its_components_by_their_weights(small_runs):
@@ -108,9 +134,11 @@ def test_a_learned_weight_vampprior_samples_its_components_by_their_weights(smal
     fresh = export_lib.GenerativeModule(keras_model)
     uniform = np.float32([0.1, 0.9, 0.999])
     normal = np.zeros((3, fresh.noise_dim), np.float32)
-    got = export_lib.tflite_run(export_lib.tflite_bytes(fresh, "sample"), {"uniform": uniform, "normal": normal})
+    got = export_lib.tflite_run(export_lib.tflite_bytes(fresh, "sample"),
+                                {"component_uniform": uniform, "latent_normal": normal,
+                                 "pixel_uniform": np.zeros((3,) + fresh.image_shape, np.float32)})
     want = keras_model.decode(loc[[0, 1, 4]]).mean().numpy()  # cdf: 0.868, 0.911, 0.955, 0.998, 1
-    np.testing.assert_allclose(got["images"], want, atol=1e-5)
+    np.testing.assert_allclose(got["mean_images"], want, atol=1e-5)
 
 
 def test_a_staged_export_is_whole_or_absent(tmp_path):
@@ -139,3 +167,30 @@ def test_export_to_a_full_disk_is_one_line_and_leaves_nothing(small_runs, small_
     errors = [line for line in proc.stderr.splitlines() if line.startswith("E")]
     assert len(errors) == 1 and "No space left on device" in errors[0] and "Traceback" not in proc.stderr
     assert sorted(os.listdir(small_disk)) == ["filler"]  # no partial export
+
+
+def test_tflite_files_carry_metadata_naming_every_input_and_output(exported):
+    from export import tflite_metadata
+    _, module, _, tflite = exported["frey_hvae_vamp"]
+    plain = tflite["sample"]
+    assert tflite_metadata.read(plain) is None
+    data = export_lib.with_metadata(plain, module, "sample", "A test model.")
+    meta = tflite_metadata.read(data)
+    assert meta["name"] == "vamp_tf hvae sample" and meta["description"].startswith("A test model. Function 'sample'")
+    assert meta["min_parser_version"] == "1.0.0" and meta["version"].startswith("vamp_tf ")
+    inputs = {t["name"]: t for t in meta["inputs"]}
+    assert list(inputs) == tflite_metadata.signature_order(plain, "sample")[0]
+    assert set(inputs) == {"component_uniform", "latent_normal", "pixel_uniform"}
+    assert inputs["component_uniform"]["range"] == (0.0, 1.0) and inputs["latent_normal"]["range"] == (None, None)
+    assert inputs["pixel_uniform"]["dimensions"] == ["batch", "height", "width", "channels"]
+    assert inputs["latent_normal"]["description"] == export_lib.INPUTS["latent_normal"][0]
+    outputs = {t["name"]: t for t in meta["outputs"]}
+    assert set(outputs) == {"images", "mean_images"} and outputs["images"]["content"] == "image"
+    # the interpreter runs the file with its metadata as without
+    rng = np.random.default_rng(5)
+    inputs = module.example_inputs("sample", 3, rng)
+    a, b = export_lib.tflite_run(plain, inputs), export_lib.tflite_run(data, inputs)
+    for key in ("images", "mean_images"):
+        np.testing.assert_array_equal(a[key], b[key])
+    again = tflite_metadata.read(export_lib.with_metadata(data, module, "sample", "Replaced."))
+    assert again["description"].startswith("Replaced.")  # one TFLITE_METADATA entry, replaced

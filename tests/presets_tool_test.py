@@ -99,3 +99,19 @@ def test_ship_refuses_an_unrecorded_run_and_one_whose_scores_are_not_its_record(
     with pytest.raises(preset_tool.ShipError, match="test scores are not record mnist_vamp's"):
         preset_tool.ship(run, "mnist_vamp", "x", manifest=manifest, records_dir=records_dir)
     assert presets.names(manifest) == ["tiny"]
+
+
+def test_a_preset_samples_as_its_export_does(shipped, monkeypatch):
+    from export import export_lib, sample_lib
+    manifest = shipped[0]
+    monkeypatch.setattr(presets, "MANIFEST", manifest)
+    opened = sample_lib.preset_runner("tiny")
+    drawn = next(sample_lib.batches(opened, 6, seed=2))
+    means = next(sample_lib.batches(opened, 6, seed=2, output="mean_images"))
+    model, config, source = export_lib.from_preset("tiny")
+    assert source.startswith("preset tiny (sha256 ") and config.train.dataset == "mnist"
+    module = export_lib.GenerativeModule(model)
+    lite = export_lib.tflite_run(export_lib.tflite_bytes(module, "sample"), sample_lib.noise(opened[0], 6, 2, 0))
+    np.testing.assert_allclose(lite["mean_images"], means, atol=1e-5)
+    assert np.mean(lite["images"] != drawn) < 1e-3 and set(np.unique(drawn)) <= {0.0, 1.0}
+    assert "VampPrior (K = 5 pseudo-inputs)" in export_lib.description(config, source)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from typing import Optional
 
 from vamp_tf import startup  # noqa: E402
 
@@ -48,7 +49,7 @@ def deflated_copy(source: str, target: str) -> None:
             zout.writestr(info, zin.read(item.filename))
 
 
-def ship(workdir: str, record_name: str, preset: str, manifest: str = presets.MANIFEST,
+def ship(workdir: str, record_name: str, preset: str, manifest: Optional[str] = None,
          records_dir: str = records.RECORDS) -> dict:
     """Writes the preset's file and manifest entry from the recorded, finished run in `workdir`."""
     record, per_image = records.load(record_name, records_dir)
@@ -62,6 +63,7 @@ def ship(workdir: str, record_name: str, preset: str, manifest: str = presets.MA
     results = record["results"]
     if int(checkpoint.rsplit("-", 1)[1]) != results["metrics"]["best_epoch"]:
         raise ShipError(f"{checkpoint} is not the best epoch {results['metrics']['best_epoch']} that was scored.")
+    manifest = manifest or presets.MANIFEST
     target = os.path.join(os.path.dirname(os.path.abspath(manifest)), f"{preset}.keras")
     with tempfile.TemporaryDirectory(dir=os.path.dirname(target)) as tmp:
         plain = os.path.join(tmp, "model.keras")
@@ -96,7 +98,7 @@ def ship(workdir: str, record_name: str, preset: str, manifest: str = presets.MA
     return entry
 
 
-def rescore(preset: str, num_images: int = 0, manifest: str = presets.MANIFEST, records_dir: str = records.RECORDS,
+def rescore(preset: str, num_images: int = 0, manifest: Optional[str] = None, records_dir: str = records.RECORDS,
             data_dir=None) -> dict:
     """The preset's test log-likelihood from its file beside its record's (paired over the same images)."""
     entry = presets.info(preset, manifest)

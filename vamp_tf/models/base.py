@@ -237,6 +237,21 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         return self.likelihood.from_uniform({name: getattr(pixels, name) for name in self.likelihood.param_names},
                                             pixel_uniform)
 
+    def prior_z(self, uniform, normal, prior_parameters=None):
+        """z [N, latent_width] drawn from the prior by `generate`'s rule: uniform [N] in [0, 1) picks the
+        mixture component, normal [N, noise_dim] drives z (and, in the HVAE, z1 given z2)."""
+        raise NotImplementedError
+
+    def images_at(self, z, pixel_uniform):
+        """(drawn, means) at z [N, latent_width]: x ~ p(x | z), each pixel drawn by the likelihood's inverse
+        CDF from pixel_uniform [N, H, W, C] in [0, 1), and E[x | z] (autoregressive models: pixel by pixel,
+        the means of each pixel's conditional given the pixels drawn before it)."""
+        likelihood = self.decode(z)
+        pixels = likelihood.distribution
+        drawn = self.likelihood.from_uniform({name: getattr(pixels, name) for name in self.likelihood.param_names},
+                                             pixel_uniform)
+        return drawn, likelihood.mean()
+
     def mean_images(self, num_samples: int, seed=0):
         """The mean images E[x | z] of z ~ p(z), [num_samples, height, width, channels] (autoregressive
         models: E[x_i | x_<i drawn, z] at every pixel); what the samples figures show.

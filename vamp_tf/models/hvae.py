@@ -110,7 +110,7 @@ class HVAE(LatentVariableModel):
         z1, z2 = tf.split(z, 2, axis=-1)
         return self._likelihood(self.p_x(z1, z2, x))
 
-    def _prior_z(self, uniform, normal, prior_parameters):
+    def prior_z(self, uniform, normal, prior_parameters=None):
         n = self.family.noise_dim(self.config.latent_dim)
         z2 = self.family.draw_from_mixture(prior_parameters or self.prior_parameters(), uniform, normal[:, :n])
         z1 = self.family.draw(self._p_z1(z2), normal[:, n:])
@@ -120,15 +120,20 @@ class HVAE(LatentVariableModel):
         if self.autoregressive:
             raise ValueError("the PixelHVAE's p(x | z) is autoregressive and has no closed form at a z alone: "
                              "generate images with generate_images(uniform, normal, pixel_uniform) or sample().")
-        return self.decode(self._prior_z(uniform, normal, prior_parameters))
+        return self.decode(self.prior_z(uniform, normal, prior_parameters))
 
     def generate_images(self, uniform, normal, pixel_uniform=None, prior_parameters=None):
-        return self.decode_images(self._prior_z(uniform, normal, prior_parameters), pixel_uniform)
+        return self.decode_images(self.prior_z(uniform, normal, prior_parameters), pixel_uniform)
 
     def draw_images(self, uniform, normal, pixel_uniform, prior_parameters=None):
         if not self.autoregressive:
             return super().draw_images(uniform, normal, pixel_uniform, prior_parameters)
-        return self.draw_pixels(self._prior_z(uniform, normal, prior_parameters), pixel_uniform)[0]
+        return self.draw_pixels(self.prior_z(uniform, normal, prior_parameters), pixel_uniform)[0]
+
+    def images_at(self, z, pixel_uniform):
+        if not self.autoregressive:
+            return super().images_at(z, pixel_uniform)
+        return self.draw_pixels(z, pixel_uniform)
 
     def decode_images(self, z, pixel_uniform=None):
         z1, z2 = tf.split(z, 2, axis=-1)

@@ -63,9 +63,11 @@ class VAE(LatentVariableModel):
     def decode(self, z):
         return self._likelihood(self.decoder(z))
 
+    def prior_z(self, uniform, normal, prior_parameters=None):
+        return self.family.draw_from_mixture(prior_parameters or self.prior_parameters(), uniform, normal)
+
     def generate(self, uniform, normal, prior_parameters=None):
-        z = self.family.draw_from_mixture(prior_parameters or self.prior_parameters(), uniform, normal)
-        return self.decode(z)
+        return self.decode(self.prior_z(uniform, normal, prior_parameters))
 
     def reconstruct(self, x, seed=0):
         x = self.check_images(x)

@@ -36,17 +36,17 @@ class PresetDamaged(ValueError):
     """A preset's file is missing, or differs from the file that was shipped."""
 
 
-def _manifest(manifest: str = MANIFEST) -> dict:
-    with open(manifest, encoding="utf-8") as f:
+def _manifest(manifest: Optional[str] = None) -> dict:
+    with open(manifest or MANIFEST, encoding="utf-8") as f:
         return json.load(f)
 
 
-def names(manifest: str = MANIFEST) -> list[str]:
+def names(manifest: Optional[str] = None) -> list[str]:
     """The presets shipped, by name."""
     return sorted(_manifest(manifest))
 
 
-def info(name: str, manifest: str = MANIFEST) -> dict:
+def info(name: str, manifest: Optional[str] = None) -> dict:
     """A preset's description: dataset, model, prior, record, test_log_likelihood (nats, the record's mean over
     the test set), eval_samples (S), sha256, bytes, path, and the rest of its manifest entry (its config,
     the seed and batch size it was scored with, the first test images' per-image scores)."""
@@ -56,7 +56,7 @@ def info(name: str, manifest: str = MANIFEST) -> dict:
                        "(vamp_tf.presets.names()).")
     entry = dict(entries[name])
     entry["name"] = name
-    entry["path"] = os.path.join(os.path.dirname(os.path.abspath(manifest)), entry["file"])
+    entry["path"] = os.path.join(os.path.dirname(os.path.abspath(manifest or MANIFEST)), entry["file"])
     return entry
 
 
@@ -68,7 +68,7 @@ def sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def verified_path(name: str, manifest: str = MANIFEST) -> str:
+def verified_path(name: str, manifest: Optional[str] = None) -> str:
     """The preset's file, once its SHA-256 is the one shipped; PresetDamaged otherwise."""
     entry = info(name, manifest)
     path = entry["path"]
@@ -83,7 +83,7 @@ def verified_path(name: str, manifest: str = MANIFEST) -> str:
     return path
 
 
-def load(name: str, manifest: str = MANIFEST):
+def load(name: str, manifest: Optional[str] = None):
     """The preset's Keras model (vamp_tf.models.VAE or HVAE), its digest checked first (PresetDamaged)."""
     import keras  # pylint: disable=import-outside-toplevel
     from vamp_tf import models  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import  (registers the layers)
@@ -91,7 +91,7 @@ def load(name: str, manifest: str = MANIFEST):
 
 
 def test_images(name: str, num_images: Optional[int] = None, data_dir: Optional[str] = None,
-                manifest: str = MANIFEST) -> np.ndarray:
+                manifest: Optional[str] = None) -> np.ndarray:
     """The test images the preset's record was scored on (its dataset's test split, as its run read it), the
     first `num_images` of them (default all). data_dir: where the data files are (default: the run's rule,
     $VAMP_TF_DATA_DIR or TFDS)."""
@@ -104,7 +104,7 @@ def test_images(name: str, num_images: Optional[int] = None, data_dir: Optional[
 
 
 def score(name: str, num_images: Optional[int] = None, data_dir: Optional[str] = None, model=None,
-          manifest: str = MANIFEST) -> np.ndarray:
+          manifest: Optional[str] = None) -> np.ndarray:
     """Each test image's importance-sampled log-likelihood (float64 [N]) under the preset, with the record's
     S, seed and batch size: the first `num_images` test images (default all). An image's noise depends only
     on (seed, its index), so the first images score as they did in the full record."""
