@@ -133,6 +133,66 @@ def test_sigterm_while_scoring_keeps_the_scored_images_and_the_rerun_scores_the_
     assert not os.path.exists(partial)
 
 
+def _signal_when(monkeypatch, owner, name, signum=signal.SIGTERM, when=lambda *args, **kwargs: True):
+    """Sends the process a real `signum` when owner.name is called (and `when` holds), before it runs;
+    returns a function that stops doing so."""
+    original = getattr(owner, name)
+
+    def signal_then_call(*args, **kwargs):
+        if when(*args, **kwargs):
+            os.kill(os.getpid(), signum)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(owner, name, signal_then_call)
+    return lambda: monkeypatch.setattr(owner, name, original)
+
+
+def test_sigterm_during_the_last_epochs_tensorboard_stops_before_scoring_and_the_rerun_matches(
+        smoke_run, tmp_path, monkeypatch, without_figures):
+    from vamp_tf import tensorboard
+    cfg, _, uninterrupted = smoke_run
+    cfg = without_figures(cfg)
+    workdir = str(tmp_path / "last_epoch")
+    stop = _signal_when(monkeypatch, tensorboard.RunSummaries, "epoch", when=lambda self, item, *a: item["epoch"] == 2)
+    with pytest.raises(train_lib.TrainingInterrupted, match="SIGTERM: stopped after epoch 2 \\(the last\\), before the "
+                                                            "test evaluation; its checkpoint is saved"):
+        train_lib.train_and_evaluate(cfg, workdir)
+    assert not os.path.exists(os.path.join(workdir, "results.json"))
+    assert not os.path.exists(os.path.join(workdir, "test_log_likelihoods.partial.npz"))  # not a single image scored
+    stop()
+    assert_same_metrics(train_lib.train_and_evaluate(cfg, workdir), uninterrupted)
+
+
+def test_sigterm_during_the_figures_stops_there_leaves_no_temporary_file_and_the_rerun_matches(
+        smoke_run, tmp_path, monkeypatch):
+    from vamp_tf import plots
+    cfg, smoke_workdir, uninterrupted = smoke_run
+    workdir = str(tmp_path / "figures")
+    stop = _signal_when(monkeypatch, plots, "reconstructions")
+    with pytest.raises(train_lib.TrainingInterrupted, match="SIGTERM: stopped while drawing the figures; every test "
+                                                            "image's score is kept"):
+        train_lib.train_and_evaluate(cfg, workdir)
+    assert not os.path.exists(os.path.join(workdir, "results.json"))
+    assert [n for n in os.listdir(os.path.join(workdir, "figures")) if n.startswith(".tmp-")] == []
+    stop()
+    starts = _scoring_starts(monkeypatch)
+    resumed = train_lib.train_and_evaluate(cfg, workdir)
+    assert starts == [100]  # all 100 test images were scored before the stop: none is scored again
+    assert_same_metrics(resumed, uninterrupted)
+    assert sorted(os.listdir(os.path.join(workdir, "figures"))) == sorted(os.listdir(os.path.join(smoke_workdir,
+                                                                                                 "figures")))
+
+
+def test_a_half_written_figure_left_by_a_kill_is_removed_by_the_rerun(smoke_run, tmp_path):
+    cfg, smoke_workdir, uninterrupted = smoke_run
+    import shutil
+    workdir = str(tmp_path / "killed")
+    shutil.copytree(smoke_workdir, workdir)
+    os.remove(os.path.join(workdir, "results.json"))  # killed (-9) while drawing: no results, a 0-byte temporary
+    open(os.path.join(workdir, "figures", ".tmp-abc123.png"), "wb").close()
+    assert_same_metrics(train_lib.train_and_evaluate(cfg, workdir), uninterrupted)
+    assert not [n for n in os.listdir(os.path.join(workdir, "figures")) if n.startswith(".tmp-")]
+
+
 def test_saved_scores_of_another_evaluation_are_not_reused(smoke_run, tmp_path, monkeypatch, without_figures, caplog):
     cfg, smoke_workdir, uninterrupted = smoke_run
     workdir = str(tmp_path / "copy")

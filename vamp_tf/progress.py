@@ -69,23 +69,43 @@ class Progress:
 
 
 class StopRequest:
-    """SIGINT / SIGTERM set `requested` (the signal's name), checked between steps."""
+    """SIGINT / SIGTERM set `requested` (the signal's name), for the code to check between steps.
+
+    One request covers a whole run: a StopRequest entered inside another (the test scoring inside a
+    run) shares the outer one's handler and request, so a signal that arrives in any phase (training,
+    validation, checkpointing, figures, scoring) is seen by every later check, never dropped.
+    """
+
+    _active = None  # the outermost StopRequest entered in the main thread
 
     def __init__(self):
-        self.requested = None
+        self._requested = None
         self._previous = {}
+        self._outer = None
+
+    @property
+    def requested(self):
+        return self._outer.requested if self._outer is not None else self._requested
 
     def __enter__(self):
+        if StopRequest._active is not None:
+            self._outer = StopRequest._active
+            return self
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._handle)
+            StopRequest._active = self
         return self
 
     def _handle(self, signum, frame):
-        if self.requested is not None and signum == signal.SIGINT:
+        if self._requested is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        self.requested = signal.Signals(signum).name
+        self._requested = signal.Signals(signum).name
 
     def __exit__(self, *exc):
+        if self._outer is not None:
+            return
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if StopRequest._active is self:
+            StopRequest._active = None

@@ -33,7 +33,20 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
     test_images = datasets.evaluation_images(t, "test")
     log.info("evaluating epoch %d's weights on %d test images (S = %d importance samples)",
              best_epoch, len(test_images), t.eval_samples)
+    with StopRequest() as stop:  # the run's own request (progress.StopRequest), seen in every phase below
+        return _evaluate_and_write(config, run, model, state, history, best_epoch, test_images, started, stop)
+
+
+def _stop_if_requested(stop, where: str, run: RunPaths) -> None:
+    if stop.requested:
+        raise ScoringInterrupted(f"{stop.requested}: stopped {where}; every test image's score is kept in "
+                                 f"{run.partial_log_likelihoods}. Rerun the same command to finish the evaluation.")
+
+
+def _evaluate_and_write(config, run, model, state, history, best_epoch, test_images, started, stop) -> dict:
+    t = config.train
     per_image = score_test_images(config, run, model, test_images, best_epoch)
+    _stop_if_requested(stop, "after scoring the test images, before the test ELBO", run)
     ll = {"per_image": per_image, "mean": float(np.mean(per_image))}
     files.write_npy(run.log_likelihoods, per_image)
     test = evaluation.elbo_terms(model, test_images, seed=t.seed)
@@ -60,8 +73,11 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
         metrics["bits_per_dim"] = float(evaluation.bits_per_dim(ll["mean"], config.model.input_dim))
         metrics["test_neg_elbo_bits_per_dim"] = float(evaluation.bits_per_dim(test["elbo"], config.model.input_dim))
     evaluation_seconds = time.time() - started
-    figures = (write_figures(config, run, model, test_images, ll["per_image"], history, usage, means)
+    _stop_if_requested(stop, "after the test ELBO, before the figures", run)
+    figures = (write_figures(config, run, model, test_images, ll["per_image"], history, usage, means,
+                             check=lambda: _stop_if_requested(stop, "while drawing the figures", run))
                if t.figures else {})
+    _stop_if_requested(stop, "after the figures, before results.json", run)
     results = {
         "complete": True,
         "config": config.to_dict(),
@@ -160,11 +176,15 @@ def _read_partial(path: str, key: dict) -> np.ndarray:
 
 
 def write_figures(config: Config, run: RunPaths, model, test_images, per_image_ll, history, usage,
-                  means: Optional[dict] = None) -> dict:
+                  means: Optional[dict] = None, check=lambda: None) -> dict:
     """samples, reconstructions, pseudo-inputs (most used first), the log-likelihood
     histogram and the learning curves, and on a 3-dimensional sphere the test images' mean
     directions, as PNGs in run.figures; returns {kind: path}. means: the test images'
-    evaluation.posterior_means (None: computed here where a figure needs them)."""
+    evaluation.posterior_means (None: computed here where a figure needs them). check: called
+    between figures (a stop request raises there); files a killed run left half-written are removed."""
+    for name in os.listdir(run.figures) if os.path.isdir(run.figures) else []:
+        if name.startswith(".tmp-"):
+            os.remove(os.path.join(run.figures, name))
     t = config.train
     score = f"test log p(x) = {float(np.mean(per_image_ll)):.2f} nats" if len(per_image_ll) else "not scored"
     if len(per_image_ll) and model.likelihood.bits_per_dim:
@@ -175,9 +195,11 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
                                  title=f"{os.path.basename(os.path.normpath(run.workdir))}: {config.model.model_name}, "
                                        f"{config.model.prior} prior, {t.dataset}; {score}\nE[x | z], z ~ p(z)"),
     }
+    check()
     shown = test_images[np.linspace(0, len(test_images) - 1, min(50, len(test_images))).astype(int)]
     out["reconstructions"] = plots.reconstructions(
         shown, model.reconstruct(shown).numpy(), os.path.join(run.figures, "reconstructions.png"))
+    check()
     if model.prior.has_pseudo_inputs:
         order = np.argsort(-usage["usage"], kind="stable")[:100]
         used = f"most used first ({usage['components_used']} of {config.model.num_components} used by test images)"
@@ -188,10 +210,12 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
         out["pseudo_inputs_decoded"] = plots.samples(  # what each component of the prior generates
             model.reconstruct(decoded).numpy(), os.path.join(run.figures, "pseudo_inputs_decoded.png"),
             title=f"Pseudo-inputs decoded (E[x | z] at each one's posterior mean), {used}")
+    check()
     out["log_likelihood_histogram"] = plots.log_likelihood_histogram(
         per_image_ll, os.path.join(run.figures, "log_likelihood_histogram.png"),
         title=f"Test log-likelihood (S={t.eval_samples})")
     out["learning_curves"] = plots.learning_curves(history, os.path.join(run.figures, "learning_curves.png"))
+    check()
     if model.family.on_sphere and model.latent_width == 3:
         means = means if means is not None else evaluation.posterior_means(model, test_images)
         out["latent_sphere"] = plots.latent_sphere(

@@ -65,7 +65,7 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
     if finished is not None:
         log.info("%s already holds the finished run; results.json is up to date.", os.path.abspath(workdir_path))
         return finished
-    with workdir.RunLock(workdir_path):  # WorkdirLocked if another live trainer holds the run
+    with workdir.RunLock(workdir_path), StopRequest():  # one stop request for every phase of the run
         run = workdir.prepare(config, workdir_path, overwrite)
         return _train_and_evaluate(config, run, strategy, is_chief, task_id)
 
@@ -90,6 +90,7 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
 
     with StopRequest() as stop:
         while not bool(state.stopped_early.numpy()) and int(state.epoch.numpy()) < t.epochs:
+            _stop_between_epochs(stop, state, run)
             epoch = int(state.epoch.numpy()) + 1  # 1-based
             beta = objectives.warmup_beta(epoch, t.warmup_epochs, t.beta)
             started = time.time()
@@ -117,6 +118,8 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
             saved.save_latest(int(trainer.optimizer.iterations.numpy()))
             log.info("%s", history.log_line(item, t.epochs, state.best_validation.numpy(),
                                             int(state.best_epoch.numpy()), stopped_early, t.beta))
+        if is_chief:
+            _stop_between_epochs(stop, state, run, " (the last), before the test evaluation")
     if not is_chief:
         return {}
     saved.restore_best()
@@ -128,6 +131,14 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
         return out
     except results.ScoringInterrupted as e:
         raise TrainingInterrupted(str(e)) from e
+
+
+def _stop_between_epochs(stop, state, run, where: str = "") -> None:
+    """TrainingInterrupted if a stop was requested during the last epoch's validation, checkpointing or
+    TensorBoard writes: its checkpoint is saved by then, so the run stops there and a rerun continues."""
+    if stop.requested:
+        raise TrainingInterrupted(f"{stop.requested}: stopped after epoch {int(state.epoch.numpy())}{where}; its "
+                                  f"checkpoint is saved in {run.latest}. Rerun the same command to continue.")
 
 
 def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
