@@ -150,3 +150,14 @@ def test_a_plain_checkpoint_object_does_not_read_the_older_layout(tmp_path):
     with pytest.raises(checkpoints.CheckpointDamaged):
         checkpoints.restore_newest(tf.train.Checkpoint(model=_legacy_model()), directory,
                                    lambda status: status.assert_consumed())
+
+
+def test_the_state_files_temporary_twin_left_by_a_kill_is_removed_when_the_checkpoints_are_opened(tmp_path):
+    variable = tf.Variable(1.0)
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(v=variable), str(tmp_path), max_to_keep=1)
+    manager.save(checkpoint_number=3)
+    left = tmp_path / "checkpoint.tmp5f2c9a0e1b"  # TensorFlow writes the state file here, then renames it
+    left.write_text('model_checkpoint_path: "ckpt-4"\n')
+    removed = checkpoints.remove_partial_saves(str(tmp_path))
+    assert removed == [str(left)]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "ckpt-3.data-00000-of-00001", "ckpt-3.index"]

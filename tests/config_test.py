@@ -92,3 +92,22 @@ def test_keep_last_batch_and_gray_values_default_to_ours_read_old_configs_so_and
         config.TrainConfig(gray_values="centres")
     with pytest.raises(ValueError, match="gray_values='bin_centres'.*likelihood='bernoulli'.*drop --gray_values"):
         config.Config(config.ModelConfig(), config.TrainConfig(gray_values="bin_centres"))
+
+
+_TRAIN_NUMBERS = ["learning_rate", "beta", "divergence_factor"]
+_MODEL_NUMBERS = ["batch_norm_epsilon", "pseudo_std", "pseudo_mean", "batch_norm_momentum", "probability_clamp"]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize("section,field", [("train", f) for f in _TRAIN_NUMBERS] + [("model", f) for f in _MODEL_NUMBERS])
+def test_non_finite_settings_are_refused_naming_the_field(section, field, value):
+    make = config.TrainConfig if section == "train" else config.ModelConfig
+    with pytest.raises(ValueError, match=f"{field}={value!r} is invalid"):
+        make(**{field: value})
+
+
+def test_a_non_finite_setting_says_it_must_be_finite_and_a_bool_is_not_a_number():
+    with pytest.raises(ValueError, match="beta=inf is invalid; it must be a finite number > 0"):
+        config.TrainConfig(beta=float("inf"))
+    with pytest.raises(ValueError, match="epochs=True is invalid"):
+        config.TrainConfig(epochs=True)

@@ -242,3 +242,14 @@ def test_sample_draws_images_and_mean_images_gives_their_means(likelihood, kind)
         np.testing.assert_array_equal(net.draw_images(uniform, normal, pixel_uniform).numpy(),
                                       (pixel_uniform.numpy() < net.generate_images(uniform, normal).numpy()))
     assert not np.array_equal(drawn, means)
+
+
+def test_bad_images_are_refused_in_the_libraries_own_words_not_keras_wrapping():
+    from vamp_tf import config, models
+    model = models.build_model(config.ModelConfig(latent_dim=2, hidden_units=8, num_components=3), seed=0)
+    with pytest.raises(ValueError) as error:
+        model(np.full((2, 28, 28, 1), 2.0, np.float32))
+    assert str(error.value) == "x has pixels in [2, 2]; pixels must be in [0, 1] (divide 8-bit images by 255)."
+    with pytest.raises(ValueError) as error:
+        model(np.zeros((2, 28, 20, 1), np.float32))
+    assert str(error.value).startswith("x has shape (2, 28, 20, 1); expected [batch, 28, 28, 1]")

@@ -178,3 +178,24 @@ def test_help_lists_the_trainers_own_flags_by_group_with_their_defaults():
     replication = text[text.index("\nReplication of the paper's code"):]
     for switch in ("--probability_clamp", "--gray_values", "--[no]keep_last_batch", "--initialization"):
         assert switch in replication, switch
+
+
+@pytest.mark.parametrize("flag", ["--beta=inf", "--learning_rate=inf", "--learning_rate=nan"])
+def test_a_non_finite_setting_is_refused_in_one_line_before_anything_is_written(flag, trainer, real_data_dir, tmp_path):
+    proc = trainer(str(tmp_path / "run"), real_data_dir, flag)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    name, value = flag[2:].split("=")
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("E")]
+    assert len(errors) == 1 and f"{name}={float(value)!r} is invalid; it must be a finite number > 0" in errors[0]
+    assert not os.path.exists(tmp_path / "run")  # no config.json with beta=inf left behind
+
+
+def test_a_refused_resume_is_one_line_naming_every_difference(trainer, real_data_dir, tmp_path):
+    run = str(tmp_path / "run")
+    assert trainer(run, real_data_dir, "--epochs=1", "--figures=false").returncode == 0
+    proc = trainer(run, real_data_dir, "--epochs=1", "--figures=false", "--latent_dim=3", "--seed=6")
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert ("holds a run with another configuration (model.latent_dim: 2 -> 3; train.seed: 5 -> 6): use another "
+            "--workdir") in lines[0]

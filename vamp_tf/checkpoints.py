@@ -54,7 +54,8 @@ def _move_aside(path: str) -> str:
 
 def remove_partial_saves(directory: str, keep: Optional[list] = None) -> list[str]:
     """Removes what unfinished saves left in `directory`: TensorFlow's '*_temp' shard
-    directories, and the files of checkpoints the state file does not list (`keep`: the
+    directories, its state file's temporary twin ('checkpoint.tmp<hex>', written then renamed), and
+    the files of checkpoints the state file does not list (`keep`: the
     listed prefixes; default: read from the state file). Returns the paths removed."""
     if not os.path.isdir(directory):
         return []
@@ -70,7 +71,7 @@ def remove_partial_saves(directory: str, keep: Optional[list] = None) -> list[st
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
         prefix = name.split(".")[0]
-        partial = "_temp" in name or (
+        partial = "_temp" in name or name.startswith("checkpoint.tmp") or (
             kept is not None and prefix.startswith("ckpt-") and (name.endswith(".index") or ".data-" in name)
             and prefix not in kept)
         if partial:

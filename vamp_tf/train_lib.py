@@ -95,8 +95,8 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
             beta = objectives.warmup_beta(epoch, t.warmup_epochs, t.beta)
             started = time.time()
             train_means = _train_epoch(trainer, state, saved, run, epoch, beta, steps_per_epoch, stop, show=is_chief)
-            _check_divergence(-train_means["elbo"], epochs, float(state.first_neg_elbo.numpy()), epoch,
-                              t.divergence_factor, saved, run)
+            _check_divergence(-train_means["elbo"], epochs, float(state.first_neg_elbo.numpy()), epoch, config,
+                              saved, run)
             validation = None
             if epoch % t.eval_every == 0 or epoch == t.epochs:
                 trainer.eval_model()  # the twin takes the epoch's weights
@@ -190,8 +190,7 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
             raise NonFiniteLoss(
                 f"non-finite loss at epoch {epoch}, step {done + 1} (global step "
                 f"{(epoch - 1) * steps_per_epoch + done + 1}); nothing was saved after it: "
-                f"{_last_good(saved, run)}. Lower --learning_rate (or try --optimizer=adam_normgrad) "
-                "in a new --workdir or with --overwrite.")
+                f"{_last_good(saved, run)}. {_divergence_settings(trainer.config)}")
         images = trainer.batch_sizes[done]
         if not state.first_neg_elbo.numpy():
             state.first_neg_elbo.assign(-step_sums[0] / images)
@@ -209,16 +208,30 @@ def _train_epoch(trainer: Trainer, state, saved, run, epoch: int, beta: float, s
     return {name: sums[i] / sums[-1] for i, name in enumerate(step.TRAIN_TERMS)}
 
 
-def _check_divergence(value: float, epochs: list, first: float, epoch: int, factor: float, saved, run) -> None:
-    """TrainingDiverged if this epoch's train -ELBO exceeds `factor` times the best so far: the
-    best epoch's, or the run's first step's (the untrained model's)."""
+def _check_divergence(value: float, epochs: list, first: float, epoch: int, config: Config, saved, run) -> None:
+    """TrainingDiverged if this epoch's train -ELBO exceeds config.train.divergence_factor times the best
+    so far: the best epoch's, or the run's first step's (the untrained model's)."""
+    factor = config.train.divergence_factor
     best = min([h["train_neg_elbo"] for h in epochs] + ([first] if first > 0 else []), default=None)
     if factor and best is not None and best > 0 and value > factor * best:
         raise TrainingDiverged(
             f"training diverged at epoch {epoch}: train -ELBO {value:.4g} is {value / best:.3g} times the best "
-            f"so far, {best:.2f}; nothing of epoch {epoch} was saved: {_last_good(saved, run)}. Lower "
-            "--learning_rate (or try --optimizer=adam_normgrad) in a new --workdir or with --overwrite; "
-            "--divergence_factor=0 trains on regardless.")
+            f"so far, {best:.2f}; nothing of epoch {epoch} was saved: {_last_good(saved, run)}. "
+            f"{_divergence_settings(config)} --divergence_factor=0 trains on regardless.")
+
+
+def _divergence_settings(config: Config) -> str:
+    """The settings that can make a run diverge, with their values, and where to try others."""
+    t = config.train
+    named = [f"--learning_rate={t.learning_rate:g} (lower it)", f"--optimizer={t.optimizer} (adam_normgrad "
+             "normalises each gradient)"]
+    if t.beta != 1.0:
+        named.append(f"--beta={t.beta:g} (the KL's weight)")
+    if t.precision != "float32":
+        named.append(f"--precision={t.precision} (float32 is the exact one)")
+    if t.warmup_epochs == 0:
+        named.append("--warmup_epochs=0 (a KL warm-up steadies the start)")
+    return f"Settings that can cause it: {', '.join(named)}; change them in a new --workdir or with --overwrite."
 
 
 def _validation_objective(validation: dict, beta: float) -> float:

@@ -156,8 +156,8 @@ def prepare(config: Config, workdir: str, overwrite: bool = False) -> RunPaths:
         differences = config.differences(stored)
         if differences and not overwrite:
             raise WorkdirConflict(
-                f"{run.workdir} holds a run with another configuration:\n  " + "\n  ".join(differences) +
-                f"\nUse another --workdir (for example --workdir={run.workdir}_2), or pass --overwrite to delete "
+                f"{run.workdir} holds a run with another configuration ({'; '.join(differences)}): "
+                f"use another --workdir (for example --workdir={run.workdir}_2), or pass --overwrite to delete "
                 "that run and start over.")
     try:
         if overwrite:

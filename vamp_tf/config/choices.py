@@ -6,6 +6,8 @@ ValueError that names the field and what is allowed.
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 from typing import Optional
 
@@ -69,8 +71,10 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 
 def check_positive(name: str, value, allow_zero: bool = False) -> None:
-    low_ok = value >= 0 if allow_zero else value > 0
-    if isinstance(value, bool) or not low_ok:
+    """ValueError unless value is a finite number > 0 (>= 0 with allow_zero); inf and NaN are refused."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or not (value >= 0 if allow_zero else value > 0):
         bound = ">= 0" if allow_zero else ">= 1" if isinstance(value, int) else "> 0"
-        raise ValueError(f"{name}={value!r} is invalid; it must be {bound}.")
+        kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a finite number"
+        raise ValueError(f"{name}={value!r} is invalid; it must be {kind} {bound}.")
 

@@ -190,6 +190,13 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         of p(x | z) (autoregressive models: decode_images with pixel noise from `seed`)."""
 
     # --- derived --------------------------------------------------------------------
+    def __call__(self, x, *args, **kwargs):
+        # Bad images are refused here, before Keras' __call__, which would wrap the error in "Exception
+        # encountered when calling VAE.call()" with terminal colours and every argument, passed or not.
+        if not isinstance(x, keras.KerasTensor):
+            x = self.check_images(x)
+        return super().__call__(x, *args, **kwargs)
+
     def call(self, x, noise=None, seed=None, training=False):
         """One-sample ELBO terms, per image.
 

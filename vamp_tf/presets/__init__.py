@@ -85,9 +85,8 @@ def verified_path(name: str, manifest: Optional[str] = None) -> str:
 
 def load(name: str, manifest: Optional[str] = None):
     """The preset's Keras model (vamp_tf.models.VAE or HVAE), its digest checked first (PresetDamaged)."""
-    import keras  # pylint: disable=import-outside-toplevel
-    from vamp_tf import models  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import  (registers the layers)
-    return keras.models.load_model(verified_path(name, manifest), compile=False)
+    from vamp_tf import models  # pylint: disable=import-outside-toplevel
+    return models.load_model(verified_path(name, manifest))
 
 
 def test_images(name: str, num_images: Optional[int] = None, data_dir: Optional[str] = None,
