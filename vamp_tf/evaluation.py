@@ -67,7 +67,7 @@ def noise_blocks(seed: int, indices, blocks, noise_dim: int):
 
 def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
                    samples_per_step: int = SAMPLES_PER_STEP, progress: Optional[Callable[[int], None]] = None,
-                   start: int = 0) -> dict:
+                   start: int = 0, prior: Optional[tfd.Distribution] = None) -> dict:
     """Importance-sampled log p(x) per image.
 
     model: a vamp_tf.models.LatentVariableModel.
@@ -79,10 +79,13 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
     progress: called with the number of images done after each batch (e.g.
       vamp_tf.progress.Progress.update), for passes that take minutes.
     start: the position of images[0] in the evaluated set (see log_likelihood_batches).
+    prior: p(z) to score with instead of the model's own (the HVAE's p(z2)), e.g. the aggregate posterior
+      (vamp_tf.optimal_prior); the encoder stays the proposal, so the estimate stays valid.
     Returns {'per_image': float64 [N] log-likelihoods in nats, 'mean': their mean}.
     """
     out, done = [], 0
-    for values in log_likelihood_batches(model, images, num_samples, seed, batch_size, samples_per_step, start):
+    for values in log_likelihood_batches(model, images, num_samples, seed, batch_size, samples_per_step, start,
+                                         prior):
         out.append(values)
         done += len(values)
         if progress is not None:
@@ -92,7 +95,8 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
 
 
 def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
-                           samples_per_step: int = SAMPLES_PER_STEP, start: int = 0) -> Iterator[np.ndarray]:
+                           samples_per_step: int = SAMPLES_PER_STEP, start: int = 0,
+                           prior: Optional[tfd.Distribution] = None) -> Iterator[np.ndarray]:
     """log_likelihood one batch at a time: yields each batch's log p(x) (float64 [batch], nats),
     in order, so that a caller can keep what is done (vamp_tf.results saves the test set's
     scores as they come, and a rerun after SIGTERM scores only the rest).
@@ -112,7 +116,7 @@ def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0
     samples_per_step = min(samples_per_step, NOISE_BLOCK * math.ceil(num_samples / NOISE_BLOCK))
     blocks_per_step = samples_per_step // NOISE_BLOCK
     num_steps = math.ceil(num_samples / samples_per_step)
-    prior = model.prior.distribution()  # encoded once per evaluation
+    prior = prior if prior is not None else model.prior.distribution()  # encoded once per evaluation
     noise_dim = model.noise_dim
 
     @tf.function(autograph=False, input_signature=[_image_spec(model), tf.TensorSpec([None], tf.int64)])
@@ -268,8 +272,11 @@ def usage_summary(usage: dict) -> dict:
     return {k: usage[k] for k in ("num_components", "components_used", "effective_components", "used_mass")}
 
 
-def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500) -> dict:
+def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500,
+                    reference_images=None) -> dict:
     """Distortion, rate, and the rate split into I[n; z] and KL(q(z) || p(z)) by ELBO surgery, each with its
-    Monte Carlo standard error (vamp_tf.surgery.rate_distortion, whose docstring states the estimators)."""
+    Monte Carlo standard error; with reference_images (the training set) also the held-out split
+    (vamp_tf.surgery.rate_distortion, whose docstring states the estimators)."""
     from vamp_tf import surgery  # pylint: disable=import-outside-toplevel
-    return surgery.rate_distortion(model, images, num_samples=num_samples, seed=seed, batch_size=batch_size)
+    return surgery.rate_distortion(model, images, num_samples=num_samples, seed=seed, batch_size=batch_size,
+                                   reference_images=reference_images)

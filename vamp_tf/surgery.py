@@ -21,6 +21,17 @@ I_n <= log N always (I is biased down when the true I is near log N, and M up by
 with N = 10,000 test images the bound is 9.2 nats). For the HVAE the prior is on z2: the surgery is
 of z2's rate; z1's rate, E KL(q(z1 | x, z2) || p(z1 | z2)), is reported beside it, and the total
 rate is their sum.
+
+The held-out estimator (reference_images: the training set, none of them a scored image) replaces
+log q^ by the mixture of the M reference posteriors,
+  log q_ref(z) = logsumexp_m log q(z | x'_m) - log M,
+an estimate of the aggregate posterior the model was trained on (the prior that maximises its ELBO),
+free of the log N ceiling: I_n(held out) = log q(z_n | x_n) - log q_ref(z_n) may exceed log N, and
+R = I + M still holds term by term. Its bias: log of a mean of M densities is biased down (Jensen),
+by about Var[q(z | x')] / (2 M q(z)^2) where the mixture is dense and more where z lies in few
+posteriors' mass, so I(held out) is biased up and KL(held out) down, both shrinking as M grows
+(tools/optimal_prior.py measures it by subsampling M). Its cost: N S M log-densities, one matmul per
+block of draws (10,000 x 50,000 x 40: seconds on one core).
 """
 
 from __future__ import annotations
@@ -53,13 +64,30 @@ def aggregate_posterior_terms(family, parameters, z, prior, block: int = 500) ->
             "log_prior": prior.log_prob(z).numpy().astype(np.float64)}
 
 
+def posterior_parameters(model, images, batch_size: int = 500) -> tuple:
+    """The encoder's posterior parameters (the HVAE's q(z2 | x)) of every image: a tuple of [N, ...] tensors."""
+    parts = [model.encoder(tf.constant(np.asarray(images[i:i + batch_size], np.float32)))
+             for i in range(0, len(images), batch_size)]
+    return tuple(tf.concat([p[i] for p in parts], axis=0) for i in range(len(parts[0])))
+
+
+def held_out_log_aggregate(family, reference_parameters, z, block: int = 500) -> np.ndarray:
+    """log q_ref(z) [N, S] float64: the draws z [N, S, L] under the equal-weight mixture of the reference
+    posteriors (module docstring), `block` draws at a time."""
+    aggregate = family.mixture(tuple(reference_parameters))
+    flat = tf.reshape(tf.convert_to_tensor(z), [-1, z.shape[-1]])
+    values = [aggregate.log_prob(flat[i:i + block]).numpy() for i in range(0, int(flat.shape[0]), block)]
+    return np.concatenate(values).astype(np.float64).reshape(z.shape[0], z.shape[1])
+
+
 def _mean_and_error(per_image: np.ndarray) -> tuple[float, float]:
     """(mean, standard error over images) of [N] or [N, S] values (S draws averaged per image first)."""
     values = per_image.reshape(len(per_image), -1).mean(axis=1)
     return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500) -> dict:
+def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500,
+                    reference_images=None) -> dict:
     """R, D, I[n; z] and KL(q(z) || p(z)) of a model on images (see the module docstring).
 
     model: a vamp_tf model (models.LatentVariableModel; VAE or HVAE, Gaussian or Power Spherical
@@ -69,6 +97,8 @@ def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_si
     ELBO), 'rate_prior_latent' (the rate of the latent the prior is on: z, or the HVAE's z2),
     'mutual_information', 'marginal_kl', 'neg_elbo', and for the HVAE 'rate_z1'; plus
     'num_images' and 'log_num_images' (the bound on the mutual information estimate), in nats.
+    With reference_images (the training set), also 'mutual_information_held_out' and 'marginal_kl_held_out'
+    (the held-out estimator) and 'num_reference_images'.
     """
     images = np.asarray(images, np.float32)
     n = len(images)
@@ -102,4 +132,10 @@ def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_si
            "num_images": n, "log_num_images": math.log(n)}
     if "kl_z1" in terms:
         out["rate_z1"] = _mean_and_error(terms["kl_z1"])
+    if reference_images is not None:
+        held = held_out_log_aggregate(model.family, posterior_parameters(model, reference_images),
+                                      tf.concat(draws, axis=0))
+        out["mutual_information_held_out"] = _mean_and_error(split["log_posterior"] - held)
+        out["marginal_kl_held_out"] = _mean_and_error(held - split["log_prior"])
+        out["num_reference_images"] = len(reference_images)
     return out

@@ -1,0 +1,70 @@
+"""Tests of vamp_tf.optimal_prior: the priors a trained model is scored under, against closed forms."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vamp_tf import config, evaluation, models, optimal_prior
+
+
+def _model(**changes):
+    cfg = config.ModelConfig(**{**dict(input_shape=(6, 5, 1), latent_dim=3, hidden_units=8, num_components=4),
+                                **changes})
+    return models.build_model(cfg, seed=2)
+
+
+def _images(n, seed=0):
+    return (np.random.default_rng(seed).random((n, 6, 5, 1)) < 0.4).astype(np.float32)
+
+
+def test_em_fits_a_known_two_component_mixture():
+    # posteriors N(+-2, 0.25) in two equal clusters: their aggregate is 0.5 N(-2, 0.5 + v) + 0.5 N(2, ...), with
+    # each cluster's means spread by 0.25: variance 0.25 (posterior) + 0.25 (spread) = 0.5 per dimension
+    rng = np.random.default_rng(0)
+    centres = np.where(rng.random(4000) < 0.5, -2.0, 2.0)[:, None] * np.ones((1, 2))
+    mean = centres + 0.5 * rng.standard_normal((4000, 2))
+    fitted = optimal_prior.fit_mixture((mean, np.full((4000, 2), math.log(0.25))), num_components=2, iterations=60)
+    loc = np.sort(fitted.components_distribution.loc.numpy()[:, 0])
+    np.testing.assert_allclose(loc, [-2.0, 2.0], atol=0.1)
+    np.testing.assert_allclose(fitted.components_distribution.scale.diag.numpy() ** 2, 0.5, atol=0.06)
+    np.testing.assert_allclose(tf.nn.softmax(fitted.mixture_distribution.logits).numpy(), [0.5, 0.5], atol=0.03)
+
+
+def test_the_trained_prior_scores_as_the_models_own_evaluation():
+    model, images = _model(), _images(6, seed=1)
+    got = optimal_prior.log_likelihoods(model, images, {"trained": model.prior.distribution()}, num_samples=200,
+                                        seed=3)["trained"]
+    want = evaluation.log_likelihood(model, images, num_samples=200, seed=3)["per_image"]
+    np.testing.assert_allclose(got, want, atol=1e-5)  # other batch sizes, the same noise per image
+
+
+def test_a_vampprior_on_the_training_images_is_their_aggregate_so_it_closes_the_whole_gap():
+    train, test = _images(30, seed=2), _images(8, seed=3)
+    model = _model(num_components=30)
+    model.prior.pseudo_inputs_variable.assign(train.reshape(30, -1))  # p(z) = the training aggregate
+    found = optimal_prior.priors(model, train, num_components=5)
+    per_image = optimal_prior.log_likelihoods(model, test, found, num_samples=300, seed=4)
+    np.testing.assert_allclose(per_image["aggregate"], per_image["trained"], atol=1e-4)
+    share, error = optimal_prior.share_closed(per_image)
+    assert abs(share - 1.0) < 1e-4 and error < 1e-3
+    # the aggregate is the best prior for this encoder on average over the training images themselves
+    on_train = optimal_prior.log_likelihoods(model, train, {k: found[k] for k in ("aggregate", "standard")},
+                                             num_samples=300, seed=4)
+    assert np.mean(on_train["aggregate"]) > np.mean(on_train["standard"])
+
+
+def test_share_closed_and_its_error_on_known_numbers():
+    standard = np.array([-100.0, -102.0, -98.0, -101.0])
+    per_image = {"standard": standard, "aggregate": standard + np.array([4.0, 4.0, 4.0, 4.0]),
+                 "trained": standard + np.array([3.0, 2.0, 3.0, 2.0])}
+    share, error = optimal_prior.share_closed(per_image)
+    assert share == pytest.approx(2.5 / 4.0)
+    # b is constant, so the delta method's error is the standard error of a / mean(b)
+    assert error == pytest.approx(np.std([3.0, 2.0, 3.0, 2.0], ddof=1) / 2 / 4.0)
+
+
+def test_the_fitted_prior_needs_gaussian_latents():
+    with pytest.raises(ValueError, match="the model's latents are power_spherical"):
+        optimal_prior.priors(_model(posterior="power_spherical"), _images(10), num_components=2)

@@ -1,0 +1,122 @@
+r"""Scores a trained model under the optimal prior and three others, and splits its rate held out.
+
+    python -m tools.optimal_prior --preset=mnist_vamp [--test_images=1000] [--out=experiments/optimal_prior]
+    python -m tools.optimal_prior --workdir=RUN --name=NAME ...
+
+For the model's encoder and decoder fixed, the test log-likelihood (S = the record's, its seed) of the
+first --test_images test images under the priors of vamp_tf.optimal_prior: the aggregate posterior of
+the training set (optimal for this encoder), the trained prior, N(0, I), and a K-component mixture
+fitted to q(z) (K = --fitted_components). The same noise per image under all four, so their
+differences are paired. The 'trained' column must equal the record's per-image scores (checked).
+Then the rate split on the whole test set (one draw per image): in-sample (log q over the test
+posteriors, capped at log N) and held out (log q over the training posteriors), and the held-out
+estimator's bias measured by subsampling the training set (--subsample). Dynamically binarized
+training images enter the aggregate as one binarization each (seeded), as the model saw them. Writes OUT/NAME.json and
+OUT/NAME.npz (each image's four scores), which tools.report turns into RESULTS.md's table.
+"""
+
+import os
+import time
+
+from vamp_tf import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()
+
+import numpy as np  # noqa: E402
+from absl import app, flags  # noqa: E402
+
+_PRESET = flags.DEFINE_string("preset", None, "A shipped trained model (vamp_tf.presets).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "A finished training run, instead of --preset (name it with --name).")
+_NAME = flags.DEFINE_string("name", None, "The output's name (default: the preset's).")
+_TEST_IMAGES = flags.DEFINE_integer("test_images", 1000, "The first N test images are scored (0: all).")
+_COMPONENTS = flags.DEFINE_integer("fitted_components", 500, "Components of the mixture fitted to q(z).")
+_SUBSAMPLE = flags.DEFINE_list("subsample", ["1000", "5000", "20000"], "Training-set sizes M at which the "
+                               "held-out estimator's bias is measured (besides the whole set).")
+_OUT = flags.DEFINE_string("out", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                               "experiments", "optimal_prior"), "Where to write NAME.json/.npz.")
+
+
+def _load():
+    import dataclasses  # pylint: disable=import-outside-toplevel
+    from vamp_tf import checkpoints, presets  # pylint: disable=import-outside-toplevel
+    from vamp_tf.config import Config  # pylint: disable=import-outside-toplevel
+    if bool(_PRESET.value) == bool(_WORKDIR.value):
+        raise app.UsageError("pass exactly one of --preset and --workdir.")
+    if _PRESET.value:
+        info = presets.info(_PRESET.value)
+        config = Config.from_dict(info["config"])
+        return presets.load(_PRESET.value), config, info["record"], _NAME.value or _PRESET.value
+    if not _NAME.value:
+        raise app.UsageError("--workdir needs --name (the output's name).")
+    model, config, _ = checkpoints.restore_model(_WORKDIR.value)
+    return model, dataclasses.replace(config), os.path.basename(os.path.normpath(_WORKDIR.value)), _NAME.value
+
+
+def measure(model, config, record_name: str, name: str, test_images: int = 1000, components: int = 500,
+            subsample=(1000, 5000, 20000), records_dir=None) -> tuple[dict, dict]:
+    """(the record of the measurement, each scored image's log-likelihood under each prior)."""
+    from tools import records  # pylint: disable=import-outside-toplevel
+    from vamp_tf import datasets, files, optimal_prior, surgery  # pylint: disable=import-outside-toplevel
+    from vamp_tf.progress import Progress  # pylint: disable=import-outside-toplevel
+    started = time.time()
+    t = config.train
+    train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples, gray_values=t.gray_values)
+    if datasets.info(t.dataset).binarization == "dynamic":  # one binarization of each training image, as trained on
+        train = (np.random.default_rng([t.seed, 0xB1]).random(train.shape, dtype=np.float32) < train).astype(np.float32)
+    test = datasets.evaluation_images(t, "test")
+    scored = test[:test_images] if test_images else test
+    print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images, S = {t.eval_samples}")
+    found = optimal_prior.priors(model, train, num_components=components, seed=t.seed)
+    per_image = {}
+    for prior in optimal_prior.PRIORS:
+        progress = Progress(len(scored), f"log p(x) under the {prior} prior")
+        per_image.update(optimal_prior.log_likelihoods(model, scored, {prior: found[prior]}, t.eval_samples, t.seed,
+                                                       progress=progress.update))
+    _, recorded = records.load(record_name, *([records_dir] if records_dir else []))
+    check = None
+    if recorded is not None:
+        check = float(np.max(np.abs(per_image["trained"].astype(np.float32) - recorded[:len(scored)].astype(np.float32))))
+    mean = {k: float(np.mean(v)) for k, v in per_image.items()}
+    error = {k: float(np.std(v, ddof=1) / np.sqrt(len(v))) for k, v in per_image.items()}
+    paired = {k: [float(np.mean(per_image["aggregate"] - v)),
+                  float(np.std(per_image["aggregate"] - v, ddof=1) / np.sqrt(len(v)))]
+              for k, v in per_image.items() if k != "aggregate"}
+    shares = {k: list(optimal_prior.share_closed(per_image, k)) for k in ("trained", "fitted")}
+    split = surgery.rate_distortion(model, test, seed=t.seed, reference_images=train)
+    bias = {}
+    rng = np.random.default_rng(t.seed)
+    for m in [int(v) for v in subsample if int(v) < len(train)]:
+        sub = train[np.sort(rng.choice(len(train), m, replace=False))]
+        part = surgery.rate_distortion(model, test, seed=t.seed, reference_images=sub)
+        bias[m] = {k: list(part[k]) for k in ("mutual_information_held_out", "marginal_kl_held_out")}
+    bias[len(train)] = {k: list(split[k]) for k in ("mutual_information_held_out", "marginal_kl_held_out")}
+    out = {"name": name, "record": record_name, "dataset": t.dataset,
+           "model": config.model.model, "prior": config.model.prior, "num_train_images": len(train),
+           "num_test_images": len(scored), "test_images_of": len(test), "eval_samples": t.eval_samples, "seed": t.seed,
+           "fitted_components": components, "test_log_likelihood": mean, "standard_error": error,
+           "aggregate_minus": paired, "share_closed": shares, "trained_matches_record": check,
+           "rate_split": {k: list(v) if isinstance(v, tuple) else v for k, v in split.items()},
+           "held_out_by_reference_size": {str(k): v for k, v in sorted(bias.items())},
+           "seconds": time.time() - started, **files.provenance()}
+    return out, per_image
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from vamp_tf import files, optimal_prior  # pylint: disable=import-outside-toplevel
+    model, config, record_name, name = _load()
+    out, per_image = measure(model, config, record_name, name, _TEST_IMAGES.value, _COMPONENTS.value,
+                             [int(v) for v in _SUBSAMPLE.value])
+    out["preset"] = _PRESET.value
+    os.makedirs(_OUT.value, exist_ok=True)
+    np.savez(os.path.join(_OUT.value, f"{name}.npz"), **{k: v.astype(np.float32) for k, v in per_image.items()})
+    files.write_json(os.path.join(_OUT.value, f"{name}.json"), out)
+    mean, shares = out["test_log_likelihood"], out["share_closed"]
+    print(" ".join(f"{k} {mean[k]:.2f}" for k in optimal_prior.PRIORS)
+          + f"; the trained prior closes {shares['trained'][0]:.1%} ± {shares['trained'][1]:.1%} of the gap"
+          + f" (fitted: {shares['fitted'][0]:.1%}); trained vs record: {out['trained_matches_record']}")
+
+
+if __name__ == "__main__":
+    app.run(main)
