@@ -18,15 +18,49 @@ def run(code, name, scope=None):
     return scope
 
 
+PRESET, LITERT, SAVED_MODEL, PRIOR, FIT, TFDS_FIT, SAVE_LOAD, SPHERE = range(8)  # README.md's snippets, in order
+
+
+def test_readme_has_the_snippets_these_tests_run():
+    assert len(snippets("README.md")) == 8
+
+
+def test_readme_preset_and_on_device_examples_run_as_printed(real_data_dir, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    monkeypatch.chdir(tmp_path)
+    scope = run(snippets("README.md")[PRESET], "README.md")
+    assert scope["faces"].shape == scope["means"].shape == (16, 28, 20, 1)
+    assert scope["info"]["record"] in open(os.path.join(REPO, "RESULTS.md")).read()
+    readme = open(os.path.join(REPO, "README.md")).read()
+    commands = re.findall(r"^    (python -m export\.\S+ .*?)\s*(?:#|$)", readme, re.M)[:2]
+    assert [c.split()[2] for c in commands] == ["export.main", "export.sample"]
+    for command in commands:
+        proc = subprocess.run([sys.executable, *command.split()[1:]], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "PYTHONPATH": REPO})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert os.path.isfile("faces.png") and os.path.isfile("exported/frey/sampler.tflite")
+    # the on-device snippets, in a process that never imports vamp_tf
+    for index, names in ((LITERT, "images, means"), (SAVED_MODEL, "images, means")):
+        code = "import sys\nsys.modules['vamp_tf'] = None\n" + snippets("README.md")[index] + (
+            f"\nimport numpy as np\nnp.save('out.npy', np.stack([np.asarray(images), np.asarray(means)]))")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        images, means = np.load("out.npy")
+        assert images.shape == (16, 28, 20, 1) and 0 <= images.min() and images.max() <= 1
+        np.testing.assert_allclose(images * 255, np.round(images * 255), atol=1e-3)  # drawn: on the grid k / 255
+        assert len(np.unique(means)) > 1000  # means: continuous
+
+
 def test_readme_prior_example_runs():
-    scope = run(snippets("README.md")[0], "README.md")
+    scope = run(snippets("README.md")[PRIOR], "README.md")
     assert scope["z"].shape == (16, 40) and scope["log_p"].shape == (16,)
     assert np.all(np.isfinite(scope["log_p"].numpy()))
     np.testing.assert_allclose(scope["pixels"].bin_probabilities().numpy().sum(-1), 1.0, atol=1e-5)
 
 
 def test_readme_keras_fit_example_runs(real_data_dir):
-    scope = run(snippets("README.md")[1], "README.md")
+    scope = run(snippets("README.md")[FIT], "README.md")
     history = scope["history"].history
     assert set(history) == {"loss", "elbo", "reconstruction", "kl"} and len(history["elbo"]) == 2
     assert history["elbo"][1] > history["elbo"][0]
@@ -36,20 +70,25 @@ def test_readme_keras_fit_example_runs(real_data_dir):
     assert len(np.unique(means)) > 100  # gray means
 
 
-def test_readme_tfds_style_fit_and_keras_save_and_load_run(real_data_dir, tmp_path, monkeypatch):
+def test_readme_tfds_style_fit_runs(real_data_dir, monkeypatch):
     monkeypatch.setenv("VAMP_TF_DATA_DIR", real_data_dir)
-    monkeypatch.chdir(tmp_path)  # the snippet writes vamp.keras into the working directory
-    scope = run(snippets("README.md")[2], "README.md")
+    scope = run(snippets("README.md")[TFDS_FIT], "README.md")
     history = scope["model"].history.history
     assert len(history["elbo"]) == 2 and history["elbo"][1] > history["elbo"][0]
-    scope = run(snippets("README.md")[3], "README.md", scope)  # the next snippet goes on with the same model
-    assert (tmp_path / "vamp.keras").exists() and type(scope["loaded"]) is type(scope["model"])
-    assert scope["config"]["config"]["num_components"] == 20
-    assert int(scope["loaded"].optimizer.iterations.numpy()) == 20  # 2 epochs of 10 batches
+
+
+def test_readme_save_and_load_runs_alone_and_writes_nothing_into_the_working_directory(real_data_dir, tmp_path,
+                                                                                     monkeypatch):
+    monkeypatch.setenv("VAMP_TF_DATA_DIR", real_data_dir)
+    monkeypatch.chdir(tmp_path)
+    scope = run(snippets("README.md")[SAVE_LOAD], "README.md")  # alone: a fresh scope, as a reader runs it
+    assert os.listdir(tmp_path) == [] and os.path.isfile(scope["path"])
+    assert type(scope["loaded"]) is type(scope["model"]) and scope["config"]["config"]["num_components"] == 20
+    assert int(scope["loaded"].optimizer.iterations.numpy()) == 4  # 2 epochs of 2 batches, restored
 
 
 def test_readme_spherical_vampprior_example_runs():
-    scope = run(snippets("README.md")[4], "README.md")
+    scope = run(snippets("README.md")[SPHERE], "README.md")
     assert scope["z"].shape == (16, 10) and scope["log_p"].shape == (16,)
     np.testing.assert_allclose(np.linalg.norm(scope["z"].numpy(), axis=-1), 1.0, atol=1e-5)
     assert np.all(np.isfinite(scope["log_p"].numpy()))

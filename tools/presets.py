@@ -49,6 +49,11 @@ def deflated_copy(source: str, target: str) -> None:
             zout.writestr(info, zin.read(item.filename))
 
 
+def _portable(config: dict) -> dict:
+    """The run's config without where its data was read from on the machine that trained it."""
+    return {**config, "train": {**config["train"], "data_dir": None}}
+
+
 def ship(workdir: str, record_name: str, preset: str, manifest: Optional[str] = None,
          records_dir: str = records.RECORDS) -> dict:
     """Writes the preset's file and manifest entry from the recorded, finished run in `workdir`."""
@@ -79,7 +84,7 @@ def ship(workdir: str, record_name: str, preset: str, manifest: Optional[str] = 
         "test_log_likelihood": results["metrics"]["test_log_likelihood"],
         "test_log_likelihood_standard_error": float(np.std(per_image, ddof=1) / np.sqrt(len(per_image))),
         "num_test_images": len(per_image), "eval_samples": t.eval_samples, "seed": t.seed,
-        "eval_batch_size": t.eval_batch_size, "config": config.to_dict(),
+        "eval_batch_size": t.eval_batch_size, "config": _portable(config.to_dict()),
         "first_images": [float(v) for v in per_image[:FIRST_IMAGES].astype(np.float32)],
         "sha256": presets.sha256(target), "bytes": os.path.getsize(target),
     }

@@ -20,7 +20,7 @@ import re
 import numpy as np
 from absl import app, flags
 
-from tools import parity_report, records
+from tools import parity_report, records, report_presets
 from vamp_tf import units
 from vamp_tf.config import RESUMABLE_FIELDS
 
@@ -357,6 +357,7 @@ def build(records_dir: str, figures_dir: str):
                  "where there is no data; samples drawn from it look like no test image.", ""]
     sections += [line for section in TABLES["sections"] for line in _section(runs, section)]
     sections += rate_distortion_tables(runs)
+    sections += report_presets.section(runs, PAPER, _paired_difference, TABLES["presets"])
     if figures:
         sections += ["### Figures", ""]
         for (name, kind), path in sorted(figures.items()):
@@ -498,6 +499,9 @@ def main(argv):
     block = readme_block(runs, figures)
     readme = re.sub(r"(<!-- results:begin[^>]*-->\n).*?(\n<!-- results:end -->)",
                     lambda m: m.group(1) + block + m.group(2), readme, flags=re.S)
+    preset_rows = "\n".join(report_presets.rows(runs, PAPER, _paired_difference, TABLES["presets"]))
+    readme = re.sub(r"(<!-- presets:begin[^>]*-->\n).*?(\n<!-- presets:end -->)",
+                    lambda m: m.group(1) + preset_rows + m.group(2), readme, flags=re.S)
     with open(_README.value, "w") as f:
         f.write(readme)
     finished = sum(r.finished for n, r in runs.items() if n not in ALIASES)
