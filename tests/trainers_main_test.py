@@ -1,6 +1,7 @@
 """Tests of trainers/main.py: every flagfile parses to a valid config; bad flags fail clearly."""
 
 import glob
+import re
 import json
 import os
 import subprocess
@@ -199,3 +200,34 @@ def test_a_refused_resume_is_one_line_naming_every_difference(trainer, real_data
     assert len(lines) == 1, proc.stderr
     assert ("holds a run with another configuration (model.latent_dim: 2 -> 3; train.seed: 5 -> 6): use another "
             "--workdir") in lines[0]
+
+
+PROTOCOL_FLAGFILES = sorted(glob.glob(os.path.join(REPO, "*.flags")) + [
+    path for group in ("paper", "fashion", "presets")
+    for path in glob.glob(os.path.join(REPO, "experiments", group, "*.flags"))])
+
+
+# The paper's convHVAE and PixelHVAE on Frey Faces run at this machine's epoch budget (their flagfiles say why).
+BUDGETS = {"frey_convhvae_standard": 490, "frey_convhvae_vamp": 490, "frey_pixelhvae_standard_codeinit": 360,
+           "frey_pixelhvae_vamp_codeinit": 360}
+
+
+@pytest.mark.parametrize("path", PROTOCOL_FLAGFILES, ids=lambda p: os.path.relpath(p, REPO))
+def test_every_protocol_flagfile_carries_its_datasets_protocol(parse_trainer_flags, path):
+    """The paper's protocol (Adam 5e-4, batch 100, warm-up 100, patience 50 up to 2000 epochs, S = 5000) and the
+    dataset's likelihood and image shape, in the flagfiles of the paper's table, of Fashion-MNIST and of the
+    presets: a flagfile that drifts from it reproduces something else."""
+    from vamp_tf import datasets
+    cfg = parse_trainer_flags(f"--flagfile={path}")
+    t, m = cfg.train, cfg.model
+    name = os.path.basename(path)[:-len(".flags")]
+    assert (t.batch_size, t.learning_rate, t.optimizer) == (100, 5e-4, "adam")
+    assert (t.warmup_epochs, t.early_stopping_patience, t.eval_samples) == (100, 50, 5000)
+    assert t.epochs == BUDGETS.get(name, 2000)
+    assert (t.beta, t.test_examples, t.train_examples) == (1.0, 0, 0)
+    assert t.precision == ("auto" if name.startswith("frey_convhvae") else "float32")  # bfloat16 where computed
+    info = datasets.info(t.dataset)
+    assert (m.likelihood, tuple(m.input_shape)) == (info.likelihood, tuple(info.image_shape))
+    assert m.prior == ("standard" if "standard" in name else "vamp"), name
+    k = re.search(r"_k(\d+)$", name)
+    assert m.num_components == (int(k.group(1)) if k else 500) or m.prior == "standard"
