@@ -83,6 +83,14 @@ def test_results_md_and_the_readme_block_regenerate_from_the_committed_records()
     with open(os.path.join(report.REPO, "README.md")) as f:
         block = re.search(r"<!-- results:begin[^>]*-->\n(.*?)\n<!-- results:end -->", f.read(), re.S).group(1)
     assert block == report.readme_block(runs, figures)
+    from tools import report_presets
+    with open(os.path.join(report.REPO, "README.md")) as f:
+        presets = re.search(r"<!-- presets:begin[^>]*-->\n(.*?)\n<!-- presets:end -->", f.read(), re.S).group(1)
+    assert presets == "\n".join(report_presets.rows(runs, report.PAPER, report._paired_difference,
+                                                    report.TABLES["presets"]))
+    from tools import report_docs
+    for page, text in report_docs.render_all(report.docs_context(runs), write=False).items():
+        assert open(os.path.join(report.REPO, page)).read() == text, f"{page} is stale: run python -m tools.report"
     for path in figures.values():
         assert os.path.isfile(os.path.join(report.REPO, path)), path
 

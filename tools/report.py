@@ -20,7 +20,7 @@ import re
 import numpy as np
 from absl import app, flags
 
-from tools import parity_report, records, report_presets
+from tools import parity_report, records, report_docs, report_presets
 from vamp_tf import units
 from vamp_tf.config import RESUMABLE_FIELDS
 
@@ -357,6 +357,7 @@ def build(records_dir: str, figures_dir: str):
                  "where there is no data; samples drawn from it look like no test image.", ""]
     sections += [line for section in TABLES["sections"] for line in _section(runs, section)]
     sections += rate_distortion_tables(runs)
+    sections += report_docs.optimal_prior_section()
     sections += report_presets.section(runs, PAPER, _paired_difference, TABLES["presets"])
     if figures:
         sections += ["### Figures", ""]
@@ -490,6 +491,11 @@ def readme_block(runs, figures) -> str:
     return "\n".join(lines)
 
 
+def docs_context(runs) -> dict:
+    """What tools.report_docs renders the pages' blocks from."""
+    return {"runs": runs, "aliases": ALIASES, "marginal_kl_ratios": _marginal_kl_ratios}
+
+
 def main(argv):
     del argv
     runs, figures, text = build(_RECORDS.value, _FIGURES.value)
@@ -504,6 +510,7 @@ def main(argv):
                     lambda m: m.group(1) + preset_rows + m.group(2), readme, flags=re.S)
     with open(_README.value, "w") as f:
         f.write(readme)
+    report_docs.render_all(docs_context(runs))
     finished = sum(r.finished for n, r in runs.items() if n not in ALIASES)
     print(f"wrote {_RESULTS.value} ({finished} finished runs) and the results block of {_README.value}")
 

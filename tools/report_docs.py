@@ -1,0 +1,113 @@
+"""Numbers in the prose of docs/ and RESULTS.md that come from records, rendered instead of typed.
+
+A page holds `<!-- NAME:begin (written by python -m tools.report; do not edit by hand) -->` ...
+`<!-- NAME:end -->`; tools.report replaces what is between with BLOCKS[page][NAME](runs), and a test
+checks that the committed pages hold what the records give. The optimal-prior records
+(experiments/optimal_prior/NAME.json, written by tools.optimal_prior) are rendered here too.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+from vamp_tf import files
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OPTIMAL_PRIOR = os.path.join(REPO, "experiments", "optimal_prior")
+PRIOR_LABELS = (("aggregate", "(a) aggregate posterior"), ("trained", "(b) trained prior"),
+                ("standard", "(c) N(0, I)"), ("fitted", "(d) 500-component fit"))
+
+
+def optimal_prior_records(directory: str = OPTIMAL_PRIOR) -> list[dict]:
+    return [files.read_json(p) for p in sorted(glob.glob(os.path.join(directory, "*.json")))]
+
+
+def _pm(pair, digits=2) -> str:
+    return f"{pair[0]:.{digits}f} ± {pair[1]:.{digits}f}"
+
+
+def optimal_prior_table(directory: str = OPTIMAL_PRIOR) -> list[str]:
+    """RESULTS.md's table of the optimal-prior measurements."""
+    rows = optimal_prior_records(directory)
+    lines = ["| model | dataset | prior trained | test images (of) | "
+             + " | ".join(f"-log p(x), {label}" for _, label in PRIOR_LABELS)
+             + " | (b) closes | (d) closes | I[n; z] held out | KL(q(z) \\|\\| p(z)) held out | I, KL in-sample |",
+             "| --- | --- | --- | --- |" + " --- |" * (len(PRIOR_LABELS) + 5)]
+    for r in rows:
+        mean, error = r["test_log_likelihood"], r["standard_error"]
+        split = r["rate_split"]
+        lines.append(
+            f"| {r['name']} ({r['model']}) | {r['dataset']} | {r['prior']} | {r['num_test_images']} "
+            f"({r['test_images_of']}) | "
+            + " | ".join(f"{-mean[k]:.2f} ± {error[k]:.2f}" for k, _ in PRIOR_LABELS)
+            + f" | {r['share_closed']['trained'][0]:.1%} ± {r['share_closed']['trained'][1]:.1%}"
+            + f" | {r['share_closed']['fitted'][0]:.1%} ± {r['share_closed']['fitted'][1]:.1%}"
+            + f" | {_pm(split['mutual_information_held_out'])} | {_pm(split['marginal_kl_held_out'])}"
+            + f" | {split['mutual_information'][0]:.2f}, {split['marginal_kl'][0]:.2f} |")
+    return lines
+
+
+def optimal_prior_section(directory: str = OPTIMAL_PRIOR) -> list[str]:
+    """RESULTS.md's section."""
+    if not optimal_prior_records(directory):
+        return []
+    return ["## The VampPrior against the optimal prior", "",
+            "A trained model's test -log p(x) (importance-sampled, S = 5000, the same noise per image under every "
+            "prior, so the columns are paired) with its encoder and decoder fixed and its prior replaced by (a) the "
+            "aggregate posterior of its training set, the prior that maximises the ELBO for this encoder; (b) its "
+            "own trained prior; (c) N(0, I); (d) a 500-component diagonal Gaussian mixture fitted to q(z) by EM "
+            "after training (`python -m tools.optimal_prior`, vamp_tf/optimal_prior.py). 'closes': the share of "
+            "the gap between (c) and (a) that the prior closes, ((b) - (c)) / ((a) - (c)) in log-likelihood, with "
+            "its delta-method standard error over images. Then the rate split on the whole test set with log q(z) "
+            "held out (over the training posteriors) and in-sample (over the test posteriors, capped at log N).",
+            "", *optimal_prior_table(directory), ""]
+
+
+def held_out_bias_lines(directory: str = OPTIMAL_PRIOR) -> list[str]:
+    """The held-out estimator's I[n; z] and marginal KL as the reference set grows (its bias in M)."""
+    out = []
+    for r in optimal_prior_records(directory):
+        steps = "; ".join(f"M = {m}: I {v['mutual_information_held_out'][0]:.2f}, KL {v['marginal_kl_held_out'][0]:.2f}"
+                          for m, v in sorted(r["held_out_by_reference_size"].items(), key=lambda kv: int(kv[0])))
+        out.append(f"- {r['name']}: {steps}.")
+    return out
+
+
+def marginal_kl_ratio_lines(context: dict) -> list[str]:
+    """Every VampPrior / standard-prior marginal KL ratio RESULTS.md lists, one per line. context: tools.report's
+    runs, aliases and its ratio function (passed in: report imports this module, not the other way round)."""
+    rows = [(n, r) for n, r in sorted(context["runs"].items()) if n not in context["aliases"] and r.finished
+            and "rate_distortion" in r.results["metrics"]]
+    return [f"- {line}" for line in context["marginal_kl_ratios"](rows)]
+
+
+BLOCKS = {
+    "docs/rate_distortion.md": {
+        "marginal_kl_ratios": marginal_kl_ratio_lines,
+        "optimal_prior": lambda context: optimal_prior_table(),
+        "held_out_bias": lambda context: held_out_bias_lines(),
+    },
+}
+
+
+def render_page(text: str, blocks: dict, context: dict) -> str:
+    for name, make in blocks.items():
+        body = "\n".join(make(context))
+        text = re.sub(rf"(<!-- {name}:begin[^>]*-->\n)(?:.*?\n)?(<!-- {name}:end -->)",
+                      lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text, flags=re.S)
+    return text
+
+
+def render_all(context: dict, write: bool = True) -> dict:
+    """{page: its text with every block rendered}; written back when write."""
+    out = {}
+    for page, blocks in BLOCKS.items():
+        path = os.path.join(REPO, page)
+        text = render_page(open(path).read(), blocks, context)
+        out[page] = text
+        if write:
+            with open(path, "w") as f:
+                f.write(text)
+    return out
