@@ -46,3 +46,20 @@ def test_no_library_file_is_over_300_lines():
     long = {path: n for path in glob.glob(os.path.join(root, "vamp_tf", "**", "*.py"), recursive=True)
             if (n := sum(1 for _ in open(path))) > 300}
     assert not long, f"split these files (one job each, under 300 lines): {long}"
+
+
+def test_the_wheel_ships_every_preset_and_its_manifest(tmp_path):
+    """`pip install .` installs what `vamp_tf.presets` reads: a wheel built from the checkout holds them."""
+    import glob
+    import subprocess
+    import sys
+    import zipfile
+    from vamp_tf import presets
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", repo, "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set(zipfile.ZipFile(glob.glob(str(tmp_path / "*.whl"))[0]).namelist())
+    assert "vamp_tf/presets/manifest.json" in names
+    for name in presets.names():
+        assert f"vamp_tf/presets/{presets.info(name)['file']}" in names

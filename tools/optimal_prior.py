@@ -56,7 +56,7 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
             subsample=(1000, 5000, 20000), records_dir=None) -> tuple[dict, dict]:
     """(the record of the measurement, each scored image's log-likelihood under each prior)."""
     from tools import records  # pylint: disable=import-outside-toplevel
-    from vamp_tf import datasets, files, optimal_prior, surgery  # pylint: disable=import-outside-toplevel
+    from vamp_tf import datasets, files, optimal_prior, statistics, surgery  # pylint: disable=import-outside-toplevel
     from vamp_tf.progress import Progress  # pylint: disable=import-outside-toplevel
     started = time.time()
     t = config.train
@@ -77,9 +77,8 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     if recorded is not None:
         check = float(np.max(np.abs(per_image["trained"].astype(np.float32) - recorded[:len(scored)].astype(np.float32))))
     mean = {k: float(np.mean(v)) for k, v in per_image.items()}
-    error = {k: float(np.std(v, ddof=1) / np.sqrt(len(v))) for k, v in per_image.items()}
-    paired = {k: [float(np.mean(per_image["aggregate"] - v)),
-                  float(np.std(per_image["aggregate"] - v, ddof=1) / np.sqrt(len(v)))]
+    error = {k: statistics.standard_error(v) for k, v in per_image.items()}
+    paired = {k: list(statistics.paired_difference(v, per_image["aggregate"]))
               for k, v in per_image.items() if k != "aggregate"}
     shares = {k: list(optimal_prior.share_closed(per_image, k)) for k in ("trained", "fitted")}
     split = surgery.rate_distortion(model, test, seed=t.seed, reference_images=train)

@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 
 from tools import parity
-from vamp_tf import files, units
+from vamp_tf import files, statistics, units
 from vamp_tf.datasets import catalog
 
 RESCORED = os.path.join(parity.REPO, "experiments", "rescored")
@@ -144,7 +144,7 @@ def _nll(per_image_ll: np.ndarray, bits: bool, dims: int) -> np.ndarray:
 
 
 def _se(values: np.ndarray) -> float:
-    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
+    return statistics.standard_error(values)
 
 
 def _mean_se(diff: np.ndarray, digits: int) -> str:

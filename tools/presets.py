@@ -29,7 +29,7 @@ startup.import_tensorflow_quietly()
 import numpy as np  # noqa: E402
 
 from tools import records  # noqa: E402
-from vamp_tf import checkpoints, files, presets  # noqa: E402
+from vamp_tf import checkpoints, files, presets, statistics  # noqa: E402
 from vamp_tf import workdir as run_workdir  # noqa: E402
 
 FIRST_IMAGES = 20  # one evaluation batch: the images the test suite re-scores (tests/presets_test.py)
@@ -82,7 +82,7 @@ def ship(workdir: str, record_name: str, preset: str, manifest: Optional[str] = 
         "num_components": config.model.num_components, "component_weights": config.model.component_weights,
         "record": record_name, "best_epoch": results["metrics"]["best_epoch"], "epochs_run": results["epochs_run"],
         "test_log_likelihood": results["metrics"]["test_log_likelihood"],
-        "test_log_likelihood_standard_error": float(np.std(per_image, ddof=1) / np.sqrt(len(per_image))),
+        "test_log_likelihood_standard_error": statistics.standard_error(per_image),
         "num_test_images": len(per_image), "eval_samples": t.eval_samples, "seed": t.seed,
         "eval_batch_size": t.eval_batch_size, "config": _portable(config.to_dict()),
         "first_images": [float(v) for v in per_image[:FIRST_IMAGES].astype(np.float32)],

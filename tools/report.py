@@ -21,7 +21,7 @@ import numpy as np
 from absl import app, flags
 
 from tools import parity_report, records, report_docs, report_presets
-from vamp_tf import units
+from vamp_tf import statistics, units
 from vamp_tf.config import RESUMABLE_FIELDS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +71,7 @@ class Run:
         if self.per_image is None or len(self.per_image) < 2:
             return self.recovered.get("standard_errors", {}).get("bits" if bits else "nats")
         nll = self.per_image_nll(bits)
-        return float(np.std(nll, ddof=1) / np.sqrt(len(nll)))
+        return statistics.standard_error(nll)
 
     def per_image_nll(self, bits: bool) -> np.ndarray:
         """Each test image's -log p(x), in nats or (if bits) in bits/dim."""
@@ -127,9 +127,8 @@ def _paired_difference(a: Run, b: Run, bits: bool) -> str:
         # record of that other run is another run, so there is nothing to show.
         recovered = b.recovered.get("paired_differences", {}).get(a.name) if a.recovered else None
         return "—" if recovered is None else f"{recovered[0]:+.{digits}f} ± {recovered[1]:.{digits}f}"
-    diff = b.per_image_nll(bits) - a.per_image_nll(bits)  # negative: b better
-    se = np.std(diff, ddof=1) / np.sqrt(len(diff))
-    return f"{np.mean(diff):+.{digits}f} ± {se:.{digits}f}"
+    mean, se = statistics.paired_difference(a.per_image_nll(bits), b.per_image_nll(bits))  # negative: b better
+    return f"{mean:+.{digits}f} ± {se:.{digits}f}"
 
 
 def _table(runs, rows, bits: bool, title: str, labels=("standard", "VampPrior"), paper_column: bool = True) -> list[str]:

@@ -9,6 +9,7 @@ Public API (every submodule is reachable as vamp_tf.<name> after `import vamp_tf
   vamp_tf.presets         trained models shipped with the package: names(), load(name), info(name)
   vamp_tf.config          ModelConfig, TrainConfig, Config
   vamp_tf.evaluation      log_likelihood, elbo_terms, active_units, prior_usage, bits_per_dim
+  vamp_tf.optimal_prior   a trained model scored under its aggregate posterior and other priors
   vamp_tf.datasets        load, examples, info, fit_data, dynamic_binarization
   vamp_tf.train_lib       train_and_evaluate (the paper's protocol)
   vamp_tf.workdir         a run's folder: paths, its lock, config/history/results
@@ -24,8 +25,9 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("checkpoints", "config", "datasets", "distributions", "evaluation", "files", "history", "latents",
-               "models", "networks", "objectives", "optimizers", "plots", "presets", "priors", "progress", "results",
-               "startup", "step", "surgery", "tensorboard", "trainer", "train_lib", "workdir")
+               "models", "networks", "objectives", "optimal_prior", "optimizers", "plots", "presets", "priors",
+               "progress", "results", "startup", "statistics", "step", "surgery", "tensorboard", "trainer", "train_lib",
+               "workdir")
 _NAMES = {  # name: the submodule that defines it
     "Config": "config", "ModelConfig": "config", "TrainConfig": "config",
     "DiscretizedLogistic": "distributions",

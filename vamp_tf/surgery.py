@@ -41,6 +41,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from vamp_tf import statistics
+
 
 def aggregate_posterior_terms(family, parameters, z, prior, block: int = 500) -> dict:
     """Per-draw log-densities of the surgery.
@@ -82,8 +84,7 @@ def held_out_log_aggregate(family, reference_parameters, z, block: int = 500) ->
 
 def _mean_and_error(per_image: np.ndarray) -> tuple[float, float]:
     """(mean, standard error over images) of [N] or [N, S] values (S draws averaged per image first)."""
-    values = per_image.reshape(len(per_image), -1).mean(axis=1)
-    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+    return statistics.mean_and_error(per_image)
 
 
 def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500,
