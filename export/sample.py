@@ -11,7 +11,7 @@ A .tflite file runs in the LiteRT interpreter (ai_edge_litert) with numpy only; 
 directory is loaded with tf.saved_model.load; either way this process never imports vamp_tf (a
 --preset runs in vamp_tf's Keras model, with the same noise). Images are made BATCH at a time
 (export/sample_lib.py), so memory stays bounded whatever --num_samples is: a .npy file or a folder
-takes any count, a PNG sheet at most MAX_SHEET images.
+takes any count, a PNG sheet at most sample_lib.MAX_SHEET images.
 """
 
 import os
@@ -19,8 +19,6 @@ import os
 from absl import app, flags
 
 from export import sample_lib
-
-MAX_SHEET = 2500  # images on one PNG sheet (50 x 50); more go to a .npy file or a folder
 
 _MODEL = flags.DEFINE_string("model", None, "sampler.tflite, a saved_model directory, or the export directory "
                              "(--export_dir of export.main: its sampler.tflite).")
@@ -32,42 +30,6 @@ _OUT = flags.DEFINE_string("out", "samples.png", "A .png sheet (at most 2,500 im
 _MEAN = flags.DEFINE_bool("mean", False, "Write the mean images E[x | z] instead of drawn images.")
 
 
-def _write(out: str, stream, num_samples: int) -> str:
-    """Writes the images of `stream` (batches) to a .npy, a folder or a PNG sheet; returns what it wrote."""
-    import numpy as np  # pylint: disable=import-outside-toplevel
-    if out.endswith(".npy"):
-        array, done, partial = None, 0, out + ".partial"
-        try:
-            for images in stream:
-                if array is None:
-                    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-                    array = np.lib.format.open_memmap(partial, "w+", np.float32, (num_samples, *images.shape[1:]))
-                array[done:done + len(images)] = images
-                done += len(images)
-            array.flush()
-            del array
-            os.replace(partial, out)  # whole or absent
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
-        return out
-    if out.endswith(os.sep) or os.path.isdir(out):
-        os.makedirs(out, exist_ok=True)
-        done = 0
-        for images in stream:
-            for image in images:
-                sample_lib.write_png(os.path.join(out, f"{done:06d}.png"), sample_lib.grid(image[np.newaxis], pad=0))
-                done += 1
-        return out
-    if not out.endswith(".png"):
-        raise sample_lib.SampleError(f"--out={out}: end it in .png (a sheet), .npy (an array) or / (a folder).")
-    if num_samples > MAX_SHEET:
-        raise sample_lib.SampleError(
-            f"--num_samples={num_samples} is more than one PNG sheet shows ({MAX_SHEET}): pass --out=FILE.npy (an "
-            "array, written batch by batch) or --out=FOLDER/ (one PNG per image).")
-    return sample_lib.write_png(out, sample_lib.grid(np.concatenate(list(stream))))
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -77,11 +39,11 @@ def main(argv):
     try:
         if _NUM_SAMPLES.value < 1:
             raise sample_lib.SampleError(f"--num_samples={_NUM_SAMPLES.value} must be >= 1.")
-        if _OUT.value.endswith(".png") and _NUM_SAMPLES.value > MAX_SHEET:
-            _write(_OUT.value, iter(()), _NUM_SAMPLES.value)  # refused before any model is loaded
+        if _OUT.value.endswith(".png") and _NUM_SAMPLES.value > sample_lib.MAX_SHEET:
+            sample_lib.write(_OUT.value, iter(()), _NUM_SAMPLES.value)  # refused before any model is loaded
         opened = sample_lib.preset_runner(_PRESET.value) if _PRESET.value else sample_lib.open_model(_MODEL.value)
         stream = sample_lib.batches(opened, _NUM_SAMPLES.value, _SEED.value, output)
-        written = _write(_OUT.value, stream, _NUM_SAMPLES.value)
+        written = sample_lib.write(_OUT.value, stream, _NUM_SAMPLES.value)
     except sample_lib.SampleError as e:
         raise SystemExit(f"error: {e}") from None
     kind = "mean images" if _MEAN.value else "samples"

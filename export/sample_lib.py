@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 BATCH = 256  # images per call of the model: the memory bound of `batches`
+MAX_SHEET = 2500  # images on one PNG sheet (50 x 50); more go to a .npy file or a folder
 OUTPUTS = ("images", "mean_images")  # drawn images x ~ p(x | z), and their means E[x | z]
 
 
@@ -90,7 +91,18 @@ def tflite_runner(path: str) -> Callable[[dict], dict]:
 
 def saved_model_runner(path: str) -> Callable[[dict], dict]:
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    fn = tf.saved_model.load(path).signatures["sample"]
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        raise SampleError(f"{path} holds no saved_model.pb, so it is not a SavedModel: pass the saved_model "
+                          "directory written by python -m export.main, or export the model again.")
+    try:
+        loaded = tf.saved_model.load(path)
+    except (tf.errors.OpError, ValueError, OSError, IndexError) as e:  # IndexError: a truncated variables file
+        raise SampleError(f"{path} is a damaged SavedModel ({str(e).splitlines()[0][:200]}); export the model "
+                          "again with python -m export.main.") from None
+    if "sample" not in loaded.signatures:
+        raise SampleError(f"{path} has no 'sample' signature (it has: {', '.join(loaded.signatures) or 'none'}); "
+                          "export the model again with python -m export.main.")
+    fn = loaded.signatures["sample"]
     return lambda **inputs: {k: v.numpy() for k, v in fn(**{n: tf.constant(a) for n, a in inputs.items()}).items()}
 
 
@@ -152,6 +164,41 @@ def batches(opened: tuple, num_samples: int, seed: int, output: str = "images") 
 def generate(model_path: str, num_samples: int, seed: int, output: str = "images") -> np.ndarray:
     """All num_samples images at once [N, H, W, C] (for a few; export/sample.py streams `batches`)."""
     return np.concatenate(list(batches(open_model(model_path), num_samples, seed, output)))
+
+
+def write(out: str, stream, num_samples: int) -> str:
+    """Writes the images of `stream` (batches) to a .npy, a folder or a PNG sheet; returns what it wrote."""
+    if out.endswith(".npy"):
+        array, done, partial = None, 0, out + ".partial"
+        try:
+            for images in stream:
+                if array is None:
+                    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+                    array = np.lib.format.open_memmap(partial, "w+", np.float32, (num_samples, *images.shape[1:]))
+                array[done:done + len(images)] = images
+                done += len(images)
+            array.flush()
+            del array
+            os.replace(partial, out)  # whole or absent
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+        return out
+    if out.endswith(os.sep) or os.path.isdir(out):
+        os.makedirs(out, exist_ok=True)
+        done = 0
+        for images in stream:
+            for image in images:
+                write_png(os.path.join(out, f"{done:06d}.png"), grid(image[np.newaxis], pad=0))
+                done += 1
+        return out
+    if not out.endswith(".png"):
+        raise SampleError(f"--out={out}: end it in .png (a sheet), .npy (an array) or / (a folder).")
+    if num_samples > MAX_SHEET:
+        raise SampleError(
+            f"--num_samples={num_samples} is more than one PNG sheet shows ({MAX_SHEET}): pass --out=FILE.npy (an "
+            "array, written batch by batch) or --out=FOLDER/ (one PNG per image).")
+    return write_png(out, grid(np.concatenate(list(stream))))
 
 
 def grid(images: np.ndarray, pad: int = 1) -> np.ndarray:

@@ -49,8 +49,9 @@ def test_a_shipped_preset_is_listed_described_and_rescores_to_its_record(shipped
         assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
         assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
     stored = np.load(workdir.paths(run).log_likelihoods)
+    assert info["config"]["train"]["data_dir"] is None  # not where the training machine kept the data
     rescored = preset_tool.rescore("tiny", 0, manifest=manifest, records_dir=records_dir,
-                                   data_dir=info["config"]["train"]["data_dir"])
+                                   data_dir=workdir.read_config(run).train.data_dir)
     assert rescored["num_images"] == len(stored) == info["num_test_images"]
     assert rescored["max_abs_difference"] == 0.0  # bit for bit, at the record's float32
     assert rescored["recorded"] == pytest.approx(info["test_log_likelihood"], abs=1e-5)

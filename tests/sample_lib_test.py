@@ -140,3 +140,76 @@ def test_bad_model_files_and_outputs_get_one_clear_error(export_dir, tmp_path):
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'none.tflite'} does not exist: pass a sampler.tflite or saved_model directory written "
         "by python -m export.main --export_dir=..."]
+
+
+def test_a_damaged_saved_model_is_named_in_one_sentence(export_dir, tmp_path):
+    import shutil
+    damaged = tmp_path / "export"
+    shutil.copytree(export_dir, damaged)
+    variables = damaged / "saved_model" / "variables"
+    for data in variables.glob("variables.data-*"):
+        data.write_bytes(data.read_bytes()[:100])  # truncated weights
+    with pytest.raises(sample.SampleError, match="saved_model is a damaged SavedModel \\(.*\\); export the model again"):
+        sample.generate(str(damaged / "saved_model"), 2, 0)
+    (damaged / "saved_model" / "saved_model.pb").unlink()
+    with pytest.raises(sample.SampleError, match="holds no saved_model.pb, so it is not a SavedModel"):
+        sample.generate(str(damaged / "saved_model"), 2, 0)
+
+
+# The writing: batches streamed to a .npy file or a folder, a PNG sheet's limit, memory bounded by the batch.
+META = {"noise_dim": 3, "image_shape": [4, 5, 1],
+        "inputs": {"sample": {"component_uniform": [None], "latent_normal": [None, 3], "pixel_uniform": [None, 4, 5, 1]}}}
+
+
+def _runner(calls):
+    def run(component_uniform, latent_normal, pixel_uniform):
+        calls.append(len(component_uniform))
+        return {"images": (pixel_uniform < 0.5).astype(np.float32), "mean_images": pixel_uniform * 0 + 0.5}
+    return run
+
+
+def test_the_model_is_asked_for_at_most_a_batch_of_images_at_a_time():
+    calls = []
+    images = list(sample.batches((META, _runner(calls)), 1000, seed=0))
+    assert calls == [256, 256, 256, 232] == [len(b) for b in images]
+
+
+def test_a_npy_file_is_written_batch_by_batch_and_whole_or_absent(tmp_path):
+    calls = []
+    out = str(tmp_path / "deep" / "samples.npy")
+    sample.write(out, sample.batches((META, _runner(calls)), 600, seed=1), 600)
+    array = np.load(out)
+    assert array.shape == (600, 4, 5, 1) and calls == [256, 256, 88]
+    np.testing.assert_array_equal(array, np.concatenate(list(sample.batches((META, _runner([])), 600, seed=1))))
+
+    def failing():
+        yield np.zeros((256, 4, 5, 1), np.float32)
+        raise sample.SampleError("the model failed half-way")
+    with pytest.raises(sample.SampleError, match="half-way"):
+        sample.write(str(tmp_path / "broken.npy"), failing(), 600)
+    assert sorted(os.listdir(tmp_path)) == ["deep"]  # neither broken.npy nor its .partial
+
+
+def test_a_folder_gets_one_png_per_image(tmp_path):
+    out = str(tmp_path / "images") + os.sep
+    sample.write(out, sample.batches((META, _runner([])), 5, seed=0), 5)
+    assert sorted(os.listdir(out)) == [f"{i:06d}.png" for i in range(5)]
+    import matplotlib.image
+    assert matplotlib.image.imread(os.path.join(out, "000000.png")).shape == (12, 15)  # 4 x 5, enlarged 3 times
+
+
+def test_more_images_than_a_sheet_shows_are_refused_in_one_line_before_any_model_loads(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "export.sample", f"--model={tmp_path / 'none.tflite'}",
+                           "--num_samples=100000", f"--out={tmp_path / 'x.png'}"], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        "error: --num_samples=100000 is more than one PNG sheet shows (2500): pass --out=FILE.npy (an array, "
+        "written batch by batch) or --out=FOLDER/ (one PNG per image)."]
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_unknown_output_kind_and_a_bad_suffix_are_named():
+    with pytest.raises(sample.SampleError, match="choose images \\(drawn\\) or mean_images"):
+        next(sample.batches((META, _runner([])), 3, 0, output="means"))
+    with pytest.raises(sample.SampleError, match="--out=x.jpg: end it in .png"):
+        sample.write("x.jpg", iter([np.zeros((1, 4, 5, 1), np.float32)]), 1)
