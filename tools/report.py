@@ -10,125 +10,24 @@ The records are in the repository, so RESULTS.md regenerates from a fresh clone 
 that it does, byte for byte). Nothing in RESULTS.md is typed by hand: the reference numbers
 below are quotations of the seed report and of the paper.
 """
-
 from __future__ import annotations
 
-import json
 import os
 import re
 
-import numpy as np
 from absl import app, flags
 
 from tools import parity_report, records, report_docs, report_presets
-from vamp_tf import statistics, units
-from vamp_tf.config import RESUMABLE_FIELDS
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tools.report_rd import RD_COLUMNS, RD_PLANE, _marginal_kl_ratios, rate_distortion_tables  # noqa: F401
+from tools.report_runs import (ALIASES, EXEMPLAR, EXEMPLAR_CELLS, PAPER, PAPER_BITS, PAPER_CELLS,  # noqa: F401
+                               PAPER_CELLS_NOTE, PAPER_MODELS, PAPER_SOURCE, PAPER_TABLE, REPO, SEED, TABLES, Run, _cell,
+                               _exemplar, _fmt, _paired_difference, _paper, _precision, _samples_note, _usage,
+                               _used_mass)
 
 _RECORDS = flags.DEFINE_string("records", records.RECORDS, "Directory of run records (tools.record writes them).")
 _RESULTS = flags.DEFINE_string("results", os.path.join(REPO, "RESULTS.md"), "Markdown file to write.")
 _README = flags.DEFINE_string("readme", os.path.join(REPO, "README.md"), "README whose results block to update.")
 _FIGURES = flags.DEFINE_string("figures_dir", records.FIGURES, "Where the representative figures are.")
-
-# The tables as data: the seed study's and the paper's numbers (quotations, with their source), which of
-# our runs fill which cell, and the order and rows of RESULTS.md's tables.
-TABLES = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_tables.json")))
-SEED = TABLES["seed_study"]  # seed report (reproduction study, one-layer VAE, K = 500 unless stated)
-PAPER_SOURCE = TABLES["paper"]["source"]
-PAPER_CELLS_NOTE = TABLES["paper"].get("cells_note")  # what sets a cell's runs apart from our default recipe
-PAPER_MODELS = tuple(TABLES["paper"]["models"])
-PAPER_TABLE = {dataset: {model: tuple(pair) for model, pair in cells.items()}  # dataset: {model: (standard, vamp)}
-               for dataset, cells in TABLES["paper"]["table"].items()}
-PAPER_BITS = tuple(TABLES["paper"]["bits_datasets"])
-# Our runs of the paper's cells: (dataset, model) -> (standard run, VampPrior run).
-PAPER_CELLS = {(dataset, model): (std, vamp) for dataset, model, std, vamp in TABLES["paper"]["cells"]}
-# Run name -> the paper's number for it (every paper cell RESULTS.md shows comes from PAPER_TABLE).
-PAPER = {run: PAPER_TABLE[dataset][model][i] for (dataset, model), pair in PAPER_CELLS.items()
-         for i, run in enumerate(pair)}
-# The standard prior has no K: its K-variant cells are the latent-40 standard run.
-ALIASES = TABLES["aliases"]
-EXEMPLAR = TABLES["exemplar_vae"]  # a second anchor: Exemplar VAE's reruns of the VampPrior, with Fashion-MNIST
-# Run name -> (Exemplar VAE's -log p(x), its ±) for the runs that table anchors.
-EXEMPLAR_CELLS = {run: tuple(cell) for *_, std, vamp, s, v in EXEMPLAR["rows"] for run, cell in ((std, s), (vamp, v))}
-
-
-class Run:
-    """What report needs of one run's record; a run without a record is 'not run'.
-
-    A record recovered from an earlier RESULTS.md (its workdir lost) has no per-image array;
-    it carries the standard errors and paired differences that RESULTS.md showed instead.
-    """
-
-    def __init__(self, records_dir: str, name: str):
-        self.name = name
-        self.record, self.per_image = records.load(ALIASES.get(name, name), records_dir)
-        self.results = self.record["results"] if self.record else None
-        self.recovered = (self.record or {}).get("recovered") or {}
-
-    def standard_error(self, bits: bool = False):
-        """Standard error of the mean test -log p(x) (of bits/dim if bits), over test images."""
-        if self.per_image is None or len(self.per_image) < 2:
-            return self.recovered.get("standard_errors", {}).get("bits" if bits else "nats")
-        nll = self.per_image_nll(bits)
-        return statistics.standard_error(nll)
-
-    def per_image_nll(self, bits: bool) -> np.ndarray:
-        """Each test image's -log p(x), in nats or (if bits) in bits/dim."""
-        if bits:
-            return units.bits_per_dim(self.per_image, int(np.prod(self.results["config"]["model"]["input_shape"])))
-        return -self.per_image
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.results and self.results.get("complete"))
-
-    def metric(self, key: str):
-        return self.results["metrics"].get(key) if self.finished else None
-
-    def nll(self):
-        ll = self.metric("test_log_likelihood")
-        return None if ll is None else -ll
-
-    def epochs(self) -> str:
-        if self.finished:
-            r = self.results
-            why = "early stop" if r["stopped_early"] else "budget"
-            return f"{r['epochs_run']} ({why})"
-        return "not run"
-
-    def commits(self) -> str:
-        return ", ".join(c[:10] for c in self.record["commits"]) if self.record else "—"
-
-
-def _fmt(value, digits):
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _samples_note(run: Run) -> str:
-    """' (S = n)' for a run evaluated with other than the paper's 5000 importance samples, and
-    ' (clamp c)' for one scored under the paper's code's --probability_clamp (vamp_tf.results.score_notes)."""
-    config = run.results.get("config", {}) if run.finished else {}
-    samples = config.get("train", {}).get("eval_samples", 5000)
-    clamp = config.get("model", {}).get("probability_clamp", 0.0)
-    return ("" if samples == 5000 else f" (S = {samples})") + (f" (clamp {clamp:g})" if clamp else "")
-
-
-def _cell(run: Run, digits: int, bits: bool) -> str:
-    value = run.metric("bits_per_dim") if bits else run.nll()
-    return _fmt(value, digits) + _samples_note(run) if run.finished else "—"
-
-
-def _paired_difference(a: Run, b: Run, bits: bool) -> str:
-    """mean over test images of (b's - a's) -log p(x), with its paired standard error."""
-    digits = 3 if bits else 2
-    if a.per_image is None or b.per_image is None or len(a.per_image) != len(b.per_image) or a is b:
-        # A recovered record's paired difference was against the other run's recovered record; a newer
-        # record of that other run is another run, so there is nothing to show.
-        recovered = b.recovered.get("paired_differences", {}).get(a.name) if a.recovered else None
-        return "—" if recovered is None else f"{recovered[0]:+.{digits}f} ± {recovered[1]:.{digits}f}"
-    mean, se = statistics.paired_difference(a.per_image_nll(bits), b.per_image_nll(bits))  # negative: b better
-    return f"{mean:+.{digits}f} ± {se:.{digits}f}"
 
 
 def _table(runs, rows, bits: bool, title: str, labels=("standard", "VampPrior"), paper_column: bool = True) -> list[str]:
@@ -147,32 +46,6 @@ def _table(runs, rows, bits: bool, title: str, labels=("standard", "VampPrior"),
                      f"{_fmt(SEED.get(vamp), digits)} | {_paired_difference(s, v, bits)} |{paper} "
                      f"{s.epochs()} / {v.epochs()} |")
     return lines + [""]
-
-
-def _paper(name) -> str:
-    """The paper's number for a run, to the paper's two decimals ('—' if the paper has no such cell)."""
-    return _fmt(PAPER.get(name), 2)
-
-
-def _exemplar(name) -> str:
-    """Exemplar VAE's number for a run ('—' if its table has no such cell)."""
-    return _fmt(EXEMPLAR_CELLS.get(name, (None,))[0], 2)
-
-
-def _used_mass(u) -> float:
-    """The prior's mass on the used components; records from before it was measured had uniform
-    weights, for which it is components_used / K."""
-    return u.get("used_mass", u["components_used"] / u["num_components"])
-
-
-def _usage(metrics) -> str:
-    """'19 / 500 (16.8), 3.8%': components that are the most responsible one for some test image,
-    of K, exp(entropy) of the mean responsibilities, and the prior's mass on the used ones
-    (vamp_tf.evaluation.prior_usage)."""
-    u = metrics.get("prior_usage")
-    if not u:
-        return "—"
-    return f"{u['components_used']} / {u['num_components']} ({u['effective_components']:.1f}), {100 * _used_mass(u):.1f}%"
 
 
 def _details(runs) -> list[str]:
@@ -202,13 +75,6 @@ def _details(runs) -> list[str]:
     return lines + [""]
 
 
-def _precision(results) -> str:
-    """The training precision, and the CPU's bf16 hardware where the run recorded it."""
-    precision = results.get("config", {}).get("train", {}).get("precision", "float32")
-    hardware = results.get("machine", {}).get("cpu_bf16")
-    return precision + (f" ({hardware})" if hardware and precision != "float32" else "")
-
-
 def _figures(runs, figures_dir) -> dict:
     """(run, kind): path of each representative figure of a finished run that is in figures_dir."""
     found = {}
@@ -219,104 +85,6 @@ def _figures(runs, figures_dir) -> dict:
                 if os.path.isfile(path):
                     found[(name, kind)] = os.path.relpath(path, REPO)
     return found
-
-
-RD_COLUMNS = (("neg_elbo", "-ELBO"), ("distortion", "D"), ("rate", "R"), ("rate_prior_latent", "R of the prior's latent"),
-              ("mutual_information", "I[n; z]"), ("marginal_kl", "KL(q(z) || p(z))"))
-
-
-RD_PLANE = os.path.join("docs", "figures", "rate_distortion", "mnist_plane.png")  # tools.rate_distortion_plane
-
-
-def _rd_key(run) -> tuple:
-    config = run.results["config"]
-    return (config.get("model", {}).get("model", ""), config.get("model", {}).get("latent_dim", 0),
-            config.get("model", {}).get("prior", ""), config.get("train", {}).get("beta", 1.0), run.name)
-
-
-def _split(run) -> dict:
-    return run.results["metrics"]["rate_distortion"]
-
-
-# The prior's own fields, and the train fields that do not change what is trained (those a run may change
-# on resume, but the budget): two runs equal outside these differ only in their prior.
-_PRIOR_FIELDS = frozenset({"prior", "num_components", "pseudo_init", "pseudo_mean", "pseudo_std", "component_weights"})
-_RUNTIME_FIELDS = RESUMABLE_FIELDS - {"epochs"}
-
-
-def _setting_but_prior(run) -> str:
-    config = run.results["config"]
-    kept = {section: {k: v for k, v in config.get(section, {}).items() if k not in _PRIOR_FIELDS | _RUNTIME_FIELDS}
-            for section in ("model", "train")}
-    return json.dumps(kept, sort_keys=True)
-
-
-def _marginal_kl_ratios(rows) -> list[str]:
-    """'vamp run / standard run (model, latent, beta): x / y = r' for each VampPrior run and each standard-prior
-    run whose configs differ only in the prior (same seed, budget, beta, networks): the test of the VampPrior's
-    claim, between twins only, never across seeds or budgets."""
-    standard = {}
-    for name, run in rows:
-        if _rd_key(run)[2] == "standard":
-            standard.setdefault(_setting_but_prior(run), []).append((name, run))
-    out = []
-    for name, run in sorted(rows, key=lambda row: _rd_key(row[1])[:4] + (row[0],)):
-        model, latent, prior, beta, _ = _rd_key(run)
-        if prior != "vamp":
-            continue
-        for std_name, std_run in standard.get(_setting_but_prior(run), []):
-            v, s = _split(run)["marginal_kl"][0], _split(std_run)["marginal_kl"][0]
-            out.append(f"{name} / {std_name} ({model}, latent {latent}, beta {beta:g}): {v:.2f} / {s:.2f}"
-                       + (f" = {v / s:.2f}" if s > 0 else ""))
-    return out
-
-
-def rate_distortion_tables(runs) -> list[str]:
-    """A table per dataset of the recorded runs that carry metrics.rate_distortion (vamp_tf.surgery): the
-    -ELBO, D, R and R's split into I[n; z] and KL(q(z) || p(z)), each mean ± its standard error, in nats;
-    under it the VampPrior's marginal KL over the standard prior's at equal settings, and the plane."""
-    by_dataset = {}
-    for name, run in sorted(runs.items()):
-        if name in ALIASES or not run.finished or "rate_distortion" not in run.results["metrics"]:
-            continue
-        by_dataset.setdefault(run.results["config"].get("train", {}).get("dataset", "—"), []).append((name, run))
-    lines = ["### Rate and distortion (nats, test set)", "",
-             "The rate R = E KL(q(z | x) || p(z)) and the distortion D = -E log p(x | z) apart, and the rate of the "
-             "latent the prior is on split by ELBO surgery into the mutual information I[n; z] between an image and "
-             "its code and KL(q(z) || p(z)), the distance from the aggregate posterior to the prior "
-             "(`vamp_tf.evaluation.rate_distortion`; log q(z) over the N test posteriors, so I <= log N). The "
-             "VampPrior's claim is that its marginal KL is a small fraction of the standard prior's. 'beta' is the "
-             "weight of R in the objective trained (D + beta R; 1 is the ELBO).", ""]
-    if not by_dataset:
-        return lines + ["No recorded run carries these figures yet: runs finished from commit 60bbc6c on record them "
-                        "(the earlier runs' workdirs are gone).", ""]
-    for dataset, rows in sorted(by_dataset.items()):
-        rows = sorted(rows, key=lambda row: _rd_key(row[1]))
-        sizes = {(_split(r).get("num_images"), _split(r).get("log_num_images")) for _, r in rows}
-        (n, log_n), = sizes if len(sizes) == 1 else {(None, None)}
-        size = f" (N = {n} test images, log N = {log_n:.2f})" if n is not None and log_n is not None else ""
-        lines += [f"{dataset}{size}:", "", "| run | prior | beta | epochs | " + " | ".join(l for _, l in RD_COLUMNS) + " |",
-                  "| --- | --- | --- | --- |" + " --- |" * len(RD_COLUMNS)]
-        for name, run in rows:
-            cells = " | ".join(f"{_split(run)[key][0]:.2f} ± {_split(run)[key][1]:.2f}" for key, _ in RD_COLUMNS)
-            _, _, prior, beta, _ = _rd_key(run)
-            lines.append(f"| {name} | {prior or '—'} | {beta:g} | {run.epochs()} | {cells} |")
-        ceiling = [name for name, r in rows
-                   if _split(r)["mutual_information"][0] >= 0.99 * _split(r).get("log_num_images", float("inf"))]
-        if ceiling:
-            lines += ["", f"I[n; z] is at its ceiling log N in {len(ceiling)} of {len(rows)} runs: their test images' "
-                      "posteriors barely overlap, each code tells its image apart from the N - 1 others, and "
-                      "KL(q(z) || p(z)) is about R - log N; it measures how far a smooth prior is from a mixture of N "
-                      "narrow posteriors more than how well the prior fits the shape of the codes."]
-        ratios = _marginal_kl_ratios(rows)
-        if ratios:
-            lines += ["", "KL(q(z) || p(z)) of the VampPrior / of the standard prior, between runs that differ only in the prior: "
-                      + "; ".join(ratios) + "."]
-        if dataset == "mnist" and os.path.isfile(os.path.join(REPO, RD_PLANE)):
-            lines += ["", f"The plane (`python -m tools.rate_distortion_plane`): [{os.path.basename(RD_PLANE)}]"
-                          f"({RD_PLANE})"]
-        lines.append("")
-    return lines
 
 
 def build(records_dir: str, figures_dir: str):
