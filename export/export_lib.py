@@ -161,6 +161,26 @@ def save_keras_model(model, path: str, seed: int = 0) -> float:
     return max(float(tf.reduce_max(tf.abs(a[k] - b[k]))) for k in a)
 
 
+class ExportStopped(Exception):
+    """SIGINT or SIGTERM during an export (its message: the signal's name)."""
+
+
+@contextlib.contextmanager
+def stop_raises():
+    """SIGINT / SIGTERM raise ExportStopped for the `with` block (in the main thread), so `staged` removes its
+    staging directory and the process says where it stopped, instead of dying with a half-written folder."""
+    import signal  # pylint: disable=import-outside-toplevel
+
+    def handle(signum, frame):
+        raise ExportStopped(signal.Signals(signum).name)
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @contextlib.contextmanager
 def staged(out: str):
     """Yields a staging directory beside `out`; on success it replaces `out` (an older export

@@ -50,11 +50,15 @@ def main(argv):
         raise SystemExit(2) from None
     module = export_lib.GenerativeModule(model)
     try:
-        with export_lib.staged(_EXPORT_DIR.value) as stage:  # whole or absent: no half-written export
+        with export_lib.stop_raises(), export_lib.staged(_EXPORT_DIR.value) as stage:  # whole or absent
             meta = _export(module, config, checkpoint, stage)
     except files.StorageError as e:
         logging.error("%s", e)
         raise SystemExit(1) from None
+    except export_lib.ExportStopped as e:
+        logging.warning("%s: stopped during the export; nothing was written to %s (an earlier export there is "
+                        "kept). Rerun the same command to export.", e, _EXPORT_DIR.value)
+        raise SystemExit(130) from None
     print(f"exported {config.model.model}/{config.model.prior} ({config.train.dataset}) from {checkpoint} to "
           f"{_EXPORT_DIR.value}: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in meta["sizes_bytes"].items()))
 

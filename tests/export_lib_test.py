@@ -194,3 +194,23 @@ def test_tflite_files_carry_metadata_naming_every_input_and_output(exported):
         np.testing.assert_array_equal(a[key], b[key])
     again = tflite_metadata.read(export_lib.with_metadata(data, module, "sample", "Replaced."))
     assert again["description"].startswith("Replaced.")  # one TFLITE_METADATA entry, replaced
+
+
+def test_sigterm_during_an_export_stops_it_in_one_line_and_leaves_nothing(small_runs, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "exported"
+    proc = subprocess.Popen([sys.executable, "-m", "export.main", f"--workdir={small_runs['mnist_vamp']}",
+                             f"--export_dir={out}"], cwd=repo, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not list(tmp_path.glob(".exported.partial-*/saved_model")) and time.time() < deadline:
+        time.sleep(0.05)  # until the SavedModel is being written into the staging directory
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr[-2000:]
+    lines = [line for line in stderr.splitlines() if line[:1] in "WE"]
+    assert len(lines) == 1 and "SIGTERM: stopped during the export; nothing was written to" in lines[0]
+    assert os.listdir(tmp_path) == []  # no export, no staging directory
