@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tools import parity_report, records, report
+from tools import ablation_report, parity_report, records, report
 
 
 def test_the_verdict_weighs_the_gap_against_twice_the_larger_noise():
@@ -43,9 +43,9 @@ def test_every_gap_beyond_noise_in_the_table_says_what_explains_it_or_what_is_op
 
 def test_the_caltech_table_says_why_the_papers_numbers_are_out_of_reach():
     runs, _, text = report.build(records.RECORDS, records.FIGURES)
-    sentence = parity_report.caltech_summary(runs, report.PAPER)
+    sentence = ablation_report.caltech_summary(runs, report.PAPER)
     assert sentence and sentence[0] in text and "split1" in sentence[0]
-    assert parity_report.caltech_summary(runs, report.PAPER, directory="/nonexistent") == []
+    assert ablation_report.caltech_summary(runs, report.PAPER, directory="/nonexistent") == []
 
 
 def test_the_codes_two_seeds_are_paired_image_by_image(tmp_path):
@@ -78,10 +78,10 @@ def test_our_seeds_are_paired_with_the_codes_second_run_on_its_test_images():
 
 def test_a_rescore_record_says_whose_weights_and_which_likelihood_it_scored():
     clamp = {"probability_clamp": 1e-5}  # a record written before --checkpoint existed
-    assert parity_report.describe_rescore(clamp) == \
+    assert ablation_report.describe_rescore(clamp) == \
         "its best-validation weights, scored with probabilities clamped to [1e-05, 1 - 1e-05]"
     latest = {"probability_clamp": 0.0, "checkpoint": "latest", "checkpoint_epoch": 101, "best_epoch": 74}
-    assert parity_report.describe_rescore(latest) == \
+    assert ablation_report.describe_rescore(latest) == \
         "the weights of its last epoch (101) in place of its best-validation epoch's (74)"
 
 

@@ -3,7 +3,7 @@
 import pytest
 from absl import app
 
-from tools import parity_report, rescore
+from tools import ablation_report, rescore
 
 
 def test_the_rescore_uses_the_runs_own_noise_so_the_difference_is_the_clamps(small_runs):
@@ -38,4 +38,4 @@ def test_a_gray_run_scored_with_the_codes_floor_gains_on_every_image(small_runs)
     floored = rescore.rescore(small_runs["frey_standard"], probability_clamp=1e-7)
     assert floored["likelihood"] == "discretized_logistic" and floored["probability_clamp"] == 1e-7
     assert floored["largest_image_change"] <= floored["nll_change"] <= 0.0
-    assert parity_report.describe_rescore(floored) == "its best-validation weights, each pixel scored as log(P(bin) + 1e-07)"
+    assert ablation_report.describe_rescore(floored) == "its best-validation weights, each pixel scored as log(P(bin) + 1e-07)"

@@ -17,7 +17,7 @@ import re
 
 from absl import app, flags
 
-from tools import parity_report, records, report_docs, report_presets
+from tools import ablation_report, parity_report, records, report_docs, report_presets
 from tools.report_rd import RD_COLUMNS, RD_PLANE, _marginal_kl_ratios, rate_distortion_tables  # noqa: F401
 from tools.report_runs import (ALIASES, EXEMPLAR, EXEMPLAR_CELLS, PAPER, PAPER_BITS, PAPER_CELLS,  # noqa: F401
                                PAPER_CELLS_NOTE, PAPER_MODELS, PAPER_SOURCE, PAPER_TABLE, REPO, SEED, TABLES, Run, _cell,
@@ -219,9 +219,9 @@ def _remedies(runs, rows) -> list[str]:
 _LAYOUTS = {  # TABLES['sections'] kinds without rows of their own
     "paper": lambda runs: _paper_section(runs),
     "parity": parity_report.parity_table,
-    "caltech_summary": lambda runs: parity_report.caltech_summary(runs, PAPER),
-    "caltech_ablations": lambda runs: parity_report.caltech_ablations(runs, _paired_difference),
-    "frey_ablations": lambda runs: parity_report.frey_ablations(runs, _paired_difference),
+    "caltech_summary": lambda runs: ablation_report.caltech_summary(runs, PAPER),
+    "caltech_ablations": lambda runs: ablation_report.caltech_ablations(runs, _paired_difference),
+    "frey_ablations": lambda runs: ablation_report.frey_ablations(runs, _paired_difference),
     "details": lambda runs: _details(runs),
     "exemplar_vae": _exemplar_section,
 }

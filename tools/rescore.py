@@ -23,7 +23,7 @@ startup.import_tensorflow_quietly()
 import numpy as np
 from absl import app, flags
 
-from tools import parity_report
+from tools import ablation_report
 from vamp_tf import checkpoints, datasets, evaluation, files
 from vamp_tf import workdir as run_workdir
 
@@ -69,7 +69,7 @@ def main(argv):
                              "[--record=PATH.json]")
     record = rescore(argv[1], _CLAMP.value, _CHECKPOINT.value)
     print(f"{record['run']}: -log p(x) {-record['stored_test_log_likelihood']:.3f} as stored, "
-          f"{-record['test_log_likelihood']:.3f} with {parity_report.describe_rescore(record)} "
+          f"{-record['test_log_likelihood']:.3f} with {ablation_report.describe_rescore(record)} "
           f"(change {record['nll_change']:+.3f} ± {record['nll_change_standard_error']:.3f} nats, same noise; "
           f"S = {record['eval_samples']})")
     per_image = record.pop("per_image")
