@@ -25,31 +25,24 @@ startup.import_tensorflow_quietly()
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-_PRESET = flags.DEFINE_string("preset", None, "A shipped trained model (vamp_tf.presets).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "A finished training run, instead of --preset (name it with --name).")
-_NAME = flags.DEFINE_string("name", None, "The output's name (default: the preset's).")
-_TEST_IMAGES = flags.DEFINE_integer("test_images", 1000, "The first N test images are scored (0: all).")
-_COMPONENTS = flags.DEFINE_integer("fitted_components", 500, "Components of the mixture fitted to q(z).")
-_SUBSAMPLE = flags.DEFINE_list("subsample", ["1000", "5000", "20000"], "Training-set sizes M at which the "
-                               "held-out estimator's bias is measured (besides the whole set).")
-_OUT = flags.DEFINE_string("out", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                               "experiments", "optimal_prior"), "Where to write NAME.json/.npz.")
+DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments", "optimal_prior")
+FLAGS = flags.FLAGS  # defined only when run (below): importing this module defines no flag
 
 
 def _load():
     import dataclasses  # pylint: disable=import-outside-toplevel
     from vamp_tf import checkpoints, presets  # pylint: disable=import-outside-toplevel
     from vamp_tf.config import Config  # pylint: disable=import-outside-toplevel
-    if bool(_PRESET.value) == bool(_WORKDIR.value):
+    if bool(FLAGS.preset) == bool(FLAGS.workdir):
         raise app.UsageError("pass exactly one of --preset and --workdir.")
-    if _PRESET.value:
-        info = presets.info(_PRESET.value)
+    if FLAGS.preset:
+        info = presets.info(FLAGS.preset)
         config = Config.from_dict(info["config"])
-        return presets.load(_PRESET.value), config, info["record"], _NAME.value or _PRESET.value
-    if not _NAME.value:
+        return presets.load(FLAGS.preset), config, info["record"], FLAGS.name or FLAGS.preset
+    if not FLAGS.name:
         raise app.UsageError("--workdir needs --name (the output's name).")
-    model, config, _ = checkpoints.restore_model(_WORKDIR.value)
-    return model, dataclasses.replace(config), os.path.basename(os.path.normpath(_WORKDIR.value)), _NAME.value
+    model, config, _ = checkpoints.restore_model(FLAGS.workdir)
+    return model, dataclasses.replace(config), os.path.basename(os.path.normpath(FLAGS.workdir)), FLAGS.name
 
 
 def measure(model, config, record_name: str, name: str, test_images: int = 1000, components: int = 500,
@@ -105,12 +98,12 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from vamp_tf import files, optimal_prior  # pylint: disable=import-outside-toplevel
     model, config, record_name, name = _load()
-    out, per_image = measure(model, config, record_name, name, _TEST_IMAGES.value, _COMPONENTS.value,
-                             [int(v) for v in _SUBSAMPLE.value])
-    out["preset"] = _PRESET.value
-    os.makedirs(_OUT.value, exist_ok=True)
-    np.savez(os.path.join(_OUT.value, f"{name}.npz"), **{k: v.astype(np.float32) for k, v in per_image.items()})
-    files.write_json(os.path.join(_OUT.value, f"{name}.json"), out)
+    out, per_image = measure(model, config, record_name, name, FLAGS.test_images, FLAGS.fitted_components,
+                             [int(v) for v in FLAGS.subsample])
+    out["preset"] = FLAGS.preset
+    os.makedirs(FLAGS.out, exist_ok=True)
+    np.savez(os.path.join(FLAGS.out, f"{name}.npz"), **{k: v.astype(np.float32) for k, v in per_image.items()})
+    files.write_json(os.path.join(FLAGS.out, f"{name}.json"), out)
     mean, shares = out["test_log_likelihood"], out["share_closed"]
     print(" ".join(f"{k} {mean[k]:.2f}" for k in optimal_prior.PRIORS)
           + f"; the trained prior closes {shares['trained'][0]:.1%} ± {shares['trained'][1]:.1%} of the gap"
@@ -118,4 +111,12 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    flags.DEFINE_string("preset", None, "A shipped trained model (vamp_tf.presets).")
+    flags.DEFINE_string("workdir", None, "A finished training run, instead of --preset (name it with --name).")
+    flags.DEFINE_string("name", None, "The output's name (default: the preset's).")
+    flags.DEFINE_integer("test_images", 1000, "The first N test images are scored (0: all).")
+    flags.DEFINE_integer("fitted_components", 500, "Components of the mixture fitted to q(z).")
+    flags.DEFINE_list("subsample", ["1000", "5000", "20000"], "Training-set sizes M at which the held-out "
+                      "estimator's bias is measured (besides the whole set).")
+    flags.DEFINE_string("out", DEFAULT_OUT, "Where to write NAME.json/.npz.")
     app.run(main)
