@@ -130,8 +130,10 @@ def save(workdir: str, name: str, in_progress: str = IN_PROGRESS, attempts: int 
     else:
         raise CarryError(f"{workdir}: its latest and best checkpoints never agreed in {attempts} tries; is the "
                          "trainer writing both at once? Stop it (SIGTERM) and save again.")
+    last = history[-1] if history else {}
     meta = {"name": name, **state, "saved": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-            "processor": files.processor(), "commit": files.git_commit(), "bytes": sizes,
+            "trained_by": {"commit": last.get("commit"), "processor": last.get("processor")},
+            "saved_by_commit": files.git_commit(), "bytes": sizes,
             "resume": f"python -m tools.carry restore RUNS_ROOT {name}, then the trainer's command with "
                       f"--workdir=RUNS_ROOT/{name}"}
     files.write_json(os.path.join(stage, "carry.json"), meta)
