@@ -103,8 +103,12 @@ def test_a_vampprior_on_the_reference_images_has_zero_held_out_marginal_kl_and_i
     reference, scored = _images(40, seed=7), _images(5, seed=8)
     model = _model(num_components=40)
     model.prior.pseudo_inputs_variable.assign(reference.reshape(40, -1))  # p(z) = the reference aggregate
-    out = evaluation.rate_distortion(model, scored, num_samples=3, reference_images=reference)
+    out = evaluation.rate_distortion(model, scored, num_samples=3, reference_images=reference,
+                                     reference_sizes=(10, 20, 100))
     assert abs(out["marginal_kl_held_out"][0]) < 1e-4 and out["num_reference_images"] == 40
+    by_size = out["held_out_by_reference_size"]
+    assert sorted(by_size) == [10, 20, 40] and by_size[40]["marginal_kl_held_out"] == out["marginal_kl_held_out"]
+    assert abs(by_size[10]["marginal_kl_held_out"][0]) > 1e-3  # 10 of the 40 components: not the prior any more
     np.testing.assert_allclose(out["rate_prior_latent"][0], out["mutual_information_held_out"][0], atol=1e-4)
     # the in-sample estimator is capped at log N = log 5; the held-out one is not
     assert out["mutual_information"][0] <= math.log(5) + 1e-6

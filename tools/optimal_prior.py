@@ -74,21 +74,16 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     paired = {k: list(statistics.paired_difference(v, per_image["aggregate"]))
               for k, v in per_image.items() if k != "aggregate"}
     shares = {k: list(optimal_prior.share_closed(per_image, k)) for k in ("trained", "fitted")}
-    split = surgery.rate_distortion(model, test, seed=t.seed, reference_images=train)
-    bias = {}
-    rng = np.random.default_rng(t.seed)
-    for m in [int(v) for v in subsample if int(v) < len(train)]:
-        sub = train[np.sort(rng.choice(len(train), m, replace=False))]
-        part = surgery.rate_distortion(model, test, seed=t.seed, reference_images=sub)
-        bias[m] = {k: list(part[k]) for k in ("mutual_information_held_out", "marginal_kl_held_out")}
-    bias[len(train)] = {k: list(split[k]) for k in ("mutual_information_held_out", "marginal_kl_held_out")}
+    split = surgery.rate_distortion(model, test, seed=t.seed, reference_images=train, reference_sizes=subsample)
+    bias = split.pop("held_out_by_reference_size")
     out = {"name": name, "record": record_name, "dataset": t.dataset,
            "model": config.model.model, "prior": config.model.prior, "num_train_images": len(train),
            "num_test_images": len(scored), "test_images_of": len(test), "eval_samples": t.eval_samples, "seed": t.seed,
            "fitted_components": components, "test_log_likelihood": mean, "standard_error": error,
            "aggregate_minus": paired, "share_closed": shares, "trained_matches_record": check,
            "rate_split": {k: list(v) if isinstance(v, tuple) else v for k, v in split.items()},
-           "held_out_by_reference_size": {str(k): v for k, v in sorted(bias.items())},
+           "held_out_by_reference_size": {str(m): {k: list(v) for k, v in terms.items()}
+                                          for m, terms in sorted(bias.items())},
            "seconds": time.time() - started, **files.provenance()}
     return out, per_image
 

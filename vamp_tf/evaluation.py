@@ -273,10 +273,11 @@ def usage_summary(usage: dict) -> dict:
 
 
 def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500,
-                    reference_images=None) -> dict:
+                    reference_images=None, reference_sizes=()) -> dict:
     """Distortion, rate, and the rate split into I[n; z] and KL(q(z) || p(z)) by ELBO surgery, each with its
-    Monte Carlo standard error; with reference_images (the training set) also the held-out split
-    (vamp_tf.surgery.rate_distortion, whose docstring states the estimators)."""
+    Monte Carlo standard error; with reference_images (the training set) also the held-out split, and with
+    reference_sizes its bias in the reference set's size (vamp_tf.surgery.rate_distortion, whose docstring
+    states the estimators)."""
     from vamp_tf import surgery  # pylint: disable=import-outside-toplevel
     return surgery.rate_distortion(model, images, num_samples=num_samples, seed=seed, batch_size=batch_size,
-                                   reference_images=reference_images)
+                                   reference_images=reference_images, reference_sizes=reference_sizes)

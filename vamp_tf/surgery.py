@@ -88,7 +88,7 @@ def _mean_and_error(per_image: np.ndarray) -> tuple[float, float]:
 
 
 def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_size: int = 500,
-                    reference_images=None) -> dict:
+                    reference_images=None, reference_sizes=()) -> dict:
     """R, D, I[n; z] and KL(q(z) || p(z)) of a model on images (see the module docstring).
 
     model: a vamp_tf model (models.LatentVariableModel; VAE or HVAE, Gaussian or Power Spherical
@@ -99,7 +99,10 @@ def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_si
     'mutual_information', 'marginal_kl', 'neg_elbo', and for the HVAE 'rate_z1'; plus
     'num_images' and 'log_num_images' (the bound on the mutual information estimate), in nats.
     With reference_images (the training set), also 'mutual_information_held_out' and 'marginal_kl_held_out'
-    (the held-out estimator) and 'num_reference_images'.
+    (the held-out estimator) and 'num_reference_images'; with reference_sizes too, 'held_out_by_reference_size':
+    {M: those two over a random M of the reference posteriors (drawn in turn from numpy's generator seeded with
+    `seed`), for each M below the reference set's size, and the whole set}, the estimator's bias in M. Every
+    estimate uses the same draws, and the reference images are encoded once.
     """
     images = np.asarray(images, np.float32)
     n = len(images)
@@ -134,9 +137,20 @@ def rate_distortion(model, images, num_samples: int = 1, seed: int = 0, batch_si
     if "kl_z1" in terms:
         out["rate_z1"] = _mean_and_error(terms["kl_z1"])
     if reference_images is not None:
-        held = held_out_log_aggregate(model.family, posterior_parameters(model, reference_images),
-                                      tf.concat(draws, axis=0))
-        out["mutual_information_held_out"] = _mean_and_error(split["log_posterior"] - held)
-        out["marginal_kl_held_out"] = _mean_and_error(held - split["log_prior"])
-        out["num_reference_images"] = len(reference_images)
+        z = tf.concat(draws, axis=0)
+        reference = posterior_parameters(model, reference_images)
+
+        def held_out(parameters) -> dict:
+            held = held_out_log_aggregate(model.family, parameters, z)
+            return {"mutual_information_held_out": _mean_and_error(split["log_posterior"] - held),
+                    "marginal_kl_held_out": _mean_and_error(held - split["log_prior"])}
+        out.update(held_out(reference), num_reference_images=len(reference_images))
+        if reference_sizes:
+            rng, by_size = np.random.default_rng(seed), {}
+            for m in [int(m) for m in reference_sizes if int(m) < len(reference_images)]:
+                chosen = np.sort(rng.choice(len(reference_images), m, replace=False))
+                by_size[m] = held_out(tuple(tf.gather(p, chosen) for p in reference))
+            by_size[len(reference_images)] = {k: out[k] for k in ("mutual_information_held_out",
+                                                                  "marginal_kl_held_out")}
+            out["held_out_by_reference_size"] = by_size
     return out
