@@ -116,3 +116,14 @@ def test_a_preset_samples_as_its_export_does(shipped, monkeypatch):
     np.testing.assert_allclose(lite["mean_images"], means, atol=1e-5)
     assert np.mean(lite["images"] != drawn) < 1e-3 and set(np.unique(drawn)) <= {0.0, 1.0}
     assert "VampPrior (K = 5 pseudo-inputs)" in export_lib.description(config, source)
+
+
+def test_ship_refuses_a_file_that_does_not_rescore_to_its_record_and_leaves_nothing(shipped, monkeypatch):
+    manifest, records_dir, run = shipped
+    scored = presets.score_entry
+    monkeypatch.setattr(presets, "score_entry", lambda *args: scored(*args) + 1e-3)  # as another file would score
+    with pytest.raises(preset_tool.ShipError, match="scores the first 20 test images up to 0.001[0-9]* nats from record "
+                                                    "mnist_vamp \\(on the processor that scored it\\); not shipped"):
+        preset_tool.ship(run, "mnist_vamp", "other", manifest=manifest, records_dir=records_dir)
+    assert presets.names(manifest) == ["tiny"]
+    assert not os.path.exists(os.path.join(os.path.dirname(manifest), "other.keras"))

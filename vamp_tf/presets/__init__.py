@@ -94,10 +94,14 @@ def test_images(name: str, num_images: Optional[int] = None, data_dir: Optional[
     """The test images the preset's record was scored on (its dataset's test split, as its run read it), the
     first `num_images` of them (default all). data_dir: where the data files are (default: the run's rule,
     $VAMP_TF_DATA_DIR or TFDS)."""
+    return _test_images(info(name, manifest), num_images, data_dir)
+
+
+def _test_images(entry: dict, num_images: Optional[int], data_dir: Optional[str]) -> np.ndarray:
     import dataclasses  # pylint: disable=import-outside-toplevel
     from vamp_tf import datasets  # pylint: disable=import-outside-toplevel
     from vamp_tf.config import Config  # pylint: disable=import-outside-toplevel
-    config = Config.from_dict(info(name, manifest)["config"])
+    config = Config.from_dict(entry["config"])
     images = datasets.evaluation_images(dataclasses.replace(config.train, data_dir=data_dir), "test")
     return images if num_images is None else images[:num_images]
 
@@ -107,9 +111,13 @@ def score(name: str, num_images: Optional[int] = None, data_dir: Optional[str] =
     """Each test image's importance-sampled log-likelihood (float64 [N]) under the preset, with the record's
     S, seed and batch size: the first `num_images` test images (default all). An image's noise depends only
     on (seed, its index), so the first images score as they did in the full record."""
+    return score_entry(info(name, manifest), num_images, data_dir,
+                       model if model is not None else load(name, manifest))
+
+
+def score_entry(entry: dict, num_images: Optional[int], data_dir: Optional[str], model) -> np.ndarray:
+    """`score` of a manifest entry (its config, S, seed and batch size) and a model: what tools/presets.py
+    checks a file with before its entry is written."""
     from vamp_tf import evaluation  # pylint: disable=import-outside-toplevel
-    entry = info(name, manifest)
-    images = test_images(name, num_images, data_dir, manifest)
-    model = model if model is not None else load(name, manifest)
-    return evaluation.log_likelihood(model, images, num_samples=entry["eval_samples"], seed=entry["seed"],
-                                     batch_size=entry["eval_batch_size"])["per_image"]
+    return evaluation.log_likelihood(model, _test_images(entry, num_images, data_dir), num_samples=entry["eval_samples"],
+                                     seed=entry["seed"], batch_size=entry["eval_batch_size"])["per_image"]
