@@ -50,3 +50,12 @@ def test_processor_names_the_model_its_numbers_and_widest_matmul_hardware(monkey
     assert files.processor() == "AMD EPYC, family 26 model 2, avx512_bf16"
     info["flags"] = "fpu avx2"
     assert files.processor() == "AMD EPYC, family 26 model 2, avx2"
+
+
+def test_remove_temporaries_removes_only_what_atomic_write_leaves_before_its_rename(tmp_path):
+    files.write_json(str(tmp_path / "kept.json"), {"a": 1})
+    (tmp_path / ".tmp-k1ll3d.png").write_bytes(b"")  # a kill -9 between mkstemp and the rename
+    (tmp_path / "other.tmp").write_bytes(b"x")
+    assert files.remove_temporaries(str(tmp_path)) == [str(tmp_path / ".tmp-k1ll3d.png")]
+    assert sorted(os.listdir(tmp_path)) == ["kept.json", "other.tmp"]
+    assert files.remove_temporaries(str(tmp_path / "missing")) == []

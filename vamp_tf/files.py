@@ -44,6 +44,9 @@ def _umask() -> int:
     return mask
 
 
+TEMPORARY_PREFIX = ".tmp-"  # atomic_write's file before its rename
+
+
 def atomic_write(path: str, write: Callable[[Any], None], suffix: str = "") -> str:
     """Calls write(f) on a binary file opened beside `path`, flushes it to disk, then renames it
     to `path`: a crash or a full disk never leaves half a file under the final name. The file
@@ -53,7 +56,7 @@ def atomic_write(path: str, write: Callable[[Any], None], suffix: str = "") -> s
     tmp = None
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX, suffix=suffix)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -66,6 +69,17 @@ def atomic_write(path: str, write: Callable[[Any], None], suffix: str = "") -> s
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def remove_temporaries(directory: str) -> list[str]:
+    """Removes the files atomic_write left in `directory` when a kill (-9) stopped it before its rename;
+    returns their paths. Only for a directory no other process is writing into."""
+    if not os.path.isdir(directory):
+        return []
+    left = [os.path.join(directory, n) for n in os.listdir(directory) if n.startswith(TEMPORARY_PREFIX)]
+    for path in left:
+        os.remove(path)
+    return left
 
 
 def write_json(path: str, data: Any) -> str:

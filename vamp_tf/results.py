@@ -182,9 +182,7 @@ def write_figures(config: Config, run: RunPaths, model, test_images, per_image_l
     directions, as PNGs in run.figures; returns {kind: path}. means: the test images'
     evaluation.posterior_means (None: computed here where a figure needs them). check: called
     between figures (a stop request raises there); files a killed run left half-written are removed."""
-    for name in os.listdir(run.figures) if os.path.isdir(run.figures) else []:
-        if name.startswith(".tmp-"):
-            os.remove(os.path.join(run.figures, name))
+    files.remove_temporaries(run.figures)
     t = config.train
     score = f"test log p(x) = {float(np.mean(per_image_ll)):.2f} nats" if len(per_image_ll) else "not scored"
     if len(per_image_ll) and model.likelihood.bits_per_dim:
