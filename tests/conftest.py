@@ -395,3 +395,25 @@ def fill_disk(directory, leave_bytes):
 def fill():
     """fill(directory, leave_bytes) -> the filler file's path: fill_disk."""
     return fill_disk
+
+
+class _TinyVAE:
+    """A tiny dense VAE on 6 x 5 binary images (model(**ModelConfig changes)) and such images (images(n, seed)):
+    for the estimators' unit tests (surgery, optimal_prior)."""
+
+    @staticmethod
+    def model(**changes):
+        from vamp_tf import config, models
+        cfg = config.ModelConfig(**{**dict(input_shape=(6, 5, 1), latent_dim=3, hidden_units=8, num_components=4),
+                                    **changes})
+        return models.build_model(cfg, seed=2)
+
+    @staticmethod
+    def images(n, seed=0):
+        return (np.random.default_rng(seed).random((n, 6, 5, 1)) < 0.4).astype(np.float32)
+
+
+@pytest.fixture
+def tiny_vae():
+    """_TinyVAE: tiny_vae.model(**changes), tiny_vae.images(n, seed)."""
+    return _TinyVAE

@@ -6,17 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, evaluation, models, optimal_prior
-
-
-def _model(**changes):
-    cfg = config.ModelConfig(**{**dict(input_shape=(6, 5, 1), latent_dim=3, hidden_units=8, num_components=4),
-                                **changes})
-    return models.build_model(cfg, seed=2)
-
-
-def _images(n, seed=0):
-    return (np.random.default_rng(seed).random((n, 6, 5, 1)) < 0.4).astype(np.float32)
+from vamp_tf import evaluation, optimal_prior
 
 
 def test_em_fits_a_known_two_component_mixture():
@@ -32,17 +22,17 @@ def test_em_fits_a_known_two_component_mixture():
     np.testing.assert_allclose(tf.nn.softmax(fitted.mixture_distribution.logits).numpy(), [0.5, 0.5], atol=0.03)
 
 
-def test_the_trained_prior_scores_as_the_models_own_evaluation():
-    model, images = _model(), _images(6, seed=1)
+def test_the_trained_prior_scores_as_the_models_own_evaluation(tiny_vae):
+    model, images = tiny_vae.model(), tiny_vae.images(6, seed=1)
     got = optimal_prior.log_likelihoods(model, images, {"trained": model.prior.distribution()}, num_samples=200,
                                         seed=3)["trained"]
     want = evaluation.log_likelihood(model, images, num_samples=200, seed=3)["per_image"]
     np.testing.assert_allclose(got, want, atol=1e-5)  # other batch sizes, the same noise per image
 
 
-def test_a_vampprior_on_the_training_images_is_their_aggregate_so_it_closes_the_whole_gap():
-    train, test = _images(30, seed=2), _images(8, seed=3)
-    model = _model(num_components=30)
+def test_a_vampprior_on_the_training_images_is_their_aggregate_so_it_closes_the_whole_gap(tiny_vae):
+    train, test = tiny_vae.images(30, seed=2), tiny_vae.images(8, seed=3)
+    model = tiny_vae.model(num_components=30)
     model.prior.pseudo_inputs_variable.assign(train.reshape(30, -1))  # p(z) = the training aggregate
     found = optimal_prior.priors(model, train, num_components=5)
     per_image = optimal_prior.log_likelihoods(model, test, found, num_samples=300, seed=4)
@@ -65,6 +55,6 @@ def test_share_closed_and_its_error_on_known_numbers():
     assert error == pytest.approx(np.std([3.0, 2.0, 3.0, 2.0], ddof=1) / 2 / 4.0)
 
 
-def test_the_fitted_prior_needs_gaussian_latents():
+def test_the_fitted_prior_needs_gaussian_latents(tiny_vae):
     with pytest.raises(ValueError, match="the model's latents are power_spherical"):
-        optimal_prior.priors(_model(posterior="power_spherical"), _images(10), num_components=2)
+        optimal_prior.priors(tiny_vae.model(posterior="power_spherical"), tiny_vae.images(10), num_components=2)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vamp_tf import config, evaluation, latents, models, surgery
+from vamp_tf import evaluation, latents, surgery
 
 
 def test_gaussian_posteriors_give_the_analytic_rate_information_and_marginal_kl():
@@ -35,19 +35,9 @@ def test_gaussian_posteriors_give_the_analytic_rate_information_and_marginal_kl(
     assert np.all(information <= math.log(n) + 1e-6)  # the estimator's bound
 
 
-def _model(**changes):
-    cfg = config.ModelConfig(**{**dict(input_shape=(6, 5, 1), latent_dim=3, hidden_units=8, num_components=4),
-                                **changes})
-    return models.build_model(cfg, seed=2)
-
-
-def _images(n, seed=0):
-    return (np.random.default_rng(seed).random((n, 6, 5, 1)) < 0.4).astype(np.float32)
-
-
-def test_a_vampprior_on_the_test_images_is_their_aggregate_posterior_so_its_marginal_kl_is_zero():
-    images = _images(12)
-    model = _model(num_components=12)
+def test_a_vampprior_on_the_test_images_is_their_aggregate_posterior_so_its_marginal_kl_is_zero(tiny_vae):
+    images = tiny_vae.images(12)
+    model = tiny_vae.model(num_components=12)
     model.prior.pseudo_inputs_variable.assign(images.reshape(12, -1))  # u_k = x_k: p(z) = q(z), K = N
     out = evaluation.rate_distortion(model, images, num_samples=3)
     assert abs(out["marginal_kl"][0]) < 1e-4
@@ -58,8 +48,8 @@ def test_a_vampprior_on_the_test_images_is_their_aggregate_posterior_so_its_marg
 @pytest.mark.parametrize("changes", [dict(), dict(model="hvae"), dict(posterior="power_spherical"),
                                      dict(prior="standard"), dict(prior="mog")],
                          ids=["vae_vamp", "hvae_vamp", "sphere_vamp", "vae_standard", "vae_mog"])
-def test_rate_distortion_adds_up_on_every_kind_of_model(changes):
-    model, images = _model(**changes), _images(20, seed=3)
+def test_rate_distortion_adds_up_on_every_kind_of_model(changes, tiny_vae):
+    model, images = tiny_vae.model(**changes), tiny_vae.images(20, seed=3)
     out = evaluation.rate_distortion(model, images, num_samples=2, seed=5)
     mean = {k: v[0] for k, v in out.items() if isinstance(v, tuple)}
     assert all(np.isfinite(v) for v in mean.values()) and all(v[1] >= 0 for v in out.values() if isinstance(v, tuple))
@@ -76,9 +66,9 @@ def test_rate_distortion_adds_up_on_every_kind_of_model(changes):
     np.testing.assert_allclose(one["rate"][0], np.mean(terms["kl"]), rtol=1e-5, atol=1e-5)
 
 
-def test_one_image_has_no_aggregate_posterior_to_speak_of():
+def test_one_image_has_no_aggregate_posterior_to_speak_of(tiny_vae):
     with pytest.raises(ValueError, match="at least 2 images"):
-        evaluation.rate_distortion(_model(), _images(1))
+        evaluation.rate_distortion(tiny_vae.model(), tiny_vae.images(1))
 
 
 def _known_gaussians(n, dim=2, s2=0.5, t2=0.5, seed=0):
@@ -99,9 +89,10 @@ def test_the_held_out_aggregate_of_known_gaussians_approaches_its_closed_form_fr
     assert abs(large) < 0.005
 
 
-def test_a_vampprior_on_the_reference_images_has_zero_held_out_marginal_kl_and_information_past_log_n():
-    reference, scored = _images(40, seed=7), _images(5, seed=8)
-    model = _model(num_components=40)
+def test_a_vampprior_on_the_reference_images_has_zero_held_out_marginal_kl_and_information_past_log_n(
+        tiny_vae):
+    reference, scored = tiny_vae.images(40, seed=7), tiny_vae.images(5, seed=8)
+    model = tiny_vae.model(num_components=40)
     model.prior.pseudo_inputs_variable.assign(reference.reshape(40, -1))  # p(z) = the reference aggregate
     out = evaluation.rate_distortion(model, scored, num_samples=3, reference_images=reference,
                                      reference_sizes=(10, 20, 100))
