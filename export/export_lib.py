@@ -244,6 +244,7 @@ _DIMENSIONS = {"x": ["batch", "height", "width", "channels"], "pixel_uniform": [
 def with_metadata(model: bytes, module: GenerativeModule, function: str, description: str) -> bytes:
     """The .tflite bytes of `function` with TFLite metadata (export/tflite_metadata.py): the model's name and
     `description`, and each input's and output's meaning (INPUTS, OUTPUTS), dimension names and range."""
+    import vamp_tf  # pylint: disable=import-outside-toplevel
     from export import tflite_metadata  # pylint: disable=import-outside-toplevel
     inputs, outputs = tflite_metadata.signature_order(model, function)
     tensor = lambda name, table: {"name": name, "description": table[name][0], "range": table[name][1],  # noqa: E731
@@ -253,7 +254,7 @@ def with_metadata(model: bytes, module: GenerativeModule, function: str, descrip
         description=f"{description} Function '{function}': " + {
             "sample": "draws images from the model, z ~ p(z), x ~ p(x | z), every random choice an input.",
             "decode": "decodes latent codes z into drawn images and their means."}[function],
-        version=f"vamp_tf {__import__('vamp_tf').__version__}",
+        version=f"vamp_tf {vamp_tf.__version__}",
         inputs=[tensor(n, INPUTS) for n in inputs], outputs=[tensor(n, OUTPUTS) for n in outputs])
     return tflite_metadata.attach(model, metadata)
 

@@ -14,8 +14,6 @@ directory is loaded with tf.saved_model.load; either way this process never impo
 takes any count, a PNG sheet at most sample_lib.MAX_SHEET images.
 """
 
-import os
-
 from absl import app, flags
 
 from export import sample_lib
@@ -39,8 +37,7 @@ def main(argv):
     try:
         if _NUM_SAMPLES.value < 1:
             raise sample_lib.SampleError(f"--num_samples={_NUM_SAMPLES.value} must be >= 1.")
-        if _OUT.value.endswith(".png") and _NUM_SAMPLES.value > sample_lib.MAX_SHEET:
-            sample_lib.write(_OUT.value, iter(()), _NUM_SAMPLES.value)  # refused before any model is loaded
+        sample_lib.check_out(_OUT.value, _NUM_SAMPLES.value)  # before any model is loaded
         opened = sample_lib.preset_runner(_PRESET.value) if _PRESET.value else sample_lib.open_model(_MODEL.value)
         stream = sample_lib.batches(opened, _NUM_SAMPLES.value, _SEED.value, output)
         written = sample_lib.write(_OUT.value, stream, _NUM_SAMPLES.value)

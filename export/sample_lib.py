@@ -166,6 +166,19 @@ def generate(model_path: str, num_samples: int, seed: int, output: str = "images
     return np.concatenate(list(batches(open_model(model_path), num_samples, seed, output)))
 
 
+def check_out(out: str, num_samples: int) -> None:
+    """SampleError unless `out` can take num_samples images: a .npy file or a folder any count, a PNG sheet
+    at most MAX_SHEET (checked before any model is loaded: export/sample.py)."""
+    if out.endswith(".npy") or out.endswith(os.sep) or os.path.isdir(out):
+        return
+    if not out.endswith(".png"):
+        raise SampleError(f"--out={out}: end it in .png (a sheet), .npy (an array) or / (a folder).")
+    if num_samples > MAX_SHEET:
+        raise SampleError(
+            f"--num_samples={num_samples} is more than one PNG sheet shows ({MAX_SHEET}): pass --out=FILE.npy (an "
+            "array, written batch by batch) or --out=FOLDER/ (one PNG per image).")
+
+
 def write(out: str, stream, num_samples: int) -> str:
     """Writes the images of `stream` (batches) to a .npy, a folder or a PNG sheet; returns what it wrote."""
     if out.endswith(".npy"):
@@ -192,12 +205,7 @@ def write(out: str, stream, num_samples: int) -> str:
                 write_png(os.path.join(out, f"{done:06d}.png"), grid(image[np.newaxis], pad=0))
                 done += 1
         return out
-    if not out.endswith(".png"):
-        raise SampleError(f"--out={out}: end it in .png (a sheet), .npy (an array) or / (a folder).")
-    if num_samples > MAX_SHEET:
-        raise SampleError(
-            f"--num_samples={num_samples} is more than one PNG sheet shows ({MAX_SHEET}): pass --out=FILE.npy (an "
-            "array, written batch by batch) or --out=FOLDER/ (one PNG per image).")
+    check_out(out, num_samples)
     return write_png(out, grid(np.concatenate(list(stream))))
 
 
