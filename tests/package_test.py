@@ -34,6 +34,26 @@ def test_import_changes_no_global_state_and_exposes_every_module():
     assert all(out["attributes"])
 
 
+QUIET = """
+import os, vamp_tf
+model = vamp_tf.models.build_model(vamp_tf.config.ModelConfig(latent_dim=2, hidden_units=4, num_components=2))
+model.sample(1)
+print("TF_CPP_MIN_LOG_LEVEL" in os.environ)
+"""
+
+
+def test_library_use_prints_no_tensorflow_start_up_lines_and_leaves_its_log_level_alone():
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "VAMP_TF_VERBOSE")}
+    proc = subprocess.run([sys.executable, "-c", QUIET], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "False"
+    assert "cuda" not in proc.stderr.lower() and "E0000" not in proc.stderr, proc.stderr
+    verbose = subprocess.run([sys.executable, "-c", QUIET], cwd=REPO, env=dict(env, VAMP_TF_VERBOSE="1"),
+                             capture_output=True, text=True, timeout=120)
+    assert "cuda" in verbose.stderr.lower()  # what is hidden, on this CPU-only machine
+
+
 def test_what_the_readme_commands_write_into_the_checkout_is_ignored_by_git():
     for path in ("exported/saved_model/x.pb", "samples.png", "runs/mnist-1234abcd/results.json"):
         proc = subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO)

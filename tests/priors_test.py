@@ -206,3 +206,19 @@ def test_a_prior_is_a_built_layer_that_scores_z_and_shows_its_weights(prior_name
     model.summary(print_fn=lambda text, line_break=None: lines.append(text))
     row = [line for line in "\n".join(lines).splitlines() if "prior (" in line][0]
     assert "unbuilt" not in row and f"{prior.count_params():,}" in row, row
+
+
+def test_vamp_prior_encoder_returning_one_tensor_is_named():
+    # A newcomer's encoder that ends in Dense(latent_dim) returns one tensor, not (mean, log_variance);
+    # TFP's error was "gaussian_mixture() got multiple values for argument 'logits'".
+    def one_tensor(u):
+        return tf.reshape(u, [tf.shape(u)[0], -1])[:, :2]
+    prior = priors.VampPrior(one_tensor, 2, (2, 2, 1), 3)
+    with pytest.raises(ValueError, match=r"returned one EagerTensor of shape \(3, 2\).*\(mean, log_variance\)"):
+        prior.distribution()
+
+    def three_tensors(u):
+        flat = tf.reshape(u, [tf.shape(u)[0], -1])[:, :2]
+        return flat, flat, flat
+    with pytest.raises(ValueError, match="returned 3 tensors of shapes"):
+        priors.VampPrior(three_tensors, 2, (2, 2, 1), 3).distribution()

@@ -17,7 +17,8 @@ Public API (every submodule is reachable as vamp_tf.<name> after `import vamp_tf
   vamp_tf.trainer, vamp_tf.step, vamp_tf.results, vamp_tf.plots, vamp_tf.startup ...
 Importing the package imports nothing else and changes no global state (no TensorFlow, no
 matplotlib backend, no TFDS registration): every submodule and name is imported on first
-use, so a binary can quiet TensorFlow's start-up (vamp_tf.startup) before it loads.
+use. The first use imports TensorFlow with its C++ start-up lines hidden (vamp_tf.startup;
+VAMP_TF_VERBOSE=1 shows them), unless TensorFlow was imported before.
 """
 
 import importlib
@@ -26,8 +27,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("checkpoints", "config", "datasets", "distributions", "evaluation", "files", "history", "latents",
                "models", "networks", "objectives", "optimal_prior", "optimizers", "plots", "presets", "priors",
-               "progress", "results", "startup", "statistics", "step", "surgery", "tensorboard", "trainer", "train_lib",
-               "workdir")
+               "progress", "results", "serialization", "startup", "statistics", "step", "surgery", "tensorboard",
+               "trainer", "train_lib", "workdir")
 _NAMES = {  # name: the submodule that defines it
     "Config": "config", "ModelConfig": "config", "TrainConfig": "config",
     "DiscretizedLogistic": "distributions",
@@ -38,6 +39,10 @@ _NAMES = {  # name: the submodule that defines it
 
 
 def __getattr__(name):
+    if (name in _SUBMODULES or name in _NAMES) and name != "startup":
+        # The first submodule imports TensorFlow: without its C++ start-up lines (CUDA probes and
+        # the like), which VAMP_TF_VERBOSE=1 shows; nothing once TensorFlow is imported.
+        importlib.import_module("vamp_tf.startup").import_tensorflow_quietly(quiet_later_lines=False)
     if name in _SUBMODULES:
         return importlib.import_module(f"vamp_tf.{name}")
     if name in _NAMES:

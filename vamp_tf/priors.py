@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from vamp_tf import latents, serialization
 from vamp_tf.latents import DiagonalGaussian, LatentFamily, gaussian_mixture
-from vamp_tf.networks import serialization
 
 tfd = tfp.distributions
 
@@ -87,7 +87,7 @@ class StandardPrior(Prior):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls(family=serialization.family_from_config(config.pop("family")), **config)
+        return cls(family=latents.family_from_config(config.pop("family")), **config)
 
 
 @serialization.register
@@ -207,7 +207,7 @@ class VampPrior(Prior):
     def from_config(cls, config):
         config = dict(config)
         return cls(encoder=serialization.layer_from_config(config.pop("encoder")),
-                   family=serialization.family_from_config(config.pop("family")), **config)
+                   family=latents.family_from_config(config.pop("family")), **config)
 
     def initialize_from_data(self, images: np.ndarray, noise_std: float, seed: int = 0) -> None:
         """Sets the pseudo-inputs to K of `images` plus N(0, noise_std) noise ("VampPrior data").
@@ -236,10 +236,25 @@ class VampPrior(Prior):
 
     def components(self):
         """The K posteriors' parameters (Gaussian: (mean [K, L], log_variance [K, L]))."""
-        return self.encoder(self.pseudo_inputs)
+        return _check_encoder_output(self.encoder(self.pseudo_inputs), self.family, self.latent_dim)
 
     def distribution(self):
         return self.family.mixture(tuple(self.components()), self.logits)
+
+
+def _check_encoder_output(outputs, family: LatentFamily, latent_dim: int) -> tuple:
+    """The encoder's outputs as a tuple, or ValueError naming what it returned and what it must."""
+    names = family.parameter_names
+    wanted = (f"a tuple ({', '.join(names)}) of the {family.name} family's parameters for its "
+              f"latent_dim={latent_dim}; end the encoder with the family's head (e.g. vamp_tf.networks.GaussianHead)")
+    if not isinstance(outputs, (tuple, list)):
+        raise ValueError(f"this VampPrior's encoder returned one {type(outputs).__name__} of shape "
+                         f"{tuple(getattr(outputs, 'shape', ()))}; it must return {wanted}.")
+    if len(outputs) != len(names):
+        shapes = ", ".join(str(tuple(t.shape)) for t in outputs)
+        raise ValueError(f"this VampPrior's encoder returned {len(outputs)} tensors of shapes {shapes}; "
+                         f"it must return {wanted}.")
+    return tuple(outputs)
 
 
 def make_prior(config, encoder: Callable, family: Optional[LatentFamily] = None, seed: int = 0) -> Prior:

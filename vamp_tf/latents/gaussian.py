@@ -7,13 +7,47 @@ from __future__ import annotations
 
 import math
 
+import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vamp_tf import networks
+from vamp_tf import serialization
 from vamp_tf.latents.family import LatentFamily, cumulative_weights, pick_components
 
 tfd = tfp.distributions
+
+
+# Clamp of the reference implementation (Hardtanh): keeps the variances of the Gaussian
+# posteriors in a trainable range.
+LOG_VARIANCE_RANGE = (-6.0, 2.0)
+
+
+@serialization.register
+class GaussianHead(keras.layers.Layer):
+    """Mean and clamped log-variance of a diagonal Gaussian: the family's head.
+
+    Call: h [..., in] -> (mean [..., latent_dim], log_variance [..., latent_dim]), the
+    log-variance clamped to LOG_VARIANCE_RANGE, in the layer's variable dtype (float32 under
+    every mixed policy, float64 for a float64 layer).
+    """
+
+    def __init__(self, latent_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.linear = keras.layers.Dense(2 * latent_dim, kernel_initializer="he_normal", name="linear")
+
+    def call(self, h):
+        # The variable dtype out whatever the compute dtype: densities are float32 under mixed policies.
+        mean, log_variance = tf.split(tf.cast(self.linear(h), self.dtype), 2, axis=-1)
+        return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
+
+    def get_config(self):
+        return {**serialization.base_config(self), "latent_dim": self.latent_dim}
+
+    def fused_parts(self):
+        """The mean's and the log-variance's layers are one kernel and bias each, 2 parts side by side
+        (vamp_tf.networks.fused)."""
+        return {v.path: 2 for v in (self.linear.kernel, self.linear.bias)}
 
 
 class DiagonalGaussianMixture(tfd.MixtureSameFamily):
@@ -77,14 +111,14 @@ def gaussian_mixture(loc, log_variance, logits=None) -> tfd.Distribution:
 
 class DiagonalGaussian(LatentFamily):
     """Parameters (mean, log_variance), each [..., latent_dim]; the log-variance is clamped to
-    networks.LOG_VARIANCE_RANGE by the head. One draw takes latent_dim normal numbers:
+    LOG_VARIANCE_RANGE by the head. One draw takes latent_dim normal numbers:
     z = mean + exp(log_variance / 2) * noise."""
 
     name = "gaussian"
     parameter_names = ("mean", "log_variance")
 
     def head(self, latent_dim, name):
-        return networks.GaussianHead(latent_dim, name=name)
+        return GaussianHead(latent_dim, name=name)
 
     def noise_dim(self, latent_dim):
         return latent_dim

@@ -26,7 +26,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vamp_tf.latents.family import LatentFamily, cumulative_weights, pick_components
-from vamp_tf.networks import serialization
+from vamp_tf import serialization
 
 tfd = tfp.distributions
 

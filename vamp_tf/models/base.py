@@ -24,7 +24,7 @@ import tensorflow_probability as tfp
 from vamp_tf import distributions, latents, networks
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.fit import FitAdapter
-from vamp_tf.networks import serialization
+from vamp_tf import serialization
 
 tfd = tfp.distributions
 
@@ -183,6 +183,12 @@ class LatentVariableModel(FitAdapter, keras.Model, metaclass=abc.ABCMeta):
         """Images generated from the prior with the given noise: decode_images at z drawn by
         `generate`'s rule (uniform [N], normal [N, noise_dim], prior_parameters as there)."""
         return self.generate(uniform, normal, prior_parameters).mean()
+
+    def encode(self, x) -> dict:
+        """The parameters of q(z | x) for the latent the prior is on (the HVAE's: q(z2 | x)), by the
+        latent family's names: {'mean', 'log_variance'} [batch, latent_dim] for the Gaussian. The
+        same as the exported SavedModel's `encode` signature. x: images [batch, *input_shape] in [0, 1]."""
+        return dict(zip(self.family.parameter_names, self.encoder(self.check_images(x))))
 
     @abc.abstractmethod
     def reconstruct(self, x, seed=0):

@@ -14,7 +14,7 @@ import tensorflow as tf
 from vamp_tf import networks, priors
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.base import LatentVariableModel
-from vamp_tf.networks.serialization import register
+from vamp_tf.serialization import register
 
 
 @register
@@ -91,6 +91,7 @@ class HVAE(LatentVariableModel):
                 "kl_z2": log_q_z2 - log_p_z2}
 
     def posterior_means(self, x):
+        x = tf.convert_to_tensor(x, tf.float32)  # numpy images too (first_features reads x.shape.rank)
         z2_parameters = self.encoder(x)
         z2 = self.family.location(*z2_parameters)
         x_features = self.q_z1_body.first_features(x)

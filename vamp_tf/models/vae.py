@@ -8,7 +8,7 @@ import tensorflow_probability as tfp
 from vamp_tf import networks, priors
 from vamp_tf.config import ModelConfig
 from vamp_tf.models.base import LatentVariableModel
-from vamp_tf.networks.serialization import register
+from vamp_tf.serialization import register
 
 tfd = tfp.distributions
 

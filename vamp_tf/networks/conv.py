@@ -30,12 +30,12 @@ from typing import Callable, Optional
 import keras
 import tensorflow as tf
 
-from vamp_tf.networks import serialization
+from vamp_tf import latents, serialization
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense
 from vamp_tf.networks.fused import side_by_side
 from vamp_tf.networks.heads import likelihood_parameters, posterior_head
-from vamp_tf.networks.serialization import register
+from vamp_tf.serialization import register
 
 # (kernel size, channels, stride) of the encoders' convolution stack (the reference code's).
 ENCODER_STACK = ((7, 32, 1), (3, 32, 2), (5, 64, 1), (3, 64, 2), (3, 6, 1))
@@ -187,7 +187,7 @@ class ConvEncoder(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls(family=serialization.family_from_config(config.pop("family")), **config)
+        return cls(family=latents.family_from_config(config.pop("family")), **config)
 
 
 @register

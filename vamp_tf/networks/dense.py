@@ -12,11 +12,11 @@ from typing import Callable, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from vamp_tf.networks import serialization
+from vamp_tf import latents, serialization
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.fused import side_by_side
 from vamp_tf.networks.heads import LikelihoodHead, posterior_head
-from vamp_tf.networks.serialization import register
+from vamp_tf.serialization import register
 
 
 def _dense(units: int, name: str) -> keras.layers.Dense:
@@ -142,7 +142,7 @@ class Encoder(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls(family=serialization.family_from_config(config.pop("family")),
+        return cls(family=latents.family_from_config(config.pop("family")),
                    body=serialization.layer_from_config(config.pop("body")), **config)
 
 

@@ -1,7 +1,8 @@
 """The heads of vamp_tf's networks: features -> a distribution's parameters (Tomczak & Welling,
-AISTATS 2018, section 4). GaussianHead gives q(z | x)'s mean and clamped log-variance;
-LikelihoodHead an image likelihood's per-pixel parameters, constrained by the likelihood's own
-`constrain` (vamp_tf.distributions.Constraint). Outputs are in the layer's variable dtype.
+AISTATS 2018, section 4). posterior_head gives q(z | x)'s, from the latent family's own head
+(vamp_tf.latents: the Gaussian's GaussianHead, mean and clamped log-variance); LikelihoodHead
+an image likelihood's per-pixel parameters, constrained by the likelihood's own `constrain`
+(vamp_tf.distributions.Constraint). Outputs are in the layer's variable dtype.
 """
 
 from __future__ import annotations
@@ -9,44 +10,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from vamp_tf.networks import serialization
+from vamp_tf import serialization
+from vamp_tf.latents import GaussianHead
 from vamp_tf.networks.fused import side_by_side
-from vamp_tf.networks.serialization import register
+from vamp_tf.serialization import register
 
 
 def _dense(units: int, name: str) -> keras.layers.Dense:
     return keras.layers.Dense(units, kernel_initializer="he_normal", name=name)
-
-
-# Clamp of the reference implementation (Hardtanh): keeps the variances of the Gaussian
-# posteriors in a trainable range.
-LOG_VARIANCE_RANGE = (-6.0, 2.0)
-
-@register
-class GaussianHead(keras.layers.Layer):
-    """Mean and clamped log-variance of a diagonal Gaussian.
-
-    Call: h [..., in] -> (mean [..., latent_dim], log_variance [..., latent_dim]), the
-    log-variance clamped to LOG_VARIANCE_RANGE, in the layer's variable dtype (float32 under
-    every mixed policy, float64 for a float64 layer).
-    """
-
-    def __init__(self, latent_dim: int, **kwargs):
-        super().__init__(**kwargs)
-        self.latent_dim = latent_dim
-        self.linear = _dense(2 * latent_dim, name="linear")
-
-    def call(self, h):
-        # The variable dtype out whatever the compute dtype: densities are float32 under mixed policies.
-        mean, log_variance = tf.split(tf.cast(self.linear(h), self.dtype), 2, axis=-1)
-        return mean, tf.clip_by_value(log_variance, *LOG_VARIANCE_RANGE)
-
-    def get_config(self):
-        return {**serialization.base_config(self), "latent_dim": self.latent_dim}
-
-    def fused_parts(self):
-        """The mean's and the log-variance's layers are one variable each: 2 parts (networks.fused)."""
-        return side_by_side(self.linear, 2)
 
 
 def posterior_head(latent_dim: int, family=None, name: str = "head") -> keras.layers.Layer:

@@ -29,13 +29,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vamp_tf.networks import serialization
+from vamp_tf import serialization
 from vamp_tf.networks.conv import latent_maps
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense
 from vamp_tf.networks.fused import side_by_side
 from vamp_tf.networks.heads import likelihood_parameters
-from vamp_tf.networks.serialization import register
+from vamp_tf.serialization import register
 
 PIXEL_LAYERS = 8
 PIXEL_CHANNELS = 64

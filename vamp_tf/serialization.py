@@ -5,7 +5,7 @@ package 'vamp_tf' and has `get_config` / `from_config`, so `model.save("m.keras"
 `keras.models.load_model`, `get_config` / `from_config` and `to_json` work as for Keras' own
 layers. What a layer is given besides numbers is written by name: a likelihood's parameter
 constraint (distributions.Constraint) as its likelihood and clamp, a latent family by its name
-(vamp_tf.latents.make_family), a sub-layer (a custom body, a VampPrior's encoder) as its own
+(rebuilt by vamp_tf.latents.family_from_config), a sub-layer (a custom body, a VampPrior's encoder) as its own
 Keras config.
 """
 
@@ -74,13 +74,6 @@ def constrain_from_config(config):
 def family_to_config(family):
     """A latent family (vamp_tf.latents) by its name; None stays None (the Gaussian default)."""
     return None if family is None else family.name
-
-
-def family_from_config(name):
-    if name is None:
-        return None
-    from vamp_tf import latents  # pylint: disable=import-outside-toplevel  (latents imports networks)
-    return latents.make_family(name)
 
 
 def layer_to_config(layer):
