@@ -115,8 +115,7 @@ class GenerativeModule(tf.Module):
         return self._decode(self.model.prior_z(component_uniform, latent_normal, self._prior), pixel_uniform)
 
     def _encode(self, x):
-        # q(z | x) (for the HVAE q(z2 | x)): the latent family's parameters, e.g. 'mean', 'log_variance'
-        return dict(zip(self.model.family.parameter_names, self.model.encoder(x)))
+        return self.model.encode(x)
 
     def example_inputs(self, function: str, n: int, rng: np.random.Generator) -> dict:
         """Random valid inputs {name: float32 array} of `function` for n images."""

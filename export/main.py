@@ -31,11 +31,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from export import export_lib  # pylint: disable=import-outside-toplevel
     from vamp_tf import checkpoints, files, presets, workdir  # pylint: disable=import-outside-toplevel
-    import logging as std_logging  # pylint: disable=import-outside-toplevel
-    # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
-    # vamp_tf logs on its own logger, kept at INFO.
-    logging.set_verbosity(logging.WARNING)
-    std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
+    startup.command_line_logging()  # vamp_tf's lines at INFO, TensorFlow's at WARNING, no absl prefix
     if bool(_WORKDIR.value) == bool(_PRESET.value):
         raise app.UsageError("pass exactly one of --workdir (a training run) and --preset (a shipped model: "
                              "python -c 'import vamp_tf; print(vamp_tf.presets.names())').")

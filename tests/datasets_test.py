@@ -48,6 +48,19 @@ def test_dynamic_mnist_fixes_test_binarization_and_rebinarizes_train(real_data_d
     np.testing.assert_allclose(ep0.mean(), gray.mean(), atol=2e-3)  # Bernoulli(pixel)
 
 
+def test_examples_are_binary_in_every_split_of_a_binary_dataset_and_gray_on_request(real_data_dir):
+    # A newcomer's examples("mnist", "train") used to be gray while validation and test were binary.
+    gray = datasets.split_images("mnist", "train", real_data_dir, num_examples=300) / np.float32(255)
+    for split in ("train", "validation", "test"):
+        images = datasets.examples("mnist", split, real_data_dir, num_examples=300)
+        assert set(np.unique(images)) == {0.0, 1.0}, split
+    train = datasets.examples("mnist", "train", real_data_dir, num_examples=300)
+    np.testing.assert_array_equal(train, datasets.examples("mnist", "train", real_data_dir, num_examples=300))
+    assert np.all(train[gray == 0] == 0) and np.all(train[gray == 1] == 1)  # a draw of Bernoulli(pixel)
+    np.testing.assert_allclose(train.mean(), gray.mean(), atol=3e-3)
+    np.testing.assert_array_equal(datasets.examples("mnist", "train", real_data_dir, num_examples=300, gray=True), gray)
+
+
 def test_training_order_depends_on_seed_and_epoch_only(real_data_dir):
     kw = dict(batch_size=100, data_dir=real_data_dir, num_examples=1000)
     a = _all(datasets.load("binarized_mnist", "train", seed=2, epoch=3, **kw))

@@ -164,7 +164,7 @@ def test_export_to_a_full_disk_is_one_line_and_leaves_nothing(small_runs, small_
                            f"--export_dir={small_disk / 'exported'}"], cwd=repo, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 1, proc.stderr[-2000:]
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("E")]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "No space left on device" in errors[0] and "Traceback" not in proc.stderr
     assert sorted(os.listdir(small_disk)) == ["filler"]  # no partial export
 
@@ -211,6 +211,6 @@ def test_sigterm_during_an_export_stops_it_in_one_line_and_leaves_nothing(small_
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 130, stderr[-2000:]
-    lines = [line for line in stderr.splitlines() if line[:1] in "WE"]
+    lines = [line for line in stderr.splitlines() if line.startswith(("warning: ", "error: "))]
     assert len(lines) == 1 and "SIGTERM: stopped during the export; nothing was written to" in lines[0]
     assert os.listdir(tmp_path) == []  # no export, no staging directory

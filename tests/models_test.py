@@ -255,3 +255,21 @@ def test_bad_images_are_refused_in_the_libraries_own_words_not_keras_wrapping():
     with pytest.raises(ValueError) as error:
         model(np.zeros((2, 28, 20, 1), np.float32))
     assert str(error.value).startswith("x has shape (2, 28, 20, 1); expected [batch, 28, 28, 1]")
+
+
+@pytest.mark.parametrize("kind", ["vae", "hvae"])
+def test_a_model_never_compiled_predicts_and_encodes(kind):
+    # A loaded preset is not compiled: predict used to fail on the missing `optimizer` attribute.
+    net = small_model("bernoulli", kind, "vamp")
+    x = _binary(4)
+    terms = net.predict(x, batch_size=4, verbose=0)
+    compiled = small_model("bernoulli", kind, "vamp")
+    compiled.compile(optimizer="adam")
+    np.testing.assert_allclose(terms["elbo"], compiled.predict(x, batch_size=4, verbose=0)["elbo"], rtol=1e-6)
+    assert np.all(terms["elbo"] < 0)
+    encoded = net.encode(x)
+    assert list(encoded) == ["mean", "log_variance"]
+    means = net.posterior_means(x)[net.prior_latent].numpy()
+    np.testing.assert_array_equal(encoded["mean"].numpy(), means)
+    with pytest.raises(ValueError, match="x has shape"):
+        net.encode(x[:, :3])

@@ -18,11 +18,11 @@ def run(code, name, scope=None):
     return scope
 
 
-PRESET, LITERT, SAVED_MODEL, PRIOR, FIT, TFDS_FIT, SAVE_LOAD, SPHERE = range(8)  # README.md's snippets, in order
+PRESET, LITERT, SAVED_MODEL, PRIOR, FIT, TFDS_FIT, SAVE_LOAD, SPHERE, EXPERIMENT = range(9)  # README's, in order
 
 
 def test_readme_has_the_snippets_these_tests_run():
-    assert len(snippets("README.md")) == 8
+    assert len(snippets("README.md")) == 9
 
 
 def test_readme_preset_and_on_device_examples_run_as_printed(real_data_dir, tmp_path, monkeypatch):
@@ -68,6 +68,8 @@ def test_readme_keras_fit_example_runs(real_data_dir):
     drawn, means = scope["drawn"].numpy(), scope["means"].numpy()
     assert drawn.shape == means.shape == (16, 28, 28, 1) and set(np.unique(drawn)) == {0.0, 1.0}
     assert len(np.unique(means)) > 100  # gray means
+    assert sorted(scope["q"]) == ["log_variance", "mean"] and scope["q"]["mean"].shape == (4, 8)
+    assert scope["again"].shape == (4, 28, 28, 1) and len(np.unique(scope["again"].numpy())) > 100
 
 
 def test_readme_tfds_style_fit_runs(real_data_dir, monkeypatch):
@@ -117,3 +119,21 @@ def test_the_manual_is_short_its_reports_have_a_home_and_every_link_resolves():
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", open(os.path.join(REPO, page)).read()):
             path = os.path.normpath(os.path.join(REPO, os.path.dirname(page), target))
             assert os.path.exists(path), f"{page} links to {target}, which does not exist"
+
+
+def test_readme_experiment_from_python_prints_its_epochs_and_writes_only_its_workdir(real_data_dir, tmp_path):
+    import subprocess
+    import sys
+    code = snippets("README.md")[EXPERIMENT] + "\nprint(workdir)\n"
+    env = {**os.environ, "VAMP_TF_DATA_DIR": real_data_dir, "PYTHONPATH": REPO}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert os.listdir(tmp_path) == []  # the run went to its temporary workdir
+    lines = proc.stderr.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("epoch ") and " beta " in line] == ["1/2", "2/2"]
+    log_likelihood, workdir = proc.stdout.split()
+    assert -700 < float(log_likelihood) < -100  # nats of a binary 28 x 28 image after 2 short epochs
+    import json
+    results = json.load(open(os.path.join(workdir, "results.json")))
+    assert results["metrics"]["test_log_likelihood"] == float(log_likelihood) and results["epochs_run"] == 2

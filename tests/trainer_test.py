@@ -26,7 +26,7 @@ def test_train_step_is_traced_once_across_epochs_and_betas(real_data_dir):
 def test_pseudo_inputs_initialised_from_training_images(real_data_dir):
     cfg = tiny(real_data_dir, pseudo_init="data")
     u = trainer.Trainer(cfg).model.prior.pseudo_inputs_variable.numpy()
-    train = datasets.examples("mnist", "train", real_data_dir, num_examples=300).reshape(300, -1)
+    train = datasets.examples("mnist", "train", real_data_dir, num_examples=300, gray=True).reshape(300, -1)
     distance = np.abs(u[:, None, :] - train[None]).max(-1).min(-1)  # to the nearest training image
     assert np.all(distance < 0.06), distance  # image + N(0, 0.01) noise
     assert len(np.unique(np.argmin(np.abs(u[:, None, :] - train[None]).max(-1), -1))) == 20  # 20 distinct images

@@ -1,9 +1,9 @@
 """Tests of trainers/main.py: every flagfile parses to a valid config; bad flags fail clearly."""
 
 import glob
-import re
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -82,7 +82,12 @@ def test_every_flagfile_builds_the_model_its_own_flags_say(parse_trainer_flags):
         encoder = {"dense": networks.Encoder, "relu_mlp": networks.Encoder}.get(cfg.model.architecture,
                                                                                networks.ConvEncoder)
         assert isinstance(model.encoder, encoder) and model.autoregressive == cfg.model.architecture.startswith("pixel")
-    assert len(built) > 15  # the flagfiles span many kinds of models
+    # the flagfiles span every kind of part: each model with the paper's two priors (no run of the tables uses
+    # the mixture of Gaussians), each architecture, latent family and likelihood
+    kinds = list(built)
+    assert {(k[0], k[3]) for k in kinds} == {(m, p) for m in config.MODELS for p in ("standard", "vamp")}
+    assert {k[1] for k in kinds} == set(config.ARCHITECTURES)
+    assert {k[2] for k in kinds} == set(config.POSTERIORS) and {k[5] for k in kinds} == set(config.LIKELIHOODS)
 
 
 def test_mnist_flags_is_the_papers_model(parse_trainer_flags):
@@ -122,6 +127,10 @@ def test_the_binary_prints_no_tensorflow_start_up_noise(tmp_path, real_data_dir)
     for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
         assert noise not in proc.stderr, proc.stderr
     assert "test log-likelihood" in proc.stdout
+    lines = proc.stderr.splitlines()
+    assert any(line.startswith("epoch 1/1 beta ") for line in lines), proc.stderr  # the line as it was logged
+    absl_prefix = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+\.py:\d+\]")
+    assert not [line for line in lines if absl_prefix.match(line)], proc.stderr
 
 
 def test_make_train_with_args_trains_into_its_own_workdir():
@@ -144,7 +153,7 @@ def test_a_full_disk_during_a_checkpoint_gives_one_line_and_the_rerun_resumes(sm
     filler = fill(small_disk, leave_bytes=24 * 1024)  # room for history.json, not for a checkpoint
     full = trainer(run, real_data_dir, "--epochs=2")
     assert full.returncode == 1, full.stderr[-3000:]
-    errors = [line for line in full.stderr.splitlines() if line.startswith("E")]
+    errors = [line for line in full.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "Traceback" not in full.stderr, full.stderr[-3000:]
     assert "checkpoints" in errors[0] and "No space left on device" in errors[0] and "Free space" in errors[0]
     assert "rerun the same command" in errors[0]
@@ -186,7 +195,7 @@ def test_a_non_finite_setting_is_refused_in_one_line_before_anything_is_written(
     proc = trainer(str(tmp_path / "run"), real_data_dir, flag)
     assert proc.returncode == 2, proc.stderr[-2000:]
     name, value = flag[2:].split("=")
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("E")]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and f"{name}={float(value)!r} is invalid; it must be a finite number > 0" in errors[0]
     assert not os.path.exists(tmp_path / "run")  # no config.json with beta=inf left behind
 

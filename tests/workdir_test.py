@@ -114,7 +114,7 @@ def test_a_second_trainer_on_a_live_run_stops_at_once_and_a_dead_holders_lock_is
         _wait_for_lock_holder(run / workdir.RunLock.NAME, first.pid)
         second = trainer(run, real_data_dir, "--epochs=100000", timeout=120)
         assert second.returncode == 2, second.stderr[-2000:]
-        errors = [line for line in second.stderr.splitlines() if line.startswith("E")]
+        errors = [line for line in second.stderr.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1 and f"is in use: process {first.pid} on" in errors[0] and "kill" in errors[0]
         assert first.poll() is None  # the first is untouched
     finally:

@@ -53,9 +53,8 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     from vamp_tf.progress import Progress  # pylint: disable=import-outside-toplevel
     started = time.time()
     t = config.train
+    # as the model sees them: one fixed binary draw of each image of a dynamically binarized dataset
     train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples, gray_values=t.gray_values)
-    if datasets.info(t.dataset).binarization == "dynamic":  # one binarization of each training image, as trained on
-        train = (np.random.default_rng([t.seed, 0xB1]).random(train.shape, dtype=np.float32) < train).astype(np.float32)
     test = datasets.evaluation_images(t, "test")
     scored = test[:test_images] if test_images else test
     print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images, S = {t.eval_samples}")

@@ -26,11 +26,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])} (flags need --name=value).")
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from vamp_tf import checkpoints, datasets, files, train_lib  # pylint: disable=import-outside-toplevel
-    import logging as std_logging  # pylint: disable=import-outside-toplevel
-    # TF logs its INFO lines (checkpoint sharding, SavedModel fingerprints...) through absl;
-    # vamp_tf logs on its own logger, kept at INFO.
-    logging.set_verbosity(logging.WARNING)
-    std_logging.getLogger("vamp_tf").setLevel(std_logging.INFO)
+    startup.command_line_logging()  # vamp_tf's lines at INFO, TensorFlow's at WARNING, no absl prefix
     threads = trainer_flags.INTRA_OP_THREADS.value
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)

@@ -19,9 +19,11 @@ vamp_tf.history and vamp_tf.results (the final evaluation).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -61,13 +63,33 @@ def train_and_evaluate(config: Config, workdir_path: str, overwrite: bool = Fals
     is_chief, task_id = worker_role(strategy)
     if not is_chief:  # writes only to its own scratch directories (checkpoints.RunCheckpoints)
         return _train_and_evaluate(config, workdir.paths(workdir_path), strategy, is_chief, task_id)
-    finished = workdir.finished_results(config, workdir_path)
-    if finished is not None:
-        log.info("%s already holds the finished run; results.json is up to date.", os.path.abspath(workdir_path))
-        return finished
-    with workdir.RunLock(workdir_path), StopRequest():  # one stop request for every phase of the run
-        run = workdir.prepare(config, workdir_path, overwrite)
-        return _train_and_evaluate(config, run, strategy, is_chief, task_id)
+    with _lines_shown():
+        finished = workdir.finished_results(config, workdir_path)
+        if finished is not None:
+            log.info("%s already holds the finished run; results.json is up to date.", os.path.abspath(workdir_path))
+            return finished
+        with workdir.RunLock(workdir_path), StopRequest():  # one stop request for every phase of the run
+            run = workdir.prepare(config, workdir_path, overwrite)
+            return _train_and_evaluate(config, run, strategy, is_chief, task_id)
+
+
+@contextlib.contextmanager
+def _lines_shown():
+    """Called from Python with logging not configured (no handler, no level set), the run's lines
+    (epochs, validation, test log-likelihood) go to stderr as the trainer prints them, for the
+    call only; configured logging (the binaries', or the caller's own) is left as it is."""
+    if log.handlers or log.level != logging.NOTSET or logging.getLogger().handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(logging.NOTSET)
 
 
 def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chief: bool, task_id: int) -> dict:

@@ -94,7 +94,7 @@ class Trainer:
         """K training images + N(0, pseudo_std) noise as the VampPrior's pseudo-inputs."""
         t = self.config.train
         train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples,
-                                  gray_values=t.gray_values)
+                                  gray_values=t.gray_values, gray=True)  # gray: before any draw, as every run began
         self.model.prior.initialize_from_data(train, self.config.model.pseudo_std, seed=t.seed)
 
     def epoch_dataset(self, epoch: int, skip: int = 0):

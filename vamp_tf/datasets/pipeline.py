@@ -209,14 +209,16 @@ def binarize(images, key):
 
 def examples(name: str, split: str, data_dir: Optional[str] = None, split_seed: int = 0,
              num_examples: int = 0, tfds_data_dir: Optional[str] = None, download: bool = True,
-             gray_values: str = "grid") -> np.ndarray:
-    """The float32 images [N, height, width, 1] in [0, 1] of a split as the model sees them,
-    except that training images of dynamically binarized datasets stay gray (they are
-    binarized per epoch by `load`). gray_values: see the module docstring."""
+             gray_values: str = "grid", gray: bool = False) -> np.ndarray:
+    """The float32 images [N, height, width, 1] in [0, 1] of a split as the model sees them: binary
+    for a binary likelihood, in every split. A dynamically binarized dataset (MNIST, Fashion-MNIST)
+    gives one fixed draw of each image (the draw its validation and test sets are scored on; training
+    draws a new one every epoch, `load`); gray=True gives its gray images instead, p / 255.
+    gray_values: see the module docstring."""
     info = catalog.info(name)
     check_gray_values(name, gray_values)
     args = (name, split, resolve_data_dir(data_dir), split_seed, num_examples, tfds_data_dir, download)
-    if info.binarization == "dynamic" and split != "train":
+    if info.binarization == "dynamic" and not gray:
         return _fixed_binarization(*args).astype(np.float32)
     images = split_images(*args)
     return images.astype(np.float32) if info.binarization == "static" else _gray_to_values(images, gray_values)

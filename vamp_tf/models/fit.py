@@ -114,7 +114,9 @@ class FitAdapter:
         if noise is None:
             replica = tf.distribute.get_replica_context()
             replica_id = replica.replica_id_in_sync_group if replica is not None else 0
-            step_index = self.optimizer.iterations if self.optimizer is not None else tf.constant(0, tf.int64)
+            # A model that was never compiled (loaded to predict) has no optimizer attribute at all.
+            optimizer = getattr(self, "optimizer", None)
+            step_index = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
             key = tf.random.experimental.stateless_fold_in(
                 tf.stack([tf.constant(self.noise_seed, tf.int64), tf.cast(step_index, tf.int64)]), replica_id)
             noise = tf.random.stateless_normal([tf.shape(images)[0], self.noise_dim], seed=key)
