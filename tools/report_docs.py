@@ -12,6 +12,7 @@ import glob
 import os
 import re
 
+from tools import report_values
 from vamp_tf import files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -100,12 +101,20 @@ def render_page(text: str, blocks: dict, context: dict) -> str:
     return text
 
 
+def pages() -> list[str]:
+    """The pages whose prose may hold rendered numbers: README.md, BUILD.md and docs/*.md."""
+    return ["README.md", "BUILD.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
+
+
 def render_all(context: dict, write: bool = True) -> dict:
-    """{page: its text with every block rendered}; written back when write."""
+    """{page: its text with every block and every inline value (tools.report_values) rendered}; written
+    back when write."""
+    run_of = report_values.run_lookup(context["runs"], context.get("records_dir"))
     out = {}
-    for page, blocks in BLOCKS.items():
+    for page in pages():
         path = os.path.join(REPO, page)
-        text = render_page(open(path).read(), blocks, context)
+        text = render_page(open(path).read(), BLOCKS.get(page, {}), context)
+        text = report_values.render(text, run_of, page)
         out[page] = text
         if write:
             with open(path, "w") as f:

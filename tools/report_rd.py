@@ -7,7 +7,7 @@ import json
 import os
 
 from tools.report_runs import ALIASES, REPO
-from vamp_tf.config import RESUMABLE_FIELDS
+from vamp_tf.config import SCORE_NEUTRAL_FIELDS
 
 RD_COLUMNS = (("neg_elbo", "-ELBO"), ("distortion", "D"), ("rate", "R"), ("rate_prior_latent", "R of the prior's latent"),
               ("mutual_information", "I[n; z]"), ("marginal_kl", "KL(q(z) || p(z))"))
@@ -26,15 +26,14 @@ def _split(run) -> dict:
     return run.results["metrics"]["rate_distortion"]
 
 
-# The prior's own fields, and the train fields that do not change what is trained (those a run may change
-# on resume, but the budget): two runs equal outside these differ only in their prior.
+# The prior's own fields: two runs equal outside these and the fields that change no score
+# (vamp_tf.config.SCORE_NEUTRAL_FIELDS: not the precision, the budget, S or the test images) differ only in their prior.
 _PRIOR_FIELDS = frozenset({"prior", "num_components", "pseudo_init", "pseudo_mean", "pseudo_std", "component_weights"})
-_RUNTIME_FIELDS = RESUMABLE_FIELDS - {"epochs"}
 
 
 def _setting_but_prior(run) -> str:
     config = run.results["config"]
-    kept = {section: {k: v for k, v in config.get(section, {}).items() if k not in _PRIOR_FIELDS | _RUNTIME_FIELDS}
+    kept = {section: {k: v for k, v in config.get(section, {}).items() if k not in _PRIOR_FIELDS | SCORE_NEUTRAL_FIELDS}
             for section in ("model", "train")}
     return json.dumps(kept, sort_keys=True)
 

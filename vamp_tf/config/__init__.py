@@ -18,7 +18,7 @@ from vamp_tf.config.choices import (ARCHITECTURES, COMPONENT_WEIGHTS, GRAY_VALUE
                                     OPTIMIZERS, POSTERIORS, PRECISIONS, PRIORS, PSEUDO_INIT_DEFAULTS, PSEUDO_INITS,
                                     STRATEGIES, Architecture)
 from vamp_tf.config.model import LEGACY_MODEL_DEFAULTS, ModelConfig
-from vamp_tf.config.train import RESUMABLE_FIELDS, TrainConfig
+from vamp_tf.config.train import RESUMABLE_FIELDS, SCORE_NEUTRAL_FIELDS, TrainConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -115,4 +115,8 @@ RESUMABLE_FIELDS = frozenset(
     {"epochs", "data_dir", "eval_samples", "eval_batch_size", "test_examples", "strategy",
      "eval_every", "divergence_factor", "precision", "figure_samples", "figures"})
 
-
+# Fields that change no number a finished run reports: where the data is read from, how many test
+# images one step scores (each image's noise is its own, vamp_tf.evaluation), when a diverging run
+# is stopped, the figures. Two finished runs equal in every other field are twins: their scores
+# compare image by image (tools/report_rd.py pairs a VampPrior run with its standard-prior twin).
+SCORE_NEUTRAL_FIELDS = frozenset({"data_dir", "eval_batch_size", "divergence_factor", "figure_samples", "figures"})

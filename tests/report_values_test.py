@@ -1,0 +1,54 @@
+"""Tests of tools/report_values.py: numbers in prose rendered from run records, from synthetic records."""
+
+import numpy as np
+import pytest
+
+from tools import records, report_values
+
+
+def _write(directory, name, per_image, curve=None, epochs=300, best_epoch=250, train_seconds=7200.0):
+    results = {"complete": True, "epochs_run": epochs, "train_seconds": train_seconds, "evaluation_seconds": 600.0,
+               "stopped_early": True, "config": {"model": {"input_shape": [2, 2, 1]}, "train": {}},
+               "metrics": {"test_log_likelihood": float(np.mean(per_image)), "best_epoch": best_epoch,
+                           "best_validation_neg_elbo": 87.654}}
+    record = {"name": name, "results": results, "commits": ["abc"], "per_image_log_likelihoods": f"{name}.npy"}
+    if curve is not None:
+        record["validation_curve"] = curve
+    records.write(record, np.asarray(per_image, np.float64), str(directory))
+
+
+@pytest.fixture
+def run_of(tmp_path):
+    _write(tmp_path, "a", [-80.0, -82.0, -84.0, -86.0], curve=[[1, 95.0], [2, 90.5], [3, 91.0], [4, 89.25]])
+    _write(tmp_path, "b", [-81.0, -83.5, -84.0, -87.0])
+    _write(tmp_path, "short", [-80.0, -82.0])
+    return report_values.run_lookup({}, str(tmp_path))
+
+
+def test_each_kind_renders_its_value_from_the_record(run_of):
+    page = ("-log p(x) <!--=nll:a-->0<!--/--> (<!--=nll_se:a~1-->x<!--/-->), b - a "
+            "<!--=paired:b-a-->?<!--/-->, stopped at <!--=epochs:a-->?<!--/--> (best <!--=best_epoch:a-->?<!--/-->, "
+            "<!--=best_valid:a-->?<!--/-->), epoch 3 <!--=valid:a@3-->?<!--/-->, best by 3 <!--=best_by:a@3-->?<!--/-->, "
+            "<!--=hours:a~1-->?<!--/--> h, <!--=minutes:a-->?<!--/--> min, <!--=images:a-->?<!--/--> images")
+    out = report_values.render(page, run_of, "p.md")
+    # a: mean 83, standard error of [80, 82, 84, 86] = sd 2.582 / 2 = 1.29; b - a per image: 1, 1.5, 0, 1
+    assert out == ("-log p(x) <!--=nll:a-->83.00<!--/--> (<!--=nll_se:a~1-->83.0 ± 1.3<!--/-->), b - a "
+                   "<!--=paired:b-a-->+0.88 ± 0.31<!--/-->, stopped at <!--=epochs:a-->300<!--/--> (best "
+                   "<!--=best_epoch:a-->250<!--/-->, <!--=best_valid:a-->87.65<!--/-->), epoch 3 "
+                   "<!--=valid:a@3-->91.00<!--/-->, best by 3 <!--=best_by:a@3-->90.50<!--/-->, "
+                   "<!--=hours:a~1-->2.0<!--/--> h, <!--=minutes:a-->120<!--/--> min, <!--=images:a-->4<!--/--> images")
+    assert report_values.render(out, run_of, "p.md") == out  # rendering twice changes nothing
+    assert report_values.values_in(out)[2] == ("paired:b-a", "+0.88 ± 0.31")
+
+
+@pytest.mark.parametrize("value,match", [
+    ("<!--=nll:gone-->1<!--/-->", "p.md: .*gone has no finished record"),
+    ("<!--=paired:a-short-->1<!--/-->", "a and short do not score the same test images"),
+    ("<!--=valid:a@9-->1<!--/-->", "a's validation curve has no epoch 9"),
+    ("<!--=valid:a-->1<!--/-->", "needs an epoch: RUN@EPOCH"),
+    ("<!--=best_by:b@3-->1<!--/-->", "b's record has no validation curve"),
+    ("<!--=median:a-->1<!--/-->", "unknown value kind 'median'.*known: nll, nll_se"),
+])
+def test_a_value_the_records_cannot_give_names_the_page_and_the_value(run_of, value, match):
+    with pytest.raises(ValueError, match=match):
+        report_values.render(f"text {value} text", run_of, "p.md")

@@ -1,0 +1,184 @@
+"""Numbers inside the prose of README.md, BUILD.md and docs/, rendered from the run records.
+
+A number that comes from a record is written in the page as
+
+    <!--=KIND:ARGS-->TEXT<!--/-->
+
+Markdown shows TEXT only; `python -m tools.report` rewrites TEXT from the records, and a test checks that
+every committed page holds what the records give (tests/report_test.py). KIND and ARGS:
+
+    nll:RUN          the run's test -log p(x), nats                      82.34
+    nll_se:RUN       with its standard error over test images            82.34 ± 0.21
+    bits:RUN, bits_se:RUN   the same in bits/dim (3 decimals)            4.529 ± 0.033
+    paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
+                     images with its paired standard error (nats; paired_bits: bits/dim)
+    epochs:RUN       epochs trained                                      1112
+    best_epoch:RUN   the epoch whose weights were scored                 1062
+    best_valid:RUN   the best validation -ELBO (nats)                    85.46
+    valid:RUN@E      the validation -ELBO at epoch E                     87.12
+    best_by:RUN@E    the best validation -ELBO up to epoch E             87.12
+    hours:RUN        training time in hours                              9.45
+    minutes:RUN, eval_minutes:RUN   training, evaluation time in minutes 10
+    images:RUN       test images scored                                  10000
+    rescored:NAME    the change in -log p(x) of a run scored again (experiments/rescored/NAME.json,
+                     tools.rescore), ± its paired standard error        -0.13 ± 0.13
+
+RUN is a record of experiments/results/ or, named `ref_*`, of a run of the paper's code (experiments/parity/).
+A `~D` after ARGS sets the decimals (`nll:RUN~1`). A number that no record holds is either quoted from a
+named outside source (the paper, Exemplar VAE) or says where it was measured; it is not written this way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Callable, Optional
+
+from vamp_tf import files, statistics
+
+VALUE = re.compile(r"<!--=(?P<kind>[a-z_]+):(?P<args>[^~>]+?)(?:~(?P<digits>\d))?-->(?P<text>.*?)<!--/-->")
+
+
+class MissingValue(ValueError):
+    """A value the records cannot give: an unknown kind, a run not recorded, an epoch not in its curve."""
+
+
+def _curve(run) -> dict:
+    curve = (run.record or {}).get("validation_curve")
+    if not curve:
+        raise MissingValue(f"{run.name}'s record has no validation curve")
+    return {int(epoch): float(value) for epoch, value in curve}
+
+
+def _run_at(spec: str, run_of: Callable):
+    name, _, epoch = spec.partition("@")
+    if not epoch:
+        raise MissingValue(f"{spec!r} needs an epoch: RUN@EPOCH")
+    return run_of(name), int(epoch)
+
+
+def _valid_at(spec, run_of, digits):
+    run, epoch = _run_at(spec, run_of)
+    curve = _curve(run)
+    if epoch not in curve:
+        raise MissingValue(f"{run.name}'s validation curve has no epoch {epoch}")
+    return f"{curve[epoch]:.{digits}f}"
+
+
+def _best_by(spec, run_of, digits):
+    run, epoch = _run_at(spec, run_of)
+    values = [v for e, v in _curve(run).items() if e <= epoch]
+    if not values:
+        raise MissingValue(f"{run.name}'s validation curve starts after epoch {epoch}")
+    return f"{min(values):.{digits}f}"
+
+
+def _paired(spec, run_of, digits, bits):
+    a_name, sep, b_name = spec.partition("-")
+    if not sep:
+        raise MissingValue(f"{spec!r} needs two runs: A-B")
+    from tools import report_runs  # pylint: disable=import-outside-toplevel
+    a, b = run_of(a_name), run_of(b_name)
+    if a.per_image is not None and b.per_image is not None and len(a.per_image) == len(b.per_image):
+        mean, error = statistics.paired_difference(b.per_image_nll(bits), a.per_image_nll(bits))  # a - b
+        return f"{mean:+.{digits}f} ± {error:.{digits}f}"
+    recovered = report_runs._paired_difference(b, a, bits)  # pylint: disable=protected-access  # RESULTS.md's own cell: a recovered record's pair
+    if recovered == "—":
+        raise MissingValue(f"{a_name} and {b_name} do not score the same test images")
+    return recovered
+
+
+def _metric(run, key):
+    value = run.metric(key)
+    if value is None:
+        raise MissingValue(f"{run.name} has no finished record with {key}")
+    return value
+
+
+def _rescored(name, digits):
+    """The change in test -log p(x) of a run's weights scored again (tools.rescore: another checkpoint, or another
+    probability clamp, on the same importance samples), ± its paired standard error."""
+    from tools import ablation_report  # pylint: disable=import-outside-toplevel
+    record = files.read_json(os.path.join(ablation_report.RESCORED, f"{name}.json"))
+    if record is None:
+        raise MissingValue(f"no rescored record {name} in experiments/rescored/")
+    return f"{record['nll_change']:+.{digits}f} ± {record['nll_change_standard_error']:.{digits}f}"
+
+
+KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
+    "nll": (2, lambda a, r, d: f"{-_metric(r(a), 'test_log_likelihood'):.{d}f}"),
+    "nll_se": (2, lambda a, r, d: f"{-_metric(r(a), 'test_log_likelihood'):.{d}f} ± {r(a).standard_error():.{d}f}"),
+    "bits": (3, lambda a, r, d: f"{_metric(r(a), 'bits_per_dim'):.{d}f}"),
+    "bits_se": (3, lambda a, r, d: f"{_metric(r(a), 'bits_per_dim'):.{d}f} ± {r(a).standard_error(bits=True):.{d}f}"),
+    "paired": (2, lambda a, r, d: _paired(a, r, d, bits=False)),
+    "paired_bits": (3, lambda a, r, d: _paired(a, r, d, bits=True)),
+    "epochs": (0, lambda a, r, d: str(r(a).results["epochs_run"])),
+    "best_epoch": (0, lambda a, r, d: str(_metric(r(a), "best_epoch"))),
+    "best_valid": (2, lambda a, r, d: f"{_metric(r(a), 'best_validation_neg_elbo'):.{d}f}"),
+    "valid": (2, _valid_at),
+    "best_by": (2, _best_by),
+    "hours": (2, lambda a, r, d: f"{r(a).results['train_seconds'] / 3600:.{d}f}"),
+    "minutes": (0, lambda a, r, d: f"{r(a).results['train_seconds'] / 60:.{d}f}"),
+    "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
+    "images": (0, lambda a, r, d: str(len(r(a).per_image))),
+    "rescored": (2, lambda a, r, d: _rescored(a, d)),
+}
+
+
+def render(text: str, run_of: Callable, page: str = "") -> str:
+    """`text` with every value's TEXT rewritten from the records; run_of(name) gives a tools.report_runs.Run.
+    Raises ValueError naming the page and the value when a record cannot give it."""
+    def one(match):
+        kind, args, digits = match.group("kind"), match.group("args"), match.group("digits")
+        if kind not in KINDS:
+            raise MissingValue(f"{page}: unknown value kind {kind!r} in {match.group(0)!r}; known: {', '.join(KINDS)}")
+        default, make = KINDS[kind]
+        try:
+            value = make(args, run_of, int(digits) if digits is not None else default)
+        except MissingValue as e:
+            raise MissingValue(f"{page}: {match.group(0)!r}: {e}") from None
+        return match.group(0)[:match.start("text") - match.start()] + value + "<!--/-->"
+    return VALUE.sub(one, text)
+
+
+def reference_run(name: str, directory: Optional[str] = None):
+    """A run of the paper's code (its record in experiments/parity/, tools.parity) as a tools.report_runs.Run:
+    the same kinds render its numbers (its budget's epochs and best epoch, its validation curve)."""
+    from tools import parity, report_runs  # pylint: disable=import-outside-toplevel
+    record, per_image = parity.load(name, *([directory] if directory else []))
+    run = report_runs.Run.__new__(report_runs.Run)
+    run.name, run.per_image, run.recovered = name, per_image, {}
+    if record is None:
+        run.record = run.results = None
+        return run
+    channels, height, width = record["settings"]["input_size"]
+    curve = [[c["epoch"], c["validation_neg_elbo"]] for c in record["curve"] if c.get("validation_neg_elbo") is not None]
+    metrics = {**record["metrics"], "best_epoch": record["budget"]["best_epoch"],
+               "best_validation_neg_elbo": min(v for _, v in curve)}
+    run.record = {**record, "validation_curve": curve}
+    run.results = {"complete": True, "epochs_run": record["budget"]["epochs_run"], "metrics": metrics,
+                   "train_seconds": record["train_seconds"], "config": {"model": {"input_shape": [height, width, channels]}}}
+    return run
+
+
+def run_lookup(runs: dict, records_dir: Optional[str] = None) -> Callable:
+    """run_of(name): the report's Run of that name, or one loaded from its record (`ref_*`: a run of the paper's
+    code, experiments/parity/); a run without a finished record is refused (a number cannot come from it)."""
+    from tools import records, report_runs  # pylint: disable=import-outside-toplevel
+    cache = dict(runs)
+
+    def run_of(name: str):
+        if name not in cache:
+            cache[name] = (reference_run(name) if name.startswith("ref_") else
+                           report_runs.Run(records_dir or records.RECORDS, name))
+        run = cache[name]
+        if not run.finished:
+            raise MissingValue(f"{name} has no finished record in experiments/results/")
+        return run
+    return run_of
+
+
+def values_in(text: str) -> list[tuple[str, str]]:
+    """[(kind:args, text)] of every value in a page, in order."""
+    return [(f"{m.group('kind')}:{m.group('args')}", m.group("text")) for m in VALUE.finditer(text)]
+
