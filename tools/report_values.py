@@ -12,6 +12,7 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     bits:RUN, bits_se:RUN   the same in bits/dim (3 decimals)            4.529 ± 0.033
     paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
                      images with its paired standard error (nats; paired_bits: bits/dim)
+    recovered_paired:A-B   a recovered record's paired difference, as RESULTS.md showed it then
     epochs:RUN       epochs trained                                      1112
     best_epoch:RUN   the epoch whose weights were scored                 1062
     best_valid:RUN   the best validation -ELBO (nats)                    85.46
@@ -20,6 +21,8 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     hours:RUN        training time in hours                              9.45
     minutes:RUN, eval_minutes:RUN   training, evaluation time in minutes 10
     images:RUN       test images scored                                  10000
+    usage:RUN        mixture components used, of K (effective number)    19 of 500 (16.0)
+    mass:RUN         the prior's mass on the used components             3.8%
     rescored:NAME    the change in -log p(x) of a run scored again (experiments/rescored/NAME.json,
                      tools.rescore), ± its paired standard error        -0.13 ± 0.13
 
@@ -105,6 +108,28 @@ def _rescored(name, digits):
     return f"{record['nll_change']:+.{digits}f} ± {record['nll_change_standard_error']:.{digits}f}"
 
 
+def _usage(run, digits):
+    """'19 of 500 (16.0)': the mixture components some test image's posterior mean is nearest to, of K, and
+    exp(entropy) of the mean responsibilities (vamp_tf.evaluation.prior_usage)."""
+    u = _metric(run, "prior_usage")
+    return f"{u['components_used']} of {u['num_components']} ({u['effective_components']:.{digits}f})"
+
+
+def _mass(run, digits):
+    """The prior's mass on the used components, in percent."""
+    from tools import report_runs  # pylint: disable=import-outside-toplevel
+    return f"{100 * report_runs._used_mass(_metric(run, 'prior_usage')):.{digits}f}%"  # pylint: disable=protected-access
+
+
+def _recovered_paired(spec, run_of, digits):
+    """A recovered record's paired difference against the run its RESULTS.md row named (A-B: A minus B)."""
+    a_name, _, b_name = spec.partition("-")
+    pair = (run_of(a_name).recovered.get("paired_differences") or {}).get(b_name)
+    if pair is None:
+        raise MissingValue(f"{a_name}'s record holds no recovered paired difference against {b_name}")
+    return f"{pair[0]:+.{digits}f} ± {pair[1]:.{digits}f}"
+
+
 KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "nll": (2, lambda a, r, d: f"{-_metric(r(a), 'test_log_likelihood'):.{d}f}"),
     "nll_se": (2, lambda a, r, d: f"{-_metric(r(a), 'test_log_likelihood'):.{d}f} ± {r(a).standard_error():.{d}f}"),
@@ -112,6 +137,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "bits_se": (3, lambda a, r, d: f"{_metric(r(a), 'bits_per_dim'):.{d}f} ± {r(a).standard_error(bits=True):.{d}f}"),
     "paired": (2, lambda a, r, d: _paired(a, r, d, bits=False)),
     "paired_bits": (3, lambda a, r, d: _paired(a, r, d, bits=True)),
+    "recovered_paired": (3, _recovered_paired),
     "epochs": (0, lambda a, r, d: str(r(a).results["epochs_run"])),
     "best_epoch": (0, lambda a, r, d: str(_metric(r(a), "best_epoch"))),
     "best_valid": (2, lambda a, r, d: f"{_metric(r(a), 'best_validation_neg_elbo'):.{d}f}"),
@@ -122,6 +148,8 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
     "images": (0, lambda a, r, d: str(len(r(a).per_image))),
     "rescored": (2, lambda a, r, d: _rescored(a, d)),
+    "usage": (1, lambda a, r, d: _usage(r(a), d)),
+    "mass": (1, lambda a, r, d: _mass(r(a), d)),
 }
 
 
