@@ -13,7 +13,7 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
                      images with its paired standard error (nats; paired_bits: bits/dim)
     gap:A-B, gap_bits:A-B   the size of that difference, unsigned, for prose that says who is ahead
-                     (gap_mean: without its standard error)              0.48 ± 0.06
+                     (gap_mean, gap_bits_mean: without its standard error) 0.48 ± 0.06
     recovered_paired:A-B   a recovered record's paired difference, as RESULTS.md showed it then
     epochs:RUN       epochs trained                                      1112
     best_epoch:RUN   the epoch whose weights were scored                 1062
@@ -150,6 +150,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "gap": (2, lambda a, r, d: _gap(a, r, d, bits=False)),
     "gap_bits": (3, lambda a, r, d: _gap(a, r, d, bits=True)),
     "gap_mean": (2, lambda a, r, d: _gap(a, r, d, bits=False, error=False)),
+    "gap_bits_mean": (3, lambda a, r, d: _gap(a, r, d, bits=True, error=False)),
     "epochs": (0, lambda a, r, d: str(r(a).results["epochs_run"])),
     "best_epoch": (0, lambda a, r, d: str(_metric(r(a), "best_epoch"))),
     "best_valid": (2, lambda a, r, d: f"{_metric(r(a), 'best_validation_neg_elbo'):.{d}f}"),
