@@ -228,9 +228,13 @@ _LAYOUTS = {  # TABLES['sections'] kinds without rows of their own
 
 
 def readme_block(runs, figures) -> str:
-    lines = ["Test log-likelihood (importance-sampled, S = 5000, full test sets) from this repository's runs; "
-             "every table and run in [RESULTS.md](RESULTS.md). 'budget': the run was cut at that many epochs before "
-             "the protocol's early stop (the paper trains up to 2000), so it understates what the model reaches.", "",
+    lines = ["Test -log p(x) (importance-sampled, S = 5000, full test sets; lower is better) from this repository's "
+             "runs; every table and run in [RESULTS.md](RESULTS.md). Columns: ours with each prior; 'seed study', the "
+             "reproduction study this project started from (one-layer VAE only); 'paper', Tomczak & Welling's main "
+             "table; 'Exemplar VAE', that paper's reruns of the VampPrior code (Norouzi et al., NeurIPS 2020; it adds "
+             "Fashion-MNIST); 'epochs', how each of our runs ended: 'early stop' by the paper's protocol, 'budget' cut "
+             "at that many epochs before it (the paper trains up to 2000), so it understates what the model reaches. "
+             "RESULTS.md quotes each outside table once, with its source.", "",
              "| model | standard prior | VampPrior | seed study (std / vamp) | paper (std / vamp) | "
              "Exemplar VAE (std / vamp) | epochs (std / vamp) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
