@@ -2,6 +2,8 @@
 
 import logging
 
+import pytest
+
 from vamp_tf import progress
 
 
@@ -36,3 +38,17 @@ def test_a_stop_request_entered_inside_another_shares_its_signal(monkeypatch):
         os.kill(os.getpid(), signal.SIGTERM)  # after the inner one ended: still seen by the run's request
         assert outer.requested == "SIGTERM" and inner.requested == "SIGTERM"
     assert signal.getsignal(signal.SIGTERM) is before  # the handler that was there is put back
+
+
+def test_check_raises_the_callers_error_naming_the_signal_only_once_one_arrived():
+    import os
+    import signal
+
+    class Stopped(RuntimeError):
+        pass
+    with progress.StopRequest() as stop:
+        stop.check(Stopped, "stopped after epoch 3")  # nothing requested: nothing raised
+        os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(Stopped) as error:
+            stop.check(Stopped, "stopped after epoch 3; rerun to continue")
+    assert str(error.value) == "SIGTERM: stopped after epoch 3; rerun to continue"

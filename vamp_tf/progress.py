@@ -97,6 +97,12 @@ class StopRequest:
             StopRequest._active = self
         return self
 
+    def check(self, error: type, message: str) -> None:
+        """Raises error('SIGTERM: ' + message) (or SIGINT) if a stop was requested; message says where the run
+        stopped and what a rerun does."""
+        if self.requested:
+            raise error(f"{self.requested}: {message}")
+
     def _handle(self, signum, frame):
         if self._requested is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt

@@ -38,9 +38,8 @@ def evaluate_and_write(config: Config, run: RunPaths, model, state, history: lis
 
 
 def _stop_if_requested(stop, where: str, run: RunPaths) -> None:
-    if stop.requested:
-        raise ScoringInterrupted(f"{stop.requested}: stopped {where}; every test image's score is kept in "
-                                 f"{run.partial_log_likelihoods}. Rerun the same command to finish the evaluation.")
+    stop.check(ScoringInterrupted, f"stopped {where}; every test image's score is kept in "
+                                   f"{run.partial_log_likelihoods}. Rerun the same command to finish the evaluation.")
 
 
 def _evaluate_and_write(config, run, model, state, history, best_epoch, test_images, started, stop) -> dict:

@@ -158,9 +158,8 @@ def _train_and_evaluate(config: Config, run: workdir.RunPaths, strategy, is_chie
 def _stop_between_epochs(stop, state, run, where: str = "") -> None:
     """TrainingInterrupted if a stop was requested during the last epoch's validation, checkpointing or
     TensorBoard writes: its checkpoint is saved by then, so the run stops there and a rerun continues."""
-    if stop.requested:
-        raise TrainingInterrupted(f"{stop.requested}: stopped after epoch {int(state.epoch.numpy())}{where}; its "
-                                  f"checkpoint is saved in {run.latest}. Rerun the same command to continue.")
+    stop.check(TrainingInterrupted, f"stopped after epoch {int(state.epoch.numpy())}{where}; its checkpoint is "
+                                    f"saved in {run.latest}. Rerun the same command to continue.")
 
 
 def _log_start(config: Config, trainer: Trainer, num_validation: int) -> int:
