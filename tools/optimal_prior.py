@@ -11,7 +11,7 @@ differences are paired. The 'trained' column must equal the record's per-image s
 Then the rate split on the whole test set (one draw per image): in-sample (log q over the test
 posteriors, capped at log N) and held out (log q over the training posteriors), and the held-out
 estimator's bias measured by subsampling the training set (--subsample). Dynamically binarized
-training images enter the aggregate as one binarization each (seeded), as the model saw them. Writes OUT/NAME.json and
+training images enter the aggregate as one fixed binarization each (datasets.examples), as the model saw them. Writes OUT/NAME.json and
 OUT/NAME.npz (each image's four scores), which tools.report turns into RESULTS.md's table.
 """
 
