@@ -20,6 +20,8 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     best_valid:RUN   the best validation -ELBO (nats)                    85.46
     valid:RUN@E      the validation -ELBO at epoch E                     87.12
     best_by:RUN@E    the best validation -ELBO up to epoch E             87.12
+    forecast_stop:RUN@E, forecast_value:RUN@E   tools.progress's forecast (stop epoch, validation -ELBO
+                     there) from the curve after the warm-up up to epoch E   823, 87.64
     hours:RUN        training time in hours                              9.45
     minutes:RUN, eval_minutes:RUN   training, evaluation time in minutes 10
     images:RUN       test images scored                                  10000
@@ -61,6 +63,21 @@ def _run_at(spec: str, run_of: Callable):
     if not epoch:
         raise MissingValue(f"{spec!r} needs an epoch: RUN@EPOCH")
     return run_of(name), int(epoch)
+
+
+def _forecast(spec, run_of):
+    """tools.progress's forecast from the run's validation curve after its warm-up, cut at epoch E (what
+    `python -m tools.progress` said when the run stood at E)."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from tools import progress  # pylint: disable=import-outside-toplevel
+    run, epoch = _run_at(spec, run_of)
+    train = run.results["config"]["train"]
+    points = sorted((e, v) for e, v in _curve(run).items() if train["warmup_epochs"] < e <= epoch)
+    found = progress.forecast(np.array([e for e, _ in points]), np.array([v for _, v in points]),
+                              train["early_stopping_patience"], train["epochs"])
+    if found is None:
+        raise MissingValue(f"{run.name}'s curve up to epoch {epoch} is too short to forecast")
+    return found
 
 
 def _valid_at(spec, run_of, digits):
@@ -156,6 +173,8 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "best_valid": (2, lambda a, r, d: f"{_metric(r(a), 'best_validation_neg_elbo'):.{d}f}"),
     "valid": (2, _valid_at),
     "best_by": (2, _best_by),
+    "forecast_stop": (0, lambda a, r, d: str(_forecast(a, r).stop_epoch)),
+    "forecast_value": (2, lambda a, r, d: f"{_forecast(a, r).at_stop:.{d}f}"),
     "hours": (2, lambda a, r, d: f"{r(a).results['train_seconds'] / 3600:.{d}f}"),
     "minutes": (0, lambda a, r, d: f"{r(a).results['train_seconds'] / 60:.{d}f}"),
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
