@@ -6,9 +6,10 @@ import pytest
 from tools import records, report_values
 
 
-def _write(directory, name, per_image, curve=None, epochs=300, best_epoch=250, train_seconds=7200.0):
+def _write(directory, name, per_image, curve=None, epochs=300, best_epoch=250, train_seconds=7200.0, split_seed=0):
     results = {"complete": True, "epochs_run": epochs, "train_seconds": train_seconds, "evaluation_seconds": 600.0,
-               "stopped_early": True, "config": {"model": {"input_shape": [2, 2, 1]}, "train": {}},
+               "stopped_early": True, "config": {"model": {"input_shape": [2, 2, 1]},
+                          "train": {"dataset": "d", "split_seed": split_seed, "test_examples": 0}},
                "metrics": {"test_log_likelihood": float(np.mean(per_image)), "best_epoch": best_epoch,
                            "best_validation_neg_elbo": 87.654}}
     record = {"name": name, "results": results, "commits": ["abc"], "per_image_log_likelihoods": f"{name}.npy"}
@@ -22,6 +23,7 @@ def run_of(tmp_path):
     _write(tmp_path, "a", [-80.0, -82.0, -84.0, -86.0], curve=[[1, 95.0], [2, 90.5], [3, 91.0], [4, 89.25]])
     _write(tmp_path, "b", [-81.0, -83.5, -84.0, -87.0])
     _write(tmp_path, "short", [-80.0, -82.0])
+    _write(tmp_path, "other_split", [-81.0, -83.0, -85.0, -87.0], split_seed=1)
     return report_values.run_lookup({}, str(tmp_path))
 
 
@@ -42,11 +44,14 @@ def test_each_kind_renders_its_value_from_the_record(run_of):
     # unsigned, for prose that says who is ahead ("a is ahead by 0.88 ± 0.31")
     gaps = report_values.render("<!--=gap:a-b-->?<!--/--> <!--=gap_mean:b-a~1-->?<!--/-->", run_of)
     assert gaps == "<!--=gap:a-b-->0.88 ± 0.31<!--/--> <!--=gap_mean:b-a~1-->0.9<!--/-->"
+    # runs on different test images: the difference of their means, never paired
+    assert report_values.render("<!--=mean_difference:other_split-a-->?<!--/-->", run_of).endswith(">+1.00<!--/-->")
 
 
 @pytest.mark.parametrize("value,match", [
     ("<!--=nll:gone-->1<!--/-->", "p.md: .*gone has no finished record"),
     ("<!--=paired:a-short-->1<!--/-->", "a and short do not score the same test images"),
+    ("<!--=paired:a-other_split-->1<!--/-->", r"score different test images \(\('d', 0, 0\) against \('d', 1, 0\)\)"),
     ("<!--=valid:a@9-->1<!--/-->", "a's validation curve has no epoch 9"),
     ("<!--=valid:a-->1<!--/-->", "needs an epoch: RUN@EPOCH"),
     ("<!--=best_by:b@3-->1<!--/-->", "b's record has no validation curve"),

@@ -12,6 +12,7 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     bits:RUN, bits_se:RUN   the same in bits/dim (3 decimals)            4.529 ± 0.033
     paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
                      images with its paired standard error (nats; paired_bits: bits/dim)
+    mean_difference:A-B   A's mean -log p(x) minus B's, for runs on different test images   +1.54
     gap:A-B, gap_bits:A-B   the size of that difference, unsigned, for prose that says who is ahead
                      (gap_mean, gap_bits_mean: without its standard error) 0.48 ± 0.06
     recovered_paired:A-B   a recovered record's paired difference, as RESULTS.md showed it then
@@ -96,6 +97,22 @@ def _best_by(spec, run_of, digits):
     return f"{min(values):.{digits}f}"
 
 
+def _test_set(run) -> tuple:
+    """What decides a run's test images: the dataset, its split and how many were scored (a run of the
+    paper's code scores our split of its dataset: its record has no such fields, and pairs by length)."""
+    train = run.results.get("config", {}).get("train", {})
+    return (train.get("dataset"), train.get("split_seed", 0), train.get("test_examples", 0)) if train else ()
+
+
+def _mean_difference(spec, run_of, digits, bits):
+    """A's mean -log p(x) minus B's, for runs on different test images (no pairing, no standard error)."""
+    a_name, _, b_name = spec.partition("-")
+    a, b = run_of(a_name), run_of(b_name)
+    key = "bits_per_dim" if bits else "test_log_likelihood"
+    sign = 1 if bits else -1
+    return f"{sign * (_metric(a, key) - _metric(b, key)):+.{digits}f}"
+
+
 def _gap(spec, run_of, digits, bits, error=True):
     """The size of a paired difference, for prose that says which side is ahead ('behind by 0.48 ± 0.06')."""
     mean, _, se = _paired(spec, run_of, digits, bits).partition(" ± ")
@@ -108,6 +125,9 @@ def _paired(spec, run_of, digits, bits):
         raise MissingValue(f"{spec!r} needs two runs: A-B")
     from tools import report_runs  # pylint: disable=import-outside-toplevel
     a, b = run_of(a_name), run_of(b_name)
+    if _test_set(a) and _test_set(b) and _test_set(a) != _test_set(b):
+        raise MissingValue(f"{a_name} and {b_name} score different test images ({_test_set(a)} against "
+                           f"{_test_set(b)}): no paired difference")
     if a.per_image is not None and b.per_image is not None and len(a.per_image) == len(b.per_image):
         mean, error = statistics.paired_difference(b.per_image_nll(bits), a.per_image_nll(bits))  # a - b
         return f"{mean:+.{digits}f} ± {error:.{digits}f}"
@@ -164,6 +184,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "paired": (2, lambda a, r, d: _paired(a, r, d, bits=False)),
     "paired_bits": (3, lambda a, r, d: _paired(a, r, d, bits=True)),
     "recovered_paired": (3, _recovered_paired),
+    "mean_difference": (2, lambda a, r, d: _mean_difference(a, r, d, bits=False)),
     "gap": (2, lambda a, r, d: _gap(a, r, d, bits=False)),
     "gap_bits": (3, lambda a, r, d: _gap(a, r, d, bits=True)),
     "gap_mean": (2, lambda a, r, d: _gap(a, r, d, bits=False, error=False)),
