@@ -62,7 +62,9 @@ def optimal_prior_section(directory: str = OPTIMAL_PRIOR) -> list[str]:
             "after training (`python -m tools.optimal_prior`, vamp_tf/optimal_prior.py). 'closes': the share of "
             "the gap between (c) and (a) that the prior closes, ((b) - (c)) / ((a) - (c)) in log-likelihood, with "
             "its delta-method standard error over images. Then the rate split on the whole test set with log q(z) "
-            "held out (over the training posteriors) and in-sample (over the test posteriors, capped at log N).",
+            "held out (over the training posteriors) and in-sample (over the test posteriors, capped at log N). "
+            "A name ending in _eN is the best checkpoint (epoch N) of a run still training, not a shipped preset; "
+            "the preset's row replaces it when the run is recorded.",
             "", *optimal_prior_table(directory), ""]
 
 

@@ -26,6 +26,10 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     hours:RUN        training time in hours                              9.45
     minutes:RUN, eval_minutes:RUN   training, evaluation time in minutes 10
     images:RUN       test images scored                                  10000
+    op_nll:NAME@PRIOR   an optimal-prior record's test -log p(x) under PRIOR (aggregate, trained,
+                     standard, fitted), ± its standard error (experiments/optimal_prior/NAME.json)
+    op_share:NAME@PRIOR the share of the gap from N(0, I) to the aggregate that PRIOR closes   291% ± 18%
+    op_split:NAME@FIELD its rate split's FIELD (marginal_kl_held_out, mutual_information_held_out, ...)
     usage:RUN        mixture components used, of K (effective number)    19 of 500 (16.0)
     used:RUN         mixture components used                             19
     mass:RUN         the prior's mass on the used components             3.8%
@@ -176,6 +180,37 @@ def _recovered_paired(spec, run_of, digits):
     return f"{pair[0]:+.{digits}f} ± {pair[1]:.{digits}f}"
 
 
+def _optimal_prior(spec: str) -> tuple[dict, str]:
+    """(the optimal-prior record NAME of experiments/optimal_prior/, FIELD) for 'NAME@FIELD'."""
+    name, _, field = spec.partition("@")
+    record = files.read_json(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments",
+                                          "optimal_prior", f"{name}.json"))
+    if record is None:
+        raise MissingValue(f"no optimal-prior record {name} in experiments/optimal_prior/ (tools.optimal_prior)")
+    return record, field
+
+
+def _op_nll(spec, digits):
+    record, prior = _optimal_prior(spec)
+    if prior not in record["test_log_likelihood"]:
+        raise MissingValue(f"{spec}: no prior {prior!r}; the record has {', '.join(record['test_log_likelihood'])}")
+    return f"{-record['test_log_likelihood'][prior]:.{digits}f} ± {record['standard_error'][prior]:.{digits}f}"
+
+
+def _op_share(spec, digits):
+    record, prior = _optimal_prior(spec)
+    share, error = record["share_closed"][prior]
+    return f"{100 * share:.{digits}f}% ± {100 * error:.{digits}f}%"
+
+
+def _op_split(spec, digits):
+    record, field = _optimal_prior(spec)
+    if field not in record["rate_split"]:
+        raise MissingValue(f"{spec}: no rate-split field {field!r}")
+    mean, error = record["rate_split"][field]
+    return f"{mean:.{digits}f} ± {error:.{digits}f}"
+
+
 KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "nll": (2, lambda a, r, d: f"{-_metric(r(a), 'test_log_likelihood'):.{d}f}"),
     "nll_se": (2, lambda a, r, d: f"{-_metric(r(a), 'test_log_likelihood'):.{d}f} ± {r(a).standard_error():.{d}f}"),
@@ -201,6 +236,9 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
     "images": (0, lambda a, r, d: str(len(r(a).per_image))),
     "rescored": (2, lambda a, r, d: _rescored(a, d)),
+    "op_nll": (2, lambda a, r, d: _op_nll(a, d)),
+    "op_share": (0, lambda a, r, d: _op_share(a, d)),
+    "op_split": (2, lambda a, r, d: _op_split(a, d)),
     "usage": (1, lambda a, r, d: _usage(r(a), d)),
     "used": (0, lambda a, r, d: str(_metric(r(a), "prior_usage")["components_used"])),
     "mass": (1, lambda a, r, d: _mass(r(a), d)),
