@@ -30,7 +30,8 @@ def test_readme_preset_and_on_device_examples_run_as_printed(real_data_dir, tmp_
     import sys
     monkeypatch.chdir(tmp_path)
     scope = run(snippets("README.md")[PRESET], "README.md")
-    assert scope["faces"].shape == scope["means"].shape == (16, 28, 20, 1)
+    assert scope["digits"].shape == scope["means"].shape == (16, 28, 28, 1)
+    assert set(np.unique(scope["digits"])) == {0.0, 1.0} and len(np.unique(scope["means"])) > 1000
     assert scope["info"]["record"] in open(os.path.join(REPO, "RESULTS.md")).read()
     readme = open(os.path.join(REPO, "README.md")).read()
     commands = re.findall(r"^    (python -m export\.\S+ .*?)\s*(?:#|$)", readme, re.M)[:2]
