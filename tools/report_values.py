@@ -23,18 +23,13 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     best_by:RUN@E    the best validation -ELBO up to epoch E             87.12
     forecast_stop:RUN@E, forecast_value:RUN@E   tools.progress's forecast (stop epoch, validation -ELBO
                      there) from the curve after the warm-up up to epoch E   823, 87.64
-    hours:RUN        training time in hours                              9.45
-    minutes:RUN, eval_minutes:RUN   training, evaluation time in minutes 10
+    hours:RUN, minutes:RUN, eval_minutes:RUN   training time in hours, in minutes; scoring's in minutes
     images:RUN       test images scored                                  10000
-    op_nll:NAME@PRIOR   an optimal-prior record's test -log p(x) under PRIOR (aggregate, trained,
-                     standard, fitted), ± its standard error (experiments/optimal_prior/NAME.json)
+    op_nll:NAME@PRIOR   experiments/optimal_prior/NAME.json's -log p(x) under PRIOR, ± its s.e.
     op_share:NAME@PRIOR the share of the gap from N(0, I) to the aggregate that PRIOR closes   291% ± 18%
     op_split:NAME@FIELD its rate split's FIELD (marginal_kl_held_out, mutual_information_held_out, ...)
-    usage:RUN        mixture components used, of K (effective number)    19 of 500 (16.0)
-    used:RUN         mixture components used                             19
-    mass:RUN         the prior's mass on the used components             3.8%
-    rescored:NAME    the change in -log p(x) of a run scored again (experiments/rescored/NAME.json,
-                     tools.rescore), ± its paired standard error        -0.13 ± 0.13
+    usage:RUN, used:RUN, mass:RUN   components used of K (effective number), used, their mass: 19 of 500 (16.0)
+    rescored:NAME    experiments/rescored/NAME.json's change in -log p(x), ± its paired s.e.
 
 RUN is a record of experiments/results/ or, named `ref_*`, of a run of the paper's code (experiments/parity/).
 A `~D` after ARGS sets the decimals (`nll:RUN~1`). A number that no record holds is either quoted from a
