@@ -7,7 +7,7 @@ import tensorflow as tf
 from export import export_lib
 from vamp_tf import checkpoints, config, models, networks
 from vamp_tf.networks import conv
-from vamp_tf.networks.fused import layers_in
+from vamp_tf.fused import layers_in
 
 SHAPES = {"bernoulli": (8, 8, 1), "discretized_logistic": (8, 4, 1)}
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vamp_tf import config, models
-from vamp_tf.networks.fused import layers_in
+from vamp_tf.fused import layers_in
 
 
 def _conv_hvae(initialization, seed=3):

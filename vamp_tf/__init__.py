@@ -25,10 +25,10 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("checkpoints", "config", "datasets", "distributions", "evaluation", "files", "history", "latents",
-               "models", "networks", "objectives", "optimal_prior", "optimizers", "plots", "presets", "priors",
-               "progress", "results", "serialization", "startup", "statistics", "step", "surgery", "tensorboard",
-               "trainer", "train_lib", "workdir")
+_SUBMODULES = ("checkpoints", "config", "datasets", "distributions", "evaluation", "files", "fused", "history",
+               "latents", "models", "networks", "objectives", "optimal_prior", "optimizers", "plots", "presets",
+               "priors", "progress", "results", "serialization", "startup", "statistics", "step", "surgery",
+               "tensorboard", "trainer", "train_lib", "workdir")
 _NAMES = {  # name: the submodule that defines it
     "Config": "config", "ModelConfig": "config", "TrainConfig": "config",
     "DiscretizedLogistic": "distributions",

@@ -4,7 +4,7 @@ The reference implementation of the VampPrior paper trains with "AdamNormGrad": 
 parameter tensor's gradient is divided by its L2 norm (+ 1e-7) before the Adam update
 (PyTorch's epsilon 1e-8). 'adam_normgrad' divides each vamp_tf variable's gradient by its norm
 (Keras' epsilon 1e-7); 'adam_normgrad_code' does exactly what the code does: the pieces of a
-variable that fuses several of the code's tensors (networks.fused: a gated layer's h and g, a
+variable that fuses several of the code's tensors (vamp_tf.fused: a gated layer's h and g, a
 head's mean and log-variance) each by its own norm, and epsilon 1e-8.
 """
 

@@ -12,6 +12,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vamp_tf import serialization
+from vamp_tf.fused import side_by_side
 from vamp_tf.latents.family import LatentFamily, cumulative_weights, pick_components
 
 tfd = tfp.distributions
@@ -45,9 +46,8 @@ class GaussianHead(keras.layers.Layer):
         return {**serialization.base_config(self), "latent_dim": self.latent_dim}
 
     def fused_parts(self):
-        """The mean's and the log-variance's layers are one kernel and bias each, 2 parts side by side
-        (vamp_tf.networks.fused)."""
-        return {v.path: 2 for v in (self.linear.kernel, self.linear.bias)}
+        """The mean's and the log-variance's layers are one variable each: 2 parts (vamp_tf.fused)."""
+        return side_by_side(self.linear, 2)
 
 
 class DiagonalGaussianMixture(tfd.MixtureSameFamily):

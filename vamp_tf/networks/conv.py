@@ -33,7 +33,7 @@ import tensorflow as tf
 from vamp_tf import latents, serialization
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense
-from vamp_tf.networks.fused import side_by_side
+from vamp_tf.fused import side_by_side
 from vamp_tf.networks.heads import likelihood_parameters, posterior_head
 from vamp_tf.serialization import register
 
@@ -128,7 +128,7 @@ class GatedConv2D(keras.layers.Layer):
         return self.activation(h) * tf.sigmoid(g)
 
     def fused_parts(self):
-        """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
+        """h's and g's kernels and biases are one variable each: 2 parts (vamp_tf.fused)."""
         return side_by_side(self.conv, 2)
 
     def get_config(self):
@@ -280,7 +280,7 @@ class ConvDecoder(PairDecoder):
         return likelihood_parameters(self.head(h), self.param_names, self.constrain, dtype=self.dtype)
 
     def fused_parts(self):
-        """The head's kernel and bias hold each likelihood parameter's side by side (networks.fused)."""
+        """The head's kernel and bias hold each likelihood parameter's side by side (vamp_tf.fused)."""
         return side_by_side(self.head, len(self.param_names))
 
     def get_config(self):

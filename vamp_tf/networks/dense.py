@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from vamp_tf import latents, serialization
 from vamp_tf.networks.decoding import PairDecoder
-from vamp_tf.networks.fused import side_by_side
+from vamp_tf.fused import side_by_side
 from vamp_tf.networks.heads import LikelihoodHead, posterior_head
 from vamp_tf.serialization import register
 
@@ -48,7 +48,7 @@ class GatedDense(keras.layers.Layer):
         return self.activation(h) * tf.sigmoid(g)
 
     def fused_parts(self):
-        """h's and g's kernels and biases are one variable each: 2 parts (networks.fused)."""
+        """h's and g's kernels and biases are one variable each: 2 parts (vamp_tf.fused)."""
         return side_by_side(self.linear, 2)
 
     def get_config(self):

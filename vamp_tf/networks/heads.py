@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from vamp_tf import serialization
 from vamp_tf.latents import GaussianHead
-from vamp_tf.networks.fused import side_by_side
+from vamp_tf.fused import side_by_side
 from vamp_tf.serialization import register
 
 
@@ -78,7 +78,7 @@ class LikelihoodHead(keras.layers.Layer):
         return cls(constrain=serialization.constrain_from_config(config.pop("constrain")), **config)
 
     def fused_parts(self):
-        """Each likelihood parameter's layer side by side in one kernel and bias (networks.fused)."""
+        """Each likelihood parameter's layer side by side in one kernel and bias (vamp_tf.fused)."""
         return side_by_side(self.linear, len(self.param_names))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from vamp_tf.networks.fused import layers_in
+from vamp_tf.fused import layers_in
 
 
 def initialize_like_reference(model, seed: int) -> None:

@@ -33,7 +33,7 @@ from vamp_tf import serialization
 from vamp_tf.networks.conv import latent_maps
 from vamp_tf.networks.decoding import PairDecoder
 from vamp_tf.networks.dense import GatedDense
-from vamp_tf.networks.fused import side_by_side
+from vamp_tf.fused import side_by_side
 from vamp_tf.networks.heads import likelihood_parameters
 from vamp_tf.serialization import register
 
@@ -164,7 +164,7 @@ class PixelDecoder(PairDecoder):
         return cls(constrain=serialization.constrain_from_config(config.pop("constrain")), **config)
 
     def fused_parts(self):
-        """The head's kernel (and bias) hold each likelihood parameter's side by side (networks.fused)."""
+        """The head's kernel (and bias) hold each likelihood parameter's side by side (vamp_tf.fused)."""
         return side_by_side(self.head, len(self.param_names))
 
     def call(self, z1, z2, x=None, training=None):
