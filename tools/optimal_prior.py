@@ -25,7 +25,9 @@ startup.import_tensorflow_quietly()
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments", "optimal_prior")
+from tools import optimal_prior_records  # noqa: E402
+
+DEFAULT_OUT = optimal_prior_records.DIRECTORY
 FLAGS = flags.FLAGS  # defined only when run (below): importing this module defines no flag
 
 

@@ -12,26 +12,20 @@ import glob
 import os
 import re
 
-from tools import report_values
-from vamp_tf import files
+from tools import optimal_prior_records, report_values
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPTIMAL_PRIOR = os.path.join(REPO, "experiments", "optimal_prior")
 PRIOR_LABELS = (("aggregate", "(a) aggregate posterior"), ("trained", "(b) trained prior"),
                 ("standard", "(c) N(0, I)"), ("fitted", "(d) 500-component fit"))
-
-
-def optimal_prior_records(directory: str = OPTIMAL_PRIOR) -> list[dict]:
-    return [files.read_json(p) for p in sorted(glob.glob(os.path.join(directory, "*.json")))]
 
 
 def _pm(pair, digits=2) -> str:
     return f"{pair[0]:.{digits}f} ± {pair[1]:.{digits}f}"
 
 
-def optimal_prior_table(directory: str = OPTIMAL_PRIOR) -> list[str]:
+def optimal_prior_table(directory: str = optimal_prior_records.DIRECTORY) -> list[str]:
     """RESULTS.md's table of the optimal-prior measurements."""
-    rows = optimal_prior_records(directory)
+    rows = optimal_prior_records.load_all(directory)
     lines = ["| model | dataset | prior trained | test images (of) | "
              + " | ".join(f"-log p(x), {label}" for _, label in PRIOR_LABELS)
              + " | (b) closes | (d) closes | I[n; z] held out | KL(q(z) \\|\\| p(z)) held out | I, KL in-sample |",
@@ -50,9 +44,9 @@ def optimal_prior_table(directory: str = OPTIMAL_PRIOR) -> list[str]:
     return lines
 
 
-def optimal_prior_section(directory: str = OPTIMAL_PRIOR) -> list[str]:
+def optimal_prior_section(directory: str = optimal_prior_records.DIRECTORY) -> list[str]:
     """RESULTS.md's section."""
-    if not optimal_prior_records(directory):
+    if not optimal_prior_records.load_all(directory):
         return []
     return ["## The VampPrior against the optimal prior", "",
             "A trained model's test -log p(x) (importance-sampled, S = 5000, the same noise per image under every "
@@ -68,10 +62,10 @@ def optimal_prior_section(directory: str = OPTIMAL_PRIOR) -> list[str]:
             "", *optimal_prior_table(directory), ""]
 
 
-def held_out_bias_lines(directory: str = OPTIMAL_PRIOR) -> list[str]:
+def held_out_bias_lines(directory: str = optimal_prior_records.DIRECTORY) -> list[str]:
     """The held-out estimator's I[n; z] and marginal KL as the reference set grows (its bias in M)."""
     out = []
-    for r in optimal_prior_records(directory):
+    for r in optimal_prior_records.load_all(directory):
         steps = "; ".join(f"M = {m}: I {v['mutual_information_held_out'][0]:.2f}, KL {v['marginal_kl_held_out'][0]:.2f}"
                           for m, v in sorted(r["held_out_by_reference_size"].items(), key=lambda kv: int(kv[0])))
         out.append(f"- {r['name']}: {steps}.")

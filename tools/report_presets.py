@@ -22,10 +22,11 @@ def rows(runs, paper: dict, paired_difference, table: dict) -> list[str]:
     paired_difference(a, b, bits); table: report_tables.json's "presets")."""
     out = ["| preset | model | test -log p(x), ours | paper | reruns | ours - that run (paired) | file |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
+    entries = {name: presets.info(name) for name in presets.names()}
     order = list(table)  # report_tables.json lists the presets' records in the issue's order (mnist_vamp first)
-    for name in sorted(presets.names(), key=lambda n: (order.index(presets.info(n)["record"])
-                                                        if presets.info(n)["record"] in order else len(order), n)):
-        info = presets.info(name)
+    rank = {name: order.index(e["record"]) if e["record"] in order else len(order) for name, e in entries.items()}
+    for name in sorted(entries, key=lambda n: (rank[n], n)):
+        info = entries[name]
         run = runs.get(info["record"])
         if run is None or not run.finished:
             continue

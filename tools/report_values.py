@@ -38,10 +38,12 @@ named outside source (the paper, Exemplar VAE) or says where it was measured; it
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Callable, Optional
 
+from tools import optimal_prior_records
 from vamp_tf import files, statistics
 
 VALUE = re.compile(r"<!--=(?P<kind>[a-z_]+):(?P<args>[^~>]+?)(?:~(?P<digits>\d))?-->(?P<text>.*?)<!--/-->")
@@ -65,6 +67,7 @@ def _run_at(spec: str, run_of: Callable):
     return run_of(name), int(epoch)
 
 
+@functools.lru_cache(maxsize=None)
 def _forecast(spec, run_of):
     """tools.progress's forecast from the run's validation curve after its warm-up, cut at epoch E (what
     `python -m tools.progress` said when the run stood at E)."""
@@ -114,26 +117,38 @@ def _mean_difference(spec, run_of, digits, bits):
 
 def _gap(spec, run_of, digits, bits, error=True):
     """The size of a paired difference, for prose that says which side is ahead ('behind by 0.48 ± 0.06')."""
-    mean, _, se = _paired(spec, run_of, digits, bits).partition(" ± ")
-    return mean.lstrip("+-") + (f" ± {se}" if error else "")
+    mean, se = _paired_numbers(spec, run_of, bits)
+    return f"{abs(mean):.{digits}f}" + (f" ± {se:.{digits}f}" if error else "")
 
 
 def _paired(spec, run_of, digits, bits):
+    mean, se = _paired_numbers(spec, run_of, bits)
+    return f"{mean:+.{digits}f} ± {se:.{digits}f}"
+
+
+def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
+    """(A's -log p(x) minus B's, mean over the same test images; its paired standard error). Records recovered
+    from RESULTS.md hold no per-image scores: then the pair that RESULTS.md showed, which only exists between
+    two recovered records (a newer record of B is another run)."""
     a_name, sep, b_name = spec.partition("-")
     if not sep:
         raise MissingValue(f"{spec!r} needs two runs: A-B")
-    from tools import report_runs  # pylint: disable=import-outside-toplevel
     a, b = run_of(a_name), run_of(b_name)
     if _test_set(a) and _test_set(b) and _test_set(a) != _test_set(b):
         raise MissingValue(f"{a_name} and {b_name} score different test images ({_test_set(a)} against "
                            f"{_test_set(b)}): no paired difference")
     if a.per_image is not None and b.per_image is not None and len(a.per_image) == len(b.per_image):
-        mean, error = statistics.paired_difference(b.per_image_nll(bits), a.per_image_nll(bits))  # a - b
-        return f"{mean:+.{digits}f} ± {error:.{digits}f}"
-    recovered = report_runs._paired_difference(b, a, bits)  # pylint: disable=protected-access  # RESULTS.md's own cell: a recovered record's pair
-    if recovered == "—":
+        return statistics.paired_difference(b.per_image_nll(bits), a.per_image_nll(bits))  # a - b
+    pair = _recovered_pair(a, b_name) if b.recovered else None
+    if pair is None:
         raise MissingValue(f"{a_name} and {b_name} do not score the same test images")
-    return recovered
+    return pair
+
+
+def _recovered_pair(run, other: str) -> Optional[tuple[float, float]]:
+    """The paired difference (run - other) that a recovered record carries from RESULTS.md, or None."""
+    pair = (run.recovered.get("paired_differences") or {}).get(other)
+    return None if pair is None else (float(pair[0]), float(pair[1]))
 
 
 def _metric(run, key):
@@ -167,43 +182,13 @@ def _mass(run, digits):
 
 
 def _recovered_paired(spec, run_of, digits):
-    """A recovered record's paired difference against the run its RESULTS.md row named (A-B: A minus B)."""
+    """A recovered record's paired difference against the run its RESULTS.md row named (A-B: A minus B), even
+    where B has a newer record since."""
     a_name, _, b_name = spec.partition("-")
-    pair = (run_of(a_name).recovered.get("paired_differences") or {}).get(b_name)
+    pair = _recovered_pair(run_of(a_name), b_name)
     if pair is None:
         raise MissingValue(f"{a_name}'s record holds no recovered paired difference against {b_name}")
     return f"{pair[0]:+.{digits}f} ± {pair[1]:.{digits}f}"
-
-
-def _optimal_prior(spec: str) -> tuple[dict, str]:
-    """(the optimal-prior record NAME of experiments/optimal_prior/, FIELD) for 'NAME@FIELD'."""
-    name, _, field = spec.partition("@")
-    record = files.read_json(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments",
-                                          "optimal_prior", f"{name}.json"))
-    if record is None:
-        raise MissingValue(f"no optimal-prior record {name} in experiments/optimal_prior/ (tools.optimal_prior)")
-    return record, field
-
-
-def _op_nll(spec, digits):
-    record, prior = _optimal_prior(spec)
-    if prior not in record["test_log_likelihood"]:
-        raise MissingValue(f"{spec}: no prior {prior!r}; the record has {', '.join(record['test_log_likelihood'])}")
-    return f"{-record['test_log_likelihood'][prior]:.{digits}f} ± {record['standard_error'][prior]:.{digits}f}"
-
-
-def _op_share(spec, digits):
-    record, prior = _optimal_prior(spec)
-    share, error = record["share_closed"][prior]
-    return f"{100 * share:.{digits}f}% ± {100 * error:.{digits}f}%"
-
-
-def _op_split(spec, digits):
-    record, field = _optimal_prior(spec)
-    if field not in record["rate_split"]:
-        raise MissingValue(f"{spec}: no rate-split field {field!r}")
-    mean, error = record["rate_split"][field]
-    return f"{mean:.{digits}f} ± {error:.{digits}f}"
 
 
 KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
@@ -231,9 +216,9 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
     "images": (0, lambda a, r, d: str(len(r(a).per_image))),
     "rescored": (2, lambda a, r, d: _rescored(a, d)),
-    "op_nll": (2, lambda a, r, d: _op_nll(a, d)),
-    "op_share": (0, lambda a, r, d: _op_share(a, d)),
-    "op_split": (2, lambda a, r, d: _op_split(a, d)),
+    "op_nll": (2, lambda a, r, d: optimal_prior_records.nll(a, d, MissingValue)),
+    "op_share": (0, lambda a, r, d: optimal_prior_records.share(a, d, MissingValue)),
+    "op_split": (2, lambda a, r, d: optimal_prior_records.split(a, d, MissingValue)),
     "usage": (1, lambda a, r, d: _usage(r(a), d)),
     "used": (0, lambda a, r, d: str(_metric(r(a), "prior_usage")["components_used"])),
     "mass": (1, lambda a, r, d: _mass(r(a), d)),
