@@ -44,8 +44,28 @@ def test_each_kind_renders_its_value_from_the_record(run_of):
     # unsigned, for prose that says who is ahead ("a is ahead by 0.88 ± 0.31")
     gaps = report_values.render("<!--=gap:a-b-->?<!--/--> <!--=gap_mean:b-a~1-->?<!--/-->", run_of)
     assert gaps == "<!--=gap:a-b-->0.88 ± 0.31<!--/--> <!--=gap_mean:b-a~1-->0.9<!--/-->"
+    means = report_values.render("<!--=paired_mean:a-b-->?<!--/--> <!--=paired_bits_mean:b-a~1-->?<!--/-->", run_of)
+    assert means == "<!--=paired_mean:a-b-->-0.88<!--/--> <!--=paired_bits_mean:b-a~1-->+0.3<!--/-->"  # 0.875 / (4 ln 2)
     # runs on different test images: the difference of their means, never paired
     assert report_values.render("<!--=mean_difference:other_split-a-->?<!--/-->", run_of).endswith(">+1.00<!--/-->")
+
+
+def test_a_run_on_every_sth_test_image_pairs_with_a_run_of_that_subset(run_of):
+    # a: [80, 82, 84, 86] -> every 2nd: [80, 84]; b: [81, 83.5, 84, 87] -> [81, 84]; b - a per image: 1, 0
+    out = report_values.render("<!--=nll:a/2-->?<!--/--> <!--=paired:b/2-a/2-->?<!--/-->", run_of)
+    assert out == "<!--=nll:a/2-->82.00<!--/--> <!--=paired:b/2-a/2-->+0.50 ± 0.50<!--/-->"
+    with pytest.raises(ValueError, match="a and a/2 do not score the same test images"):
+        report_values.render("<!--=paired:a-a/2-->?<!--/-->", run_of)
+
+
+def test_a_rescored_record_is_a_run_of_its_own(tmp_path):
+    (tmp_path / "results").mkdir()
+    _write(tmp_path / "results", "a", [-80.0, -82.0, -84.0, -86.0])
+    rescored = {"run": "a", "test_log_likelihood": -82.5, "per_image_log_likelihoods": "a_latest.npy"}
+    records.write({**rescored, "name": "a_latest"}, np.array([-79.0, -81.0, -84.0, -86.0]), str(tmp_path / "rescored"))
+    run_of = report_values.run_lookup({}, str(tmp_path / "results"))
+    out = report_values.render("<!--=nll:rescored/a_latest-->?<!--/--> <!--=paired:rescored/a_latest-a-->?<!--/-->", run_of)
+    assert out == "<!--=nll:rescored/a_latest-->82.50<!--/--> <!--=paired:rescored/a_latest-a-->-0.50 ± 0.29<!--/-->"
 
 
 @pytest.mark.parametrize("value,match", [

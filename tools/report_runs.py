@@ -61,6 +61,32 @@ class Run:
             return units.bits_per_dim(self.per_image, int(np.prod(self.results["config"]["model"]["input_shape"])))
         return -self.per_image
 
+    @classmethod
+    def rescored(cls, records_dir: str, name: str, directory: str) -> "Run":
+        """A run's weights scored again (tools.rescore's record NAME in `directory`) as a run, named
+        rescored/NAME: its per-image scores and -log p(x) are the rescoring's, the rest its run's."""
+        record, per_image = records.load(name, directory)
+        if record is None:
+            raise ValueError(f"no rescored record {name} in {directory}")
+        run = cls(records_dir, record["run"])
+        run.name, run.per_image = f"rescored/{name}", per_image
+        metrics = {**run.results["metrics"], "test_log_likelihood": record["test_log_likelihood"]}
+        run.results = {**run.results, "metrics": metrics}
+        return run
+
+    def every(self, stride: int) -> "Run":
+        """This run scored on every stride-th of its test images only (as a run of the paper's code with
+        test_stride scores them): named NAME/stride, its -log p(x) and bits/dim the mean over those images."""
+        if self.per_image is None or stride < 1:
+            raise ValueError(f"{self.name} has no per-image scores to take every {stride}th of")
+        run = Run.__new__(Run)
+        run.name, run.record, run.recovered, run.per_image = f"{self.name}/{stride}", self.record, {}, self.per_image[::stride]
+        run.results = self.results
+        metrics = {**self.results["metrics"], "test_log_likelihood": float(np.mean(run.per_image)),
+                   "bits_per_dim": float(np.mean(run.per_image_nll(bits=True)))}
+        run.results = {**self.results, "metrics": metrics}
+        return run
+
     @property
     def finished(self) -> bool:
         return bool(self.results and self.results.get("complete"))

@@ -11,13 +11,15 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     nll_se:RUN       with its standard error over test images            82.34 ± 0.21
     bits:RUN, bits_se:RUN   the same in bits/dim (3 decimals)            4.529 ± 0.033
     paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
-                     images with its paired standard error (nats; paired_bits: bits/dim)
+                     images with its paired standard error (nats; paired_bits: bits/dim; paired_mean,
+                     paired_bits_mean: without it)
     mean_difference:A-B   A's mean -log p(x) minus B's, for runs on different test images   +1.54
     gap:A-B, gap_bits:A-B   the size of that difference, unsigned, for prose that says who is ahead
                      (gap_mean, gap_bits_mean: without its standard error) 0.48 ± 0.06
     recovered_paired:A-B   a recovered record's paired difference, as RESULTS.md showed it then
     epochs:RUN       epochs trained                                      1112
     best_epoch:RUN   the epoch whose weights were scored                 1062
+    neg_elbo:RUN     its test -ELBO (nats); elbo_gap:RUN, that minus its -log p(x)   85.87, 3.46
     best_valid:RUN   the best validation -ELBO (nats)                    85.46
     valid:RUN@E      the validation -ELBO at epoch E                     87.12
     best_by:RUN@E    the best validation -ELBO up to epoch E             87.12
@@ -30,8 +32,11 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     op_split:NAME@FIELD its rate split's FIELD (marginal_kl_held_out, mutual_information_held_out, ...)
     usage:RUN, used:RUN, mass:RUN   components used of K (effective number), used, their mass: 19 of 500 (16.0)
     rescored:NAME    experiments/rescored/NAME.json's change in -log p(x), ± its paired s.e.
+    field:FILE#KEYS  any number of a record under experiments/ (tools.record_fields)   2287.6
 
-RUN is a record of experiments/results/ or, named `ref_*`, of a run of the paper's code (experiments/parity/).
+RUN is a record of experiments/results/ or, named `ref_*`, of a run of the paper's code (experiments/parity/);
+RUN/S is that run on every S-th test image only (the subset a run of the code with --test_stride S scored);
+rescored/NAME is a run's weights scored again (experiments/rescored/NAME, tools.rescore), as a run.
 A `~D` after ARGS sets the decimals (`nll:RUN~1`). A number that no record holds is either quoted from a
 named outside source (the paper, Exemplar VAE) or says where it was measured; it is not written this way.
 """
@@ -43,7 +48,7 @@ import os
 import re
 from typing import Callable, Optional
 
-from tools import optimal_prior_records
+from tools import optimal_prior_records, record_fields
 from vamp_tf import files, statistics
 
 VALUE = re.compile(r"<!--=(?P<kind>[a-z_]+):(?P<args>[^~>]+?)(?:~(?P<digits>\d))?-->(?P<text>.*?)<!--/-->")
@@ -198,6 +203,8 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "bits_se": (3, lambda a, r, d: f"{_metric(r(a), 'bits_per_dim'):.{d}f} ± {r(a).standard_error(bits=True):.{d}f}"),
     "paired": (2, lambda a, r, d: _paired(a, r, d, bits=False)),
     "paired_bits": (3, lambda a, r, d: _paired(a, r, d, bits=True)),
+    "paired_mean": (2, lambda a, r, d: f"{_paired_numbers(a, r, bits=False)[0]:+.{d}f}"),
+    "paired_bits_mean": (3, lambda a, r, d: f"{_paired_numbers(a, r, bits=True)[0]:+.{d}f}"),
     "recovered_paired": (3, _recovered_paired),
     "mean_difference": (2, lambda a, r, d: _mean_difference(a, r, d, bits=False)),
     "gap": (2, lambda a, r, d: _gap(a, r, d, bits=False)),
@@ -206,6 +213,8 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "gap_bits_mean": (3, lambda a, r, d: _gap(a, r, d, bits=True, error=False)),
     "epochs": (0, lambda a, r, d: str(r(a).results["epochs_run"])),
     "best_epoch": (0, lambda a, r, d: str(_metric(r(a), "best_epoch"))),
+    "neg_elbo": (2, lambda a, r, d: f"{_metric(r(a), 'test_neg_elbo'):.{d}f}"),
+    "elbo_gap": (2, lambda a, r, d: f"{_metric(r(a), 'test_neg_elbo') + _metric(r(a), 'test_log_likelihood'):.{d}f}"),
     "best_valid": (2, lambda a, r, d: f"{_metric(r(a), 'best_validation_neg_elbo'):.{d}f}"),
     "valid": (2, _valid_at),
     "best_by": (2, _best_by),
@@ -216,6 +225,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
     "images": (0, lambda a, r, d: str(len(r(a).per_image))),
     "rescored": (2, lambda a, r, d: _rescored(a, d)),
+    "field": (2, lambda a, r, d: record_fields.value(a, d, MissingValue)),
     "op_nll": (2, lambda a, r, d: optimal_prior_records.nll(a, d, MissingValue)),
     "op_share": (0, lambda a, r, d: optimal_prior_records.share(a, d, MissingValue)),
     "op_split": (2, lambda a, r, d: optimal_prior_records.split(a, d, MissingValue)),
@@ -268,9 +278,13 @@ def run_lookup(runs: dict, records_dir: Optional[str] = None) -> Callable:
     cache = dict(runs)
 
     def run_of(name: str):
-        if name not in cache:
-            cache[name] = (reference_run(name) if name.startswith("ref_") else
-                           report_runs.Run(records_dir or records.RECORDS, name))
+        if name not in cache:  # NAME/S: every S-th test image (a run of the code's subset); rescored/NAME
+            base, _, tail = name.rpartition("/")
+            directory = records_dir or records.RECORDS
+            cache[name] = (run_of(base).every(int(tail)) if base and tail.isdigit()
+                           else report_runs.Run.rescored(directory, tail, os.path.join(directory, "..", "rescored"))
+                           if base == "rescored" else reference_run(name) if name.startswith("ref_")
+                           else report_runs.Run(directory, name))
         run = cache[name]
         if not run.finished:
             raise MissingValue(f"{name} has no finished record in experiments/results/")

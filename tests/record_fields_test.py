@@ -1,0 +1,48 @@
+"""Tests of tools/record_fields.py: a number from a record file by its place in the JSON."""
+
+import json
+
+import pytest
+
+from tools import record_fields, report_values
+
+
+@pytest.fixture
+def root(tmp_path):
+    (tmp_path / "parity").mkdir()
+    record = {"machine": {"cpu_count": 2, "cpu": "AMD EPYC", "avx512f": True},
+              "rows": [[1, 3796.25, 3796.1], [2, 3752.2, 3746.75]]}
+    (tmp_path / "parity" / "check.json").write_text(json.dumps(record))
+    (tmp_path / "outside.json").write_text("{}")
+    return str(tmp_path)
+
+
+def test_keys_and_list_indices_reach_the_number(root):
+    assert record_fields.value("parity/check#rows.1.2", 2, root=root) == "3746.75"
+    assert record_fields.value("parity/check#rows.0.1", 1, root=root) == "3796.2"  # round half to even of 3796.25
+    assert record_fields.value("parity/check#machine.cpu_count", 0, root=root) == "2"
+    assert record_fields.value("-parity/check#rows.1.2", 1, root=root) == "-3746.8"
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("parity/check", "needs a place in the record: FILE#KEY"),
+    ("parity/gone#rows.0.1", "no record parity/gone.json under experiments/"),
+    ("../outside#x", "no record ../outside.json"),
+    ("parity/check#rows.5.1", "has no 'rows.5.1' \\(no '5' there\\)"),
+    ("parity/check#machine.threads", "no 'threads' there"),
+    ("parity/check#machine.cpu", "is a str, not a number"),
+    ("parity/check#machine.avx512f", "is a bool, not a number"),
+])
+def test_a_missing_or_wrong_place_is_named(root, spec, match):
+    with pytest.raises(ValueError, match=match):
+        record_fields.value(spec, 2, root=root + "/parity/..")
+
+
+def test_the_field_kind_renders_a_committed_record():
+    page = "<!--=field:parity/step_frey_convhvae_vamp#results.conv_reference_padded.kl_mean_nats~1-->?<!--/-->"
+    out = report_values.render(page, report_values.run_lookup({}), "p.md")
+    with open(f"{record_fields.EXPERIMENTS}/parity/step_frey_convhvae_vamp.json", encoding="utf-8") as f:
+        expected = json.load(f)["results"]["conv_reference_padded"]["kl_mean_nats"]
+    assert out == page.replace("?", f"{expected:.1f}")
+    with pytest.raises(report_values.MissingValue, match="p.md: .*no 'nothing' there"):
+        report_values.render(page.replace("kl_mean_nats", "nothing"), report_values.run_lookup({}), "p.md")
