@@ -58,3 +58,33 @@ def test_share_closed_and_its_error_on_known_numbers():
 def test_the_fitted_prior_needs_gaussian_latents(tiny_vae):
     with pytest.raises(ValueError, match="the model's latents are power_spherical"):
         optimal_prior.priors(tiny_vae.model(posterior="power_spherical"), tiny_vae.images(10), num_components=2)
+
+
+def test_the_smoothed_aggregate_is_the_aggregate_convolved_with_the_bandwidth():
+    mean = np.array([[0.0, 1.0], [2.0, -1.0]], np.float32)
+    log_variance = np.log(np.array([[0.04, 0.09], [0.25, 0.01]], np.float32))
+    z = np.array([[0.3, 0.5], [1.5, -0.8]], np.float32)
+
+    def closed_form(h):  # 0.5 sum_m N(z; mean_m, var_m + h^2), per point
+        var = np.exp(log_variance) + h ** 2
+        dens = np.exp(-0.5 * np.sum((z[:, None] - mean[None]) ** 2 / var[None] + np.log(2 * np.pi * var[None]), -1))
+        return np.log(dens.mean(axis=1))
+
+    for h in (0.0, 0.3, 1.0):
+        got = optimal_prior.smoothed_aggregate((mean, log_variance), h).log_prob(z).numpy()
+        np.testing.assert_allclose(got, closed_form(h), atol=1e-5)
+    with pytest.raises(ValueError, match="bandwidth must be >= 0, got -0.1"):
+        optimal_prior.smoothed_aggregate((mean, log_variance), -0.1)
+
+
+def test_the_chosen_bandwidth_is_the_best_on_the_validation_images(tiny_vae):
+    model, train, valid = tiny_vae.model(), tiny_vae.images(20, seed=5), tiny_vae.images(4, seed=6)
+    parameters = tuple(p.numpy() for p in optimal_prior.surgery.posterior_parameters(model, train))
+    best, scores = optimal_prior.choose_bandwidth(model, parameters, valid, [0.0, 0.5, 2.0], num_samples=50, seed=1)
+    assert sorted(scores) == [0.0, 0.5, 2.0] and scores[best] == max(scores.values())
+    # each score is the mean log p(x) of the validation images under that smoothed aggregate, same noise
+    again = optimal_prior.log_likelihoods(model, valid, {"s": optimal_prior.smoothed_aggregate(parameters, 0.5)},
+                                          num_samples=50, seed=1)["s"]
+    assert scores[0.5] == pytest.approx(float(np.mean(again)), abs=1e-5)
+    with pytest.raises(ValueError, match="at least one bandwidth"):
+        optimal_prior.choose_bandwidth(model, parameters, valid, [])

@@ -23,3 +23,30 @@ def test_a_small_run_is_measured_under_four_priors_and_its_trained_prior_matches
     split = out["rate_split"]
     assert split["num_reference_images"] == 500
     assert sorted(out["held_out_by_reference_size"], key=int) == ["50", "200", "500"]
+
+
+def test_the_smoothed_aggregate_takes_the_bandwidth_the_validation_images_prefer(small_runs, tmp_path):
+    run = small_runs["mnist_vamp"]
+    record, per_image = records.from_workdir(run, "mnist_vamp")
+    records.write(record, per_image, str(tmp_path))
+    model, config, _ = checkpoints.restore_model(run)
+    out, scores = tool.measure(model, config, "mnist_vamp", "tiny", test_images=4, components=3, subsample=(),
+                               records_dir=str(tmp_path), bandwidths=(0.0, 0.3, 3.0), bandwidth_images=5,
+                               bandwidth_samples=20)
+    smoothed = out["smoothed"]
+    assert "smoothed" in scores and len(scores["smoothed"]) == 4
+    assert sorted(smoothed["validation_log_likelihood"]) == ["0.0", "0.3", "3.0"] and smoothed["validation_images"] == 5
+    best = max(smoothed["validation_log_likelihood"], key=smoothed["validation_log_likelihood"].get)
+    assert smoothed["bandwidth"] == float(best)
+    if smoothed["bandwidth"] == 0.0:  # no smoothing: the aggregate itself, image by image
+        np.testing.assert_allclose(scores["smoothed"], scores["aggregate"], atol=1e-5)
+    share = (np.mean(scores["trained"] - scores["standard"]) / np.mean(scores["smoothed"] - scores["standard"]))
+    assert smoothed["share_closed"]["trained"][0] == np.float64(share).item()
+    # added afterwards to a measurement without it, (e) is the same column: the same images and noise
+    before, earlier = tool.measure(model, config, "mnist_vamp", "tiny", test_images=4, components=3, subsample=(),
+                                   records_dir=str(tmp_path))
+    assert before["smoothed"] is None and "smoothed" not in earlier
+    tool.add_smoothed(model, config, before, earlier, (0.0, 0.3, 3.0), bandwidth_images=5, bandwidth_samples=20)
+    np.testing.assert_allclose(earlier["smoothed"], scores["smoothed"], atol=1e-6)
+    assert before["smoothed"]["bandwidth"] == smoothed["bandwidth"]
+    assert before["test_log_likelihood"]["smoothed"] == out["test_log_likelihood"]["smoothed"]

@@ -23,11 +23,21 @@ PRIOR_LABELS = (("aggregate", "(a) aggregate posterior"), ("trained", "(b) train
 _EXEMPLAR = {(d, m): v for d, m, v in report_runs.TABLES["exemplar_vae"]["own_prior"]["cells"]}
 
 
-def _share(record, prior) -> str:
+def _share(record, prior, smoothed=False) -> str:
     if prior == "trained" and record["prior"] == "standard":
         return "0 (it is (c))"
-    value, error = record["share_closed"][prior]
+    if smoothed and not record.get("smoothed"):
+        return "—"
+    value, error = (record["smoothed"] if smoothed else record)["share_closed"][prior]
     return f"{value:.1%} ± {error:.1%}"
+
+
+def _smoothed(record) -> str:
+    """(e): the smoothed aggregate's -log p(x) and the bandwidth the validation images chose, or '—'."""
+    if not record.get("smoothed"):
+        return "—"
+    return (f"{-record['test_log_likelihood']['smoothed']:.2f} ± {record['standard_error']['smoothed']:.2f} "
+            f"(h = {record['smoothed']['bandwidth']:g})")
 
 
 def _pm(pair, digits=2) -> str:
@@ -39,9 +49,9 @@ def optimal_prior_table(directory: str = optimal_prior_records.DIRECTORY) -> lis
     rows = optimal_prior_records.load_all(directory)
     lines = ["| model | dataset | prior trained | test images (of) | "
              + " | ".join(f"-log p(x), {label}" for _, label in PRIOR_LABELS)
-             + " | Exemplar VAE, its prior trained | (b) closes | (d) closes | I[n; z] held out"
-             + " | KL(q(z) \\|\\| p(z)) held out | I, KL in-sample |",
-             "| --- | --- | --- | --- |" + " --- |" * (len(PRIOR_LABELS) + 6)]
+             + " | -log p(x), (e) aggregate smoothed (bandwidth) | Exemplar VAE, its prior trained | (b) closes"
+             + " | (d) closes | (b) closes, to (e) | I[n; z] held out | KL(q(z) \\|\\| p(z)) held out | I, KL in-sample |",
+             "| --- | --- | --- | --- |" + " --- |" * (len(PRIOR_LABELS) + 8)]
     for r in rows:
         mean, error = r["test_log_likelihood"], r["standard_error"]
         split = r["rate_split"]
@@ -49,7 +59,8 @@ def optimal_prior_table(directory: str = optimal_prior_records.DIRECTORY) -> lis
             f"| {r['name']} ({r['model']}) | {r['dataset']} | {r['prior']} | {r['num_test_images']} "
             f"({r['test_images_of']}) | "
             + " | ".join(f"{-mean[k]:.2f} ± {error[k]:.2f}" for k, _ in PRIOR_LABELS)
-            + f" | {_EXEMPLAR.get((r['dataset'], r['model']), '—')} | {_share(r, 'trained')} | {_share(r, 'fitted')}"
+            + f" | {_smoothed(r)} | {_EXEMPLAR.get((r['dataset'], r['model']), '—')} | {_share(r, 'trained')}"
+            + f" | {_share(r, 'fitted')} | {_share(r, 'trained', smoothed=True)}"
             + f" | {_pm(split['mutual_information_held_out'])} | {_pm(split['marginal_kl_held_out'])}"
             + f" | {split['mutual_information'][0]:.2f}, {split['marginal_kl'][0]:.2f} |")
     return lines
@@ -66,7 +77,8 @@ def optimal_prior_section(directory: str = optimal_prior_records.DIRECTORY) -> l
             "own trained prior; (c) N(0, I); (d) a 500-component diagonal Gaussian mixture fitted to q(z) by EM "
             "after training (`python -m tools.optimal_prior`, vamp_tf/optimal_prior.py). 'closes': the share of "
             "the gap between (c) and (a) that the prior closes, ((b) - (c)) / ((a) - (c)) in log-likelihood, with "
-            "its delta-method standard error over images; where (a) is worse than (c), as on Frey Faces, a prior "
+            "its delta-method standard error over images; (e) the aggregate convolved with N(0, h^2 I), h the bandwidth of a "
+            "grid that the validation images prefer (a kernel density estimate of q(z)); where (a) is worse than (c), as on Frey Faces, a prior "
             "better than (c) closes a negative share. 'Exemplar VAE': the -log p(x) that Exemplar VAE's table gives "
             "for its own model, whose prior is (a) with a shared variance trained with the model ("
             + report_runs.TABLES["exemplar_vae"]["source"].split(":")[0] + "). Then the rate split on the whole test set with log q(z) "

@@ -9,7 +9,9 @@ p(z) changes and the estimate stays valid) under
   'trained'    the model's own trained prior;
   'standard'   N(0, I);
   'fitted'     a K-component diagonal Gaussian mixture fitted to q(z) after training (EM on draws
-               from the training posteriors: maximum likelihood on them minimises KL(q(z) || mixture)).
+               from the training posteriors: maximum likelihood on them minimises KL(q(z) || mixture));
+  'smoothed'   (optional) the aggregate convolved with N(0, h^2 I), h chosen on validation images: the
+               aggregate as a kernel density estimate with a bandwidth, as Exemplar VAE trains one.
 For the HVAE the prior is p(z2); z1 | z2 is the model's own throughout. `share_closed` says which
 share of the gap between the standard normal and the aggregate posterior a prior closes.
 """
@@ -72,12 +74,38 @@ def fit_mixture(parameters, num_components: int = 500, draws_per_image: int = 1,
                             tf.constant(log_weights.numpy().astype(np.float32)))
 
 
-def priors(model, train_images, num_components: int = 500, seed: int = 0) -> dict:
-    """{name: p(z)} for PRIORS (the model's latents must be Gaussian for 'fitted')."""
+def smoothed_aggregate(parameters, bandwidth: float):
+    """The aggregate of the Gaussian posteriors `parameters` = (mean, log_variance) [M, L] convolved with
+    N(0, bandwidth^2 I): equal-weight components N(mean_m, diag(exp(log_variance_m)) + bandwidth^2)."""
+    if bandwidth < 0:
+        raise ValueError(f"bandwidth must be >= 0, got {bandwidth}")
+    mean, log_variance = (tf.convert_to_tensor(p, tf.float32) for p in parameters)
+    return gaussian_mixture(mean, tf.math.log(tf.exp(log_variance) + float(bandwidth) ** 2))
+
+
+def choose_bandwidth(model, parameters, images, bandwidths, num_samples: int = 500, seed: int = 0,
+                     progress=None) -> tuple[float, dict]:
+    """(the bandwidth whose smoothed aggregate gives `images` (validation images, not the test set) the highest
+    mean importance-sampled log p(x), {bandwidth: that mean}); every bandwidth sees the same noise per image."""
+    if not len(bandwidths):
+        raise ValueError("choose_bandwidth needs at least one bandwidth")
+    scores = {}
+    for h in bandwidths:
+        ll = evaluation.log_likelihood(model, images, num_samples=num_samples, seed=seed, batch_size=2,
+                                       samples_per_step=100, prior=smoothed_aggregate(parameters, h),
+                                       progress=progress)["per_image"]
+        scores[float(h)] = float(np.mean(ll))
+    return max(scores, key=scores.get), scores
+
+
+def priors(model, train_images, num_components: int = 500, seed: int = 0, parameters=None) -> dict:
+    """{name: p(z)} for PRIORS (the model's latents must be Gaussian for 'fitted'); `parameters`: the training
+    images' posterior parameters if already computed (surgery.posterior_parameters)."""
     if model.family.name != "gaussian":
         raise ValueError(f"the fitted prior is a diagonal Gaussian mixture; the model's latents are "
                          f"{model.family.name}.")
-    parameters = surgery.posterior_parameters(model, train_images)
+    if parameters is None:
+        parameters = surgery.posterior_parameters(model, train_images)
     return {"aggregate": model.family.mixture(parameters), "trained": model.prior.distribution(),
             "standard": model.family.standard(model.config.latent_dim),
             "fitted": fit_mixture(parameters, num_components, seed=seed)}
@@ -94,12 +122,12 @@ def log_likelihoods(model, images, prior_by_name: dict, num_samples: int = 5000,
             for name, prior in prior_by_name.items()}
 
 
-def share_closed(per_image: dict, prior: str = "trained") -> tuple[float, float]:
-    """(share, standard error) of the gap between the standard normal and the aggregate posterior that
-    `prior` closes: mean(ll_prior - ll_standard) / mean(ll_aggregate - ll_standard), paired over images,
-    its error by the delta method."""
+def share_closed(per_image: dict, prior: str = "trained", target: str = "aggregate") -> tuple[float, float]:
+    """(share, standard error) of the gap between the standard normal and `target` (the aggregate posterior,
+    or the smoothed one) that `prior` closes: mean(ll_prior - ll_standard) / mean(ll_target - ll_standard),
+    paired over images, its error by the delta method."""
     a = per_image[prior] - per_image["standard"]
-    b = per_image["aggregate"] - per_image["standard"]
+    b = per_image[target] - per_image["standard"]
     n = len(a)
     ratio = float(np.mean(a) / np.mean(b))
     covariance = np.cov(a, b, ddof=1)
