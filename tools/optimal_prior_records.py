@@ -40,10 +40,32 @@ def nll(spec: str, digits: int, missing: type = ValueError) -> str:
 
 
 def share(spec: str, digits: int, missing: type = ValueError) -> str:
-    """'NAME@PRIOR': the share of the gap from N(0, I) to the aggregate that PRIOR closes, ± its error."""
-    record, prior = _record_and_field(spec, missing)
-    value, error = record["share_closed"][prior]
+    """'NAME@PRIOR': the share of the gap from N(0, I) to the aggregate that PRIOR closes, ± its error;
+    'NAME@PRIOR/smoothed': of the gap to the smoothed aggregate, prior (e)."""
+    record, field = _record_and_field(spec, missing)
+    prior, _, target = field.partition("/")
+    shares = record["share_closed"]
+    if target:
+        if target != "smoothed" or not record.get("smoothed"):
+            raise missing(f"{spec}: the record has no share of the gap to {target!r} (only to 'smoothed', when measured)")
+        shares = record["smoothed"]["share_closed"]
+    if prior not in shares:
+        raise missing(f"{spec}: no share for prior {prior!r}; the record has {', '.join(shares)}")
+    value, error = shares[prior]
     return f"{100 * value:.{digits}f}% ± {100 * error:.{digits}f}%"
+
+
+def paired(spec: str, digits: int, missing: type = ValueError) -> str:
+    """'NAME@A-B': -log p(x) under prior A minus under prior B, paired over the scored images, ± its standard error."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from vamp_tf import statistics  # pylint: disable=import-outside-toplevel
+    record, field = _record_and_field(spec, missing)
+    a, _, b = field.partition("-")
+    with np.load(os.path.join(DIRECTORY, f"{record['name']}.npz")) as scores:
+        if a not in scores.files or b not in scores.files:
+            raise missing(f"{spec}: needs priors A-B of {', '.join(scores.files)}")
+        mean, error = statistics.paired_difference(scores[a].astype(np.float64), scores[b].astype(np.float64))
+    return f"{mean:+.{digits}f} ± {error:.{digits}f}"
 
 
 def split(spec: str, digits: int, missing: type = ValueError) -> str:

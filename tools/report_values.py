@@ -29,6 +29,7 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     images:RUN       test images scored                                  10000
     op_nll:NAME@PRIOR   experiments/optimal_prior/NAME.json's -log p(x) under PRIOR, ± its s.e.
     op_share:NAME@PRIOR the share of the gap from N(0, I) to the aggregate that PRIOR closes   291% ± 18%
+                     (NAME@PRIOR/smoothed: to the smoothed aggregate); op_paired:NAME@A-B, A's -log p(x) - B's
     op_split:NAME@FIELD its rate split's FIELD (marginal_kl_held_out, mutual_information_held_out, ...)
     usage:RUN, used:RUN, mass:RUN   components used of K (effective number), used, their mass: 19 of 500 (16.0)
     rescored:NAME    experiments/rescored/NAME.json's change in -log p(x), ± its paired s.e.
@@ -228,6 +229,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "field": (2, lambda a, r, d: record_fields.value(a, d, MissingValue)),
     "op_nll": (2, lambda a, r, d: optimal_prior_records.nll(a, d, MissingValue)),
     "op_share": (0, lambda a, r, d: optimal_prior_records.share(a, d, MissingValue)),
+    "op_paired": (2, lambda a, r, d: optimal_prior_records.paired(a, d, MissingValue)),
     "op_split": (2, lambda a, r, d: optimal_prior_records.split(a, d, MissingValue)),
     "usage": (1, lambda a, r, d: _usage(r(a), d)),
     "used": (0, lambda a, r, d: str(_metric(r(a), "prior_usage")["components_used"])),
