@@ -142,7 +142,7 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from vamp_tf import files, optimal_prior  # pylint: disable=import-outside-toplevel
+    from vamp_tf import files  # pylint: disable=import-outside-toplevel
     model, config, record_name, name = _load()
     bandwidths = [float(h) for h in FLAGS.bandwidths]
     if FLAGS.add_smoothed:

@@ -39,16 +39,22 @@ def nll(spec: str, digits: int, missing: type = ValueError) -> str:
     return f"{-record['test_log_likelihood'][prior]:.{digits}f} ± {record['standard_error'][prior]:.{digits}f}"
 
 
+def shares_closed(record: dict, target: str = "") -> Optional[dict]:
+    """{prior: [share, error]} of the gap from N(0, I) to the aggregate, or (target 'smoothed') to the smoothed
+    aggregate, prior (e); None when the record has no such gap."""
+    if not target:
+        return record["share_closed"]
+    return record["smoothed"]["share_closed"] if target == "smoothed" and record.get("smoothed") else None
+
+
 def share(spec: str, digits: int, missing: type = ValueError) -> str:
     """'NAME@PRIOR': the share of the gap from N(0, I) to the aggregate that PRIOR closes, ± its error;
     'NAME@PRIOR/smoothed': of the gap to the smoothed aggregate, prior (e)."""
     record, field = _record_and_field(spec, missing)
     prior, _, target = field.partition("/")
-    shares = record["share_closed"]
-    if target:
-        if target != "smoothed" or not record.get("smoothed"):
-            raise missing(f"{spec}: the record has no share of the gap to {target!r} (only to 'smoothed', when measured)")
-        shares = record["smoothed"]["share_closed"]
+    shares = shares_closed(record, target)
+    if shares is None:
+        raise missing(f"{spec}: the record has no share of the gap to {target!r} (only to 'smoothed', when measured)")
     if prior not in shares:
         raise missing(f"{spec}: no share for prior {prior!r}; the record has {', '.join(shares)}")
     value, error = shares[prior]

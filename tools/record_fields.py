@@ -3,8 +3,9 @@
     <!--=field:parity/path_frey_convhvae_vamp#rows.25.2~1-->2287.6<!--/-->
 
 FILE is a JSON record under experiments/, named without '.json'; after '#', its dict keys and list indices
-joined by '.'; a '-' before FILE negates the number (a log-likelihood as -log p(x)). For the numbers a record holds that no other kind names: a check's measurements, a run of the
-paper's code's training loss, a time.
+joined by '.'; a '-' before FILE negates the number (a log-likelihood as -log p(x)). For the numbers a
+record holds that no other kind names: a check's measurements, a run of the paper's code's training loss,
+a time.
 """
 
 from __future__ import annotations

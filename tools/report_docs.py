@@ -26,9 +26,10 @@ _EXEMPLAR = {(d, m): v for d, m, v in report_runs.TABLES["exemplar_vae"]["own_pr
 def _share(record, prior, smoothed=False) -> str:
     if prior == "trained" and record["prior"] == "standard":
         return "0 (it is (c))"
-    if smoothed and not record.get("smoothed"):
+    shares = optimal_prior_records.shares_closed(record, "smoothed" if smoothed else "")
+    if shares is None:
         return "—"
-    value, error = (record["smoothed"] if smoothed else record)["share_closed"][prior]
+    value, error = shares[prior]
     return f"{value:.1%} ± {error:.1%}"
 
 

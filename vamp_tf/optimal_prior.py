@@ -89,12 +89,9 @@ def choose_bandwidth(model, parameters, images, bandwidths, num_samples: int = 5
     mean importance-sampled log p(x), {bandwidth: that mean}); every bandwidth sees the same noise per image."""
     if not len(bandwidths):
         raise ValueError("choose_bandwidth needs at least one bandwidth")
-    scores = {}
-    for h in bandwidths:
-        ll = evaluation.log_likelihood(model, images, num_samples=num_samples, seed=seed, batch_size=2,
-                                       samples_per_step=100, prior=smoothed_aggregate(parameters, h),
-                                       progress=progress)["per_image"]
-        scores[float(h)] = float(np.mean(ll))
+    scores = {float(h): float(np.mean(log_likelihoods(model, images, {h: smoothed_aggregate(parameters, h)},
+                                                      num_samples, seed, progress=progress)[h]))
+              for h in bandwidths}
     return max(scores, key=scores.get), scores
 
 
