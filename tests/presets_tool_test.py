@@ -10,7 +10,7 @@ import pytest
 
 from tools import presets as preset_tool
 from tools import records
-from vamp_tf import presets, workdir
+from vamp_tf import files, presets, workdir
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,30 @@ def test_ship_refuses_a_file_that_does_not_rescore_to_its_record_and_leaves_noth
         preset_tool.ship(run, "mnist_vamp", "other", manifest=manifest, records_dir=records_dir)
     assert presets.names(manifest) == ["tiny"]
     assert not os.path.exists(os.path.join(os.path.dirname(manifest), "other.keras"))
+
+
+def test_pseudo_inputs_records_where_the_parameters_lie_against_the_clip(shipped, tmp_path, monkeypatch):
+    manifest = shipped[0]
+    model = presets.load("tiny", manifest)
+    variable = model.prior.pseudo_inputs_variable
+    values = np.full(variable.shape, 0.5, np.float32)
+    flat = values.reshape(-1)
+    flat[: flat.size // 4] = -0.3  # a quarter below 0
+    flat[flat.size // 4: flat.size // 4 + flat.size // 8] = 1.7  # an eighth above 1 (K x 784 divides by 8)
+    variable.assign(values)
+    monkeypatch.setattr(presets, "load", lambda name, manifest=None: model)
+    record = preset_tool.pseudo_inputs("tiny", out=str(tmp_path), manifest=manifest)
+    assert (record["below_zero_percent"], record["in_range_percent"], record["above_one_percent"]) == (25.0, 62.5, 12.5)
+    assert record["mean_clipped"] == pytest.approx(0.125 + 0.625 * 0.5)  # the clip makes -0.3 a 0 and 1.7 a 1
+    assert record["pixels"] == variable.shape[0] * 784 and record["record"] == "mnist_vamp"
+    assert record == files.read_json(str(tmp_path / "tiny.json"))
+
+
+def test_pseudo_inputs_of_a_prior_without_them_is_refused_in_one_sentence(shipped, tmp_path, monkeypatch):
+    manifest = shipped[0]
+    model = presets.load("tiny", manifest)
+    monkeypatch.setattr(type(model.prior), "has_pseudo_inputs", property(lambda self: False))
+    monkeypatch.setattr(presets, "load", lambda name, manifest=None: model)
+    with pytest.raises(preset_tool.ShipError, match="preset tiny has a vamp prior, which has no pseudo-inputs"):
+        preset_tool.pseudo_inputs("tiny", out=str(tmp_path / "out"), manifest=manifest)
+    assert not os.path.exists(tmp_path / "out")

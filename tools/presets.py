@@ -2,6 +2,7 @@ r"""Ships a recorded run as a preset (vamp_tf.presets), and re-scores a preset a
 
     python -m tools.presets ship RUNS_ROOT RECORD PRESET     the run RUNS_ROOT/RECORD, recorded, becomes PRESET
     python -m tools.presets rescore PRESET [NUM_IMAGES]      its test log-likelihood beside its record's
+    python -m tools.presets pseudo-inputs PRESET             where its pseudo-inputs' pixels lie, as a record
     python -m tools.presets list
 
 `ship` takes a finished run whose record is in experiments/results/ (python -m tools.record first)
@@ -10,7 +11,10 @@ and whose test scores are the record's, image by image. It writes vamp_tf/preset
 the first FIRST_IMAGES test images with the record's S and seed and requires them equal to the
 record's, then writes the manifest entry. `rescore` scores the preset's whole test set (or its
 first NUM_IMAGES images) from the shipped file and prints the mean beside the record's, with
-their paired difference.
+their paired difference. `pseudo-inputs` writes experiments/pseudo_inputs/PRESET.json: the shares of a
+VampPrior preset's pseudo-input parameters below 0, in [0, 1] and above 1. The prior clips them to [0, 1],
+so a parameter outside gets no gradient and stays where it is: the share below 0 is the share of pixels
+that are 0 for good.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tools import records  # noqa: E402
 from vamp_tf import checkpoints, files, models, presets, statistics  # noqa: E402
 from vamp_tf import workdir as run_workdir  # noqa: E402
 
+PSEUDO_INPUTS = os.path.join(os.path.dirname(records.RECORDS), "pseudo_inputs")
 FIRST_IMAGES = 20  # one evaluation batch: the images the test suite re-scores (tests/presets_test.py)
 
 
@@ -123,6 +128,22 @@ def rescore(preset: str, num_images: int = 0, manifest: Optional[str] = None, re
             "record_test_log_likelihood": record["results"]["metrics"]["test_log_likelihood"]}
 
 
+def pseudo_inputs(preset: str, out: str = PSEUDO_INPUTS, manifest: Optional[str] = None) -> dict:
+    """Writes out/PRESET.json: where the preset's pseudo-input parameters lie against the clip to [0, 1]."""
+    entry = presets.info(preset, manifest)
+    model = presets.load(preset, manifest)
+    if not model.prior.has_pseudo_inputs:
+        raise ShipError(f"preset {preset} has a {entry['prior']} prior, which has no pseudo-inputs.")
+    u = model.prior.pseudo_inputs_variable.numpy().astype(np.float64)
+    percent = lambda mask: float(100.0 * np.mean(mask))  # noqa: E731
+    record = {"preset": preset, "record": entry["record"], "sha256": entry["sha256"],
+              "components": int(u.shape[0]), "pixels": int(u.size),
+              "below_zero_percent": percent(u < 0.0), "in_range_percent": percent((u >= 0.0) & (u <= 1.0)),
+              "above_one_percent": percent(u > 1.0), "mean_clipped": float(np.mean(np.clip(u, 0.0, 1.0)))}
+    files.write_json(os.path.join(out, f"{preset}.json"), record)
+    return record
+
+
 def main(argv: list[str]) -> int:
     try:
         if argv[:1] == ["list"]:
@@ -137,6 +158,12 @@ def main(argv: list[str]) -> int:
                   f"{argv[2]}; first {FIRST_IMAGES} test images re-scored within "
                   f"{entry['first_images_check']['max_abs_difference']:.3g} nats of the record")
             return 0
+        if argv[:1] == ["pseudo-inputs"] and len(argv) == 2:
+            r = pseudo_inputs(argv[1])
+            print(f"{argv[1]}: of its {r['pixels']} pseudo-input parameters, {r['below_zero_percent']:.1f}% are below 0, "
+                  f"{r['in_range_percent']:.1f}% in [0, 1], {r['above_one_percent']:.1f}% above 1 "
+                  f"(written to experiments/pseudo_inputs/{argv[1]}.json)")
+            return 0
         if argv[:1] == ["rescore"] and len(argv) in (2, 3):
             r = rescore(argv[1], int(argv[2]) if len(argv) == 3 else 0)
             print(f"{r['preset']}: test log-likelihood {r['rescored']:.3f} nats re-scored from the shipped file, "
@@ -147,7 +174,7 @@ def main(argv: list[str]) -> int:
     except (ShipError, presets.PresetDamaged, KeyError) as e:
         print(f"error: {e.args[0] if isinstance(e, KeyError) else e}", file=sys.stderr)
         return 2
-    print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:5]), file=sys.stderr)
+    print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:6]), file=sys.stderr)
     return 2
 
 
