@@ -46,3 +46,23 @@ def test_the_field_kind_renders_a_committed_record():
     assert out == page.replace("?", f"{expected:.1f}")
     with pytest.raises(report_values.MissingValue, match="p.md: .*no 'nothing' there"):
         report_values.render(page.replace("kl_mean_nats", "nothing"), report_values.run_lookup({}), "p.md")
+
+
+def test_rows_summarise_a_column_or_a_difference_over_an_epoch_range(root):
+    # rows: [1, 3796.25, 3796.1], [2, 3752.2, 3746.75]; column 2 - column 1: -0.15, -5.45
+    assert record_fields.rows("parity/check#mean:2-1@1..2", 2, root=root) == "-2.80"
+    assert record_fields.rows("parity/check#max_abs:2-1@1..2", 2, root=root) == "5.45"
+    assert record_fields.rows("parity/check#min:1@1..2", 1, root=root) == "3752.2"
+    assert record_fields.rows("parity/check#max:2-1@2..2", 2, root=root) == "-5.45"
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("parity/check#median:1@1..2", "needs FILE#STAT:A\\[-B\\]@E1..E2 with STAT one of mean, min, max, max_abs"),
+    ("parity/check#mean:1@1", "needs FILE#STAT"),
+    ("parity/check#mean:1@3..9", "no rows with epochs 3..9 and columns 1"),
+    ("parity/check#mean:1-3@1..2", "no rows with epochs 1..2 and columns 1-3"),
+    ("parity/gone#mean:1@1..2", "no record parity/gone.json"),
+])
+def test_rows_name_what_they_cannot_give(root, spec, match):
+    with pytest.raises(ValueError, match=match):
+        record_fields.rows(spec, 2, root=root)

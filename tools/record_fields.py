@@ -6,20 +6,27 @@ FILE is a JSON record under experiments/, named without '.json'; after '#', its 
 joined by '.'; a '-' before FILE negates the number (a log-likelihood as -log p(x)). For the numbers a
 record holds that no other kind names: a check's measurements, a run of the paper's code's training loss,
 a time.
+
+The `rows` kind summarises a table a record keeps as `rows` (lists whose first entry is an epoch):
+
+    <!--=rows:parity/path_frey_convhvae_vamp#mean:2-1@1..50~1-->-20.1<!--/-->
+
+STAT (mean, min, max, max_abs) of column A, or of column A minus column B, over the rows whose epoch is
+in E1..E2 (both included).
 """
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from vamp_tf import files
 
 EXPERIMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments")
 
 
-def value(spec: str, digits: int, error=ValueError, root: str = EXPERIMENTS) -> str:
-    """The number at FILE#PATH, with `digits` decimals; `error` (a ValueError) names what is missing."""
-    sign = -1 if spec.startswith("-") else 1
+def _read(spec: str, error, root: str):
     path, sep, keys = spec.lstrip("-").partition("#")
     if not sep or not keys:
         raise error(f"{spec!r} needs a place in the record: FILE#KEY.KEY (keys and list indices)")
@@ -27,7 +34,33 @@ def value(spec: str, digits: int, error=ValueError, root: str = EXPERIMENTS) -> 
     full = os.path.normpath(os.path.join(root, path + ".json"))
     if not full.startswith(root + os.sep) or not os.path.isfile(full):
         raise error(f"no record {path}.json under experiments/")
-    node = files.read_json(full)
+    return path, keys, files.read_json(full)
+
+
+STATS = {"mean": np.mean, "min": np.min, "max": np.max, "max_abs": lambda x: np.max(np.abs(x))}
+
+
+def rows(spec: str, digits: int, error=ValueError, root: str = EXPERIMENTS) -> str:
+    """STAT of a column (or a difference of two) over the record's rows with epochs E1..E2: FILE#STAT:A[-B]@E1..E2."""
+    path, what, record = _read(spec, error, root)
+    stat, _, rest = what.partition(":")
+    columns, _, epochs = rest.partition("@")
+    first, _, last = epochs.partition("..")
+    if stat not in STATS or not columns or not first or not last:
+        raise error(f"{spec!r} needs FILE#STAT:A[-B]@E1..E2 with STAT one of {', '.join(STATS)}")
+    table = np.asarray(record.get("rows") or [], dtype=np.float64)
+    a, _, b = columns.partition("-")
+    picked = table[(table[:, 0] >= int(first)) & (table[:, 0] <= int(last))] if table.size else table
+    if not len(picked) or max(int(a), int(b or 0)) >= table.shape[1]:
+        raise error(f"{path}.json has no rows with epochs {first}..{last} and columns {columns}")
+    values = picked[:, int(a)] - (picked[:, int(b)] if b else 0.0)
+    return f"{STATS[stat](values):.{digits}f}"
+
+
+def value(spec: str, digits: int, error=ValueError, root: str = EXPERIMENTS) -> str:
+    """The number at FILE#PATH, with `digits` decimals; `error` (a ValueError) names what is missing."""
+    sign = -1 if spec.startswith("-") else 1
+    path, keys, node = _read(spec, error, root)
     for key in keys.split("."):
         try:
             node = node[int(key)] if isinstance(node, list) else node[key]

@@ -21,10 +21,8 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     best_epoch:RUN   the epoch whose weights were scored                 1062
     neg_elbo:RUN     its test -ELBO (nats); elbo_gap:RUN, that minus its -log p(x)   85.87, 3.46
     best_valid:RUN   the best validation -ELBO (nats)                    85.46
-    valid:RUN@E      the validation -ELBO at epoch E                     87.12
-    best_by:RUN@E    the best validation -ELBO up to epoch E             87.12
-    forecast_stop:RUN@E, forecast_value:RUN@E   tools.progress's forecast (stop epoch, validation -ELBO
-                     there) from the curve after the warm-up up to epoch E   823, 87.64
+    valid:RUN@E, best_by:RUN@E, forecast_*, valid_gap*, offset, vs_paper, vs_exemplar: the validation
+                     curve and the outside tables (tools/report_curves.py)
     hours:RUN, minutes:RUN, eval_minutes:RUN   training time in hours, in minutes; scoring's in minutes
     images:RUN       test images scored                                  10000
     op_nll:NAME@PRIOR   experiments/optimal_prior/NAME.json's -log p(x) under PRIOR, ± its s.e.
@@ -34,6 +32,7 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     usage:RUN, used:RUN, mass:RUN   components used of K (effective number), used, their mass: 19 of 500 (16.0)
     rescored:NAME    experiments/rescored/NAME.json's change in -log p(x), ± its paired s.e.
     field:FILE#KEYS  any number of a record under experiments/ (tools.record_fields)   2287.6
+    rows:FILE#STAT:A-B@E1..E2   a statistic of a record's table of rows over epochs (tools.record_fields)
 
 RUN is a record of experiments/results/ or, named `ref_*`, of a run of the paper's code (experiments/parity/);
 RUN/S is that run on every S-th test image only (the subset a run of the code with --test_stride S scored);
@@ -44,65 +43,17 @@ named outside source (the paper, Exemplar VAE) or says where it was measured; it
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from typing import Callable, Optional
 
-from tools import optimal_prior_records, record_fields
+from tools import optimal_prior_records, record_fields, report_curves
 from vamp_tf import files, statistics
 
 VALUE = re.compile(r"<!--=(?P<kind>[a-z_]+):(?P<args>[^~>]+?)(?:~(?P<digits>\d))?-->(?P<text>.*?)<!--/-->")
 
 
-class MissingValue(ValueError):
-    """A value the records cannot give: an unknown kind, a run not recorded, an epoch not in its curve."""
-
-
-def _curve(run) -> dict:
-    curve = (run.record or {}).get("validation_curve")
-    if not curve:
-        raise MissingValue(f"{run.name}'s record has no validation curve")
-    return {int(epoch): float(value) for epoch, value in curve}
-
-
-def _run_at(spec: str, run_of: Callable):
-    name, _, epoch = spec.partition("@")
-    if not epoch:
-        raise MissingValue(f"{spec!r} needs an epoch: RUN@EPOCH")
-    return run_of(name), int(epoch)
-
-
-@functools.lru_cache(maxsize=None)
-def _forecast(spec, run_of):
-    """tools.progress's forecast from the run's validation curve after its warm-up, cut at epoch E (what
-    `python -m tools.progress` said when the run stood at E)."""
-    import numpy as np  # pylint: disable=import-outside-toplevel
-    from tools import progress  # pylint: disable=import-outside-toplevel
-    run, epoch = _run_at(spec, run_of)
-    train = run.results["config"]["train"]
-    points = sorted((e, v) for e, v in _curve(run).items() if train["warmup_epochs"] < e <= epoch)
-    found = progress.forecast(np.array([e for e, _ in points]), np.array([v for _, v in points]),
-                              train["early_stopping_patience"], train["epochs"])
-    if found is None:
-        raise MissingValue(f"{run.name}'s curve up to epoch {epoch} is too short to forecast")
-    return found
-
-
-def _valid_at(spec, run_of, digits):
-    run, epoch = _run_at(spec, run_of)
-    curve = _curve(run)
-    if epoch not in curve:
-        raise MissingValue(f"{run.name}'s validation curve has no epoch {epoch}")
-    return f"{curve[epoch]:.{digits}f}"
-
-
-def _best_by(spec, run_of, digits):
-    run, epoch = _run_at(spec, run_of)
-    values = [v for e, v in _curve(run).items() if e <= epoch]
-    if not values:
-        raise MissingValue(f"{run.name}'s validation curve starts after epoch {epoch}")
-    return f"{min(values):.{digits}f}"
+MissingValue = report_curves.MissingValue  # one error for every kind
 
 
 def _test_set(run) -> tuple:
@@ -217,16 +168,13 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "neg_elbo": (2, lambda a, r, d: f"{_metric(r(a), 'test_neg_elbo'):.{d}f}"),
     "elbo_gap": (2, lambda a, r, d: f"{_metric(r(a), 'test_neg_elbo') + _metric(r(a), 'test_log_likelihood'):.{d}f}"),
     "best_valid": (2, lambda a, r, d: f"{_metric(r(a), 'best_validation_neg_elbo'):.{d}f}"),
-    "valid": (2, _valid_at),
-    "best_by": (2, _best_by),
-    "forecast_stop": (0, lambda a, r, d: str(_forecast(a, r).stop_epoch)),
-    "forecast_value": (2, lambda a, r, d: f"{_forecast(a, r).at_stop:.{d}f}"),
     "hours": (2, lambda a, r, d: f"{r(a).results['train_seconds'] / 3600:.{d}f}"),
     "minutes": (0, lambda a, r, d: f"{r(a).results['train_seconds'] / 60:.{d}f}"),
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
     "images": (0, lambda a, r, d: str(len(r(a).per_image))),
     "rescored": (2, lambda a, r, d: _rescored(a, d)),
     "field": (2, lambda a, r, d: record_fields.value(a, d, MissingValue)),
+    "rows": (2, lambda a, r, d: record_fields.rows(a, d, MissingValue)),
     "op_nll": (2, lambda a, r, d: optimal_prior_records.nll(a, d, MissingValue)),
     "op_share": (0, lambda a, r, d: optimal_prior_records.share(a, d, MissingValue)),
     "op_paired": (2, lambda a, r, d: optimal_prior_records.paired(a, d, MissingValue)),
@@ -234,6 +182,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "usage": (1, lambda a, r, d: _usage(r(a), d)),
     "used": (0, lambda a, r, d: str(_metric(r(a), "prior_usage")["components_used"])),
     "mass": (1, lambda a, r, d: _mass(r(a), d)),
+    **report_curves.KINDS,
 }
 
 

@@ -1,0 +1,116 @@
+"""The value kinds of tools/report_values.py that read a run's validation curve (its record's
+`validation_curve`, [epoch, validation -ELBO] pairs) and its place beside outside tables:
+
+    valid:RUN@E, best_by:RUN@E                the validation -ELBO at epoch E; the best up to E
+    forecast_stop:RUN@E, forecast_value:RUN@E tools.progress's forecast from the curve up to E
+    valid_gap:A-B@E                           A's validation -ELBO at E minus B's
+    valid_gap_mean:A-B@E1..E2, valid_gap_sd:A-B@E1..E2   that gap's mean and standard deviation over
+                                              the epochs E1 to E2 (both included)
+    offset:RUN                                the best validation -ELBO minus the test -log p(x)
+    vs_paper:RUN, vs_exemplar:RUN             the test -log p(x) minus the paper's (Exemplar VAE's) cell
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+
+class MissingValue(ValueError):
+    """A value the records cannot give: an unknown kind, a run not recorded, an epoch not in its curve."""
+
+
+def curve(run) -> dict:
+    """{epoch: validation -ELBO} of a run's record."""
+    points = (run.record or {}).get("validation_curve")
+    if not points:
+        raise MissingValue(f"{run.name}'s record has no validation curve")
+    return {int(epoch): float(value) for epoch, value in points}
+
+
+def run_at(spec: str, run_of: Callable):
+    name, _, epoch = spec.partition("@")
+    if not epoch:
+        raise MissingValue(f"{spec!r} needs an epoch: RUN@EPOCH")
+    return run_of(name), int(epoch)
+
+
+@functools.lru_cache(maxsize=None)
+def forecast(spec, run_of):
+    """tools.progress's forecast from the run's validation curve after its warm-up, cut at epoch E (what
+    `python -m tools.progress` said when the run stood at E)."""
+    from tools import progress  # pylint: disable=import-outside-toplevel
+    run, epoch = run_at(spec, run_of)
+    train = run.results["config"]["train"]
+    points = sorted((e, v) for e, v in curve(run).items() if train["warmup_epochs"] < e <= epoch)
+    found = progress.forecast(np.array([e for e, _ in points]), np.array([v for _, v in points]),
+                              train["early_stopping_patience"], train["epochs"])
+    if found is None:
+        raise MissingValue(f"{run.name}'s curve up to epoch {epoch} is too short to forecast")
+    return found
+
+
+def valid_at(spec, run_of, digits):
+    run, epoch = run_at(spec, run_of)
+    values = curve(run)
+    if epoch not in values:
+        raise MissingValue(f"{run.name}'s validation curve has no epoch {epoch}")
+    return f"{values[epoch]:.{digits}f}"
+
+
+def best_by(spec, run_of, digits):
+    run, epoch = run_at(spec, run_of)
+    values = [v for e, v in curve(run).items() if e <= epoch]
+    if not values:
+        raise MissingValue(f"{run.name}'s validation curve starts after epoch {epoch}")
+    return f"{min(values):.{digits}f}"
+
+
+def gaps(spec, run_of) -> np.ndarray:
+    """A's validation -ELBO minus B's at each epoch of A-B@E or A-B@E1..E2, every epoch in both curves."""
+    pair, _, epochs = spec.partition("@")
+    a_name, sep, b_name = pair.partition("-")
+    if not sep or not epochs:
+        raise MissingValue(f"{spec!r} needs two runs and epochs: A-B@E or A-B@E1..E2")
+    first, _, last = epochs.partition("..")
+    a, b = curve(run_of(a_name)), curve(run_of(b_name))
+    wanted = range(int(first), int(last or first) + 1)
+    missing = [e for e in wanted if e not in a or e not in b]
+    if missing:
+        raise MissingValue(f"{a_name} and {b_name}'s validation curves do not both have epoch {missing[0]}")
+    return np.array([a[e] - b[e] for e in wanted])
+
+
+def offset(run, digits):
+    """The best validation -ELBO minus the test -log p(x): how far validation reads above test."""
+    metrics = run.results["metrics"]
+    return f"{metrics['best_validation_neg_elbo'] + metrics['test_log_likelihood']:.{digits}f}"
+
+
+def vs_outside(run, cells: dict, digits) -> str:
+    """The run's test -log p(x) minus an outside table's cell for it (tools/report_tables.json)."""
+    if run.name not in cells:
+        raise MissingValue(f"the outside table has no cell for {run.name}")
+    cell = cells[run.name]
+    return f"{-run.results['metrics']['test_log_likelihood'] - (cell[0] if isinstance(cell, tuple) else cell):+.{digits}f}"
+
+
+def _outside(which):
+    from tools import report_runs  # pylint: disable=import-outside-toplevel
+    return report_runs.PAPER if which == "paper" else report_runs.EXEMPLAR_CELLS
+
+
+KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
+    "valid": (2, valid_at),
+    "best_by": (2, best_by),
+    "forecast_stop": (0, lambda a, r, d: str(forecast(a, r).stop_epoch)),
+    "forecast_value": (2, lambda a, r, d: f"{forecast(a, r).at_stop:.{d}f}"),
+    "valid_gap": (2, lambda a, r, d: f"{gaps(a, r)[0]:.{d}f}"),
+    "valid_gap_mean": (2, lambda a, r, d: f"{np.mean(gaps(a, r)):.{d}f}"),
+    "valid_gap_sd": (2, lambda a, r, d: f"{np.std(gaps(a, r), ddof=1):.{d}f}"),
+    "offset": (2, lambda a, r, d: offset(r(a), d)),
+    "vs_paper": (2, lambda a, r, d: vs_outside(r(a), _outside("paper"), d)),
+    "vs_exemplar": (2, lambda a, r, d: vs_outside(r(a), _outside("exemplar"), d)),
+}
