@@ -62,6 +62,13 @@ def _smoothed(model, t, parameters, bandwidths, bandwidth_images, bandwidth_samp
         "validation_log_likelihood": {str(h): v for h, v in scores.items()}}
 
 
+def _training_images(t):
+    """The training images whose posteriors make the aggregate, as the model sees them: one fixed binary draw
+    of each image of a dynamically binarized dataset."""
+    from vamp_tf import datasets  # pylint: disable=import-outside-toplevel
+    return datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples, gray_values=t.gray_values)
+
+
 def _summary(per_image: dict, smoothed=None):
     """(mean, standard error, paired difference from the aggregate, shares closed) of each prior's scores; the
     shares of the gap to the smoothed aggregate go into `smoothed`."""
@@ -84,7 +91,7 @@ def add_smoothed(model, config, out: dict, per_image: dict, bandwidths, bandwidt
     from vamp_tf import datasets, optimal_prior, surgery  # pylint: disable=import-outside-toplevel
     from vamp_tf.progress import Progress  # pylint: disable=import-outside-toplevel
     started, t = time.time(), config.train
-    train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples, gray_values=t.gray_values)
+    train = _training_images(t)
     scored = datasets.evaluation_images(t, "test")[:out["num_test_images"]]
     prior, smoothed = _smoothed(model, t, surgery.posterior_parameters(model, train), bandwidths, bandwidth_images,
                                 bandwidth_samples)
@@ -105,8 +112,7 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     from vamp_tf.progress import Progress  # pylint: disable=import-outside-toplevel
     started = time.time()
     t = config.train
-    # as the model sees them: one fixed binary draw of each image of a dynamically binarized dataset
-    train = datasets.examples(t.dataset, "train", t.data_dir, t.split_seed, t.train_examples, gray_values=t.gray_values)
+    train = _training_images(t)
     test = datasets.evaluation_images(t, "test")
     scored = test[:test_images] if test_images else test
     print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images, S = {t.eval_samples}")

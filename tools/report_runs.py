@@ -33,12 +33,19 @@ ALIASES = TABLES["aliases"]
 EXEMPLAR = TABLES["exemplar_vae"]  # a second anchor: Exemplar VAE's reruns of the VampPrior, with Fashion-MNIST
 # Run name -> (Exemplar VAE's -log p(x), its ±) for the runs that table anchors.
 EXEMPLAR_CELLS = {run: tuple(cell) for *_, std, vamp, s, v in EXEMPLAR["rows"] for run, cell in ((std, s), (vamp, v))}
-# A rerun of a recorded flagfile (experiments/presets/) and its first run are quoted against the same outside numbers.
-for _run, _entry in TABLES["presets"].items():
-    for _quoted in (SEED, PAPER, EXEMPLAR_CELLS):
-        for _a, _b in ((_run, _entry["reruns"]), (_entry["reruns"], _run)):
-            if _b in _quoted:
-                _quoted.setdefault(_a, _quoted[_b])
+
+
+def share_quotations(reruns: dict, *quotations: dict) -> None:
+    """A rerun of a recorded flagfile (experiments/presets/) and its first run are quoted against the same
+    outside numbers: each quotation {run: number} gets the other's entry where only one of a pair has one."""
+    for run, entry in reruns.items():
+        for quoted in quotations:
+            for a, b in ((run, entry["reruns"]), (entry["reruns"], run)):
+                if b in quoted:
+                    quoted.setdefault(a, quoted[b])
+
+
+share_quotations(TABLES["presets"], SEED, PAPER, EXEMPLAR_CELLS)
 
 
 class Run:
