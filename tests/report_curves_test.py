@@ -37,10 +37,10 @@ def test_gaps_between_two_curves_at_an_epoch_and_over_a_range(run_of):
 def test_the_offset_and_the_differences_to_outside_cells(run_of, monkeypatch):
     monkeypatch.setitem(report_runs.PAPER, "a", 81.5)
     monkeypatch.setitem(report_runs.EXEMPLAR_CELLS, "b", (83.25, 0.1))
-    out = report_values.render("<!--=offset:a-->?<!--/--> <!--=vs_paper:a-->?<!--/--> <!--=vs_exemplar:b-->?<!--/-->",
-                               run_of)
-    # a: best validation 88.0, test 82.0 -> offset 6.00, and 82.0 - 81.5; b: 83.0 - 83.25
-    assert [text for _, text in report_values.values_in(out)] == ["6.00", "+0.50", "-0.25"]
+    out = report_values.render("<!--=offset:a-->?<!--/--> <!--=vs_paper:a-->?<!--/--> <!--=vs_exemplar:b-->?<!--/-->"
+                               " <!--=vs_paper:b@a-->?<!--/-->", run_of)
+    # a: best validation 88.0, test 82.0 -> offset 6.00, and 82.0 - 81.5; b: 83.0 - 83.25, and against a's cell
+    assert [text for _, text in report_values.values_in(out)] == ["6.00", "+0.50", "-0.25", "+1.50"]
 
 
 def test_what_the_curves_or_tables_cannot_give_is_named(run_of):
@@ -48,6 +48,7 @@ def test_what_the_curves_or_tables_cannot_give_is_named(run_of):
                           ("<!--=valid_gap:a@3-->?<!--/-->", "needs two runs and epochs"),
                           ("<!--=valid_gap:a-b-->?<!--/-->", "needs two runs and epochs"),
                           ("<!--=vs_exemplar:a-->?<!--/-->", "the outside table has no cell for a"),
+                          ("<!--=vs_paper:a@b-->?<!--/-->", "the outside table has no cell for b"),
                           ("<!--=valid:a@9-->?<!--/-->", "a's validation curve has no epoch 9")]:
         with pytest.raises(report_curves.MissingValue, match=f"p.md: .*{message}"):
             report_values.render(page, run_of, "p.md")

@@ -8,6 +8,7 @@
                                               the epochs E1 to E2 (both included)
     offset:RUN                                the best validation -ELBO minus the test -log p(x)
     vs_paper:RUN, vs_exemplar:RUN             the test -log p(x) minus the paper's (Exemplar VAE's) cell
+                                              (RUN@CELL: against CELL's, for a variant of that run)
 """
 
 from __future__ import annotations
@@ -89,11 +90,14 @@ def offset(run, digits):
     return f"{metrics['best_validation_neg_elbo'] + metrics['test_log_likelihood']:.{digits}f}"
 
 
-def vs_outside(run, cells: dict, digits) -> str:
-    """The run's test -log p(x) minus an outside table's cell for it (tools/report_tables.json)."""
-    if run.name not in cells:
-        raise MissingValue(f"the outside table has no cell for {run.name}")
-    cell = cells[run.name]
+def vs_outside(spec: str, run_of, cells: dict, digits) -> str:
+    """RUN's test -log p(x) minus an outside table's cell for it, or for the run CELL names (RUN@CELL: a
+    variant of that cell's run), from tools/report_tables.json."""
+    name, _, cell_run = spec.partition("@")
+    run = run_of(name)
+    if (cell_run or name) not in cells:
+        raise MissingValue(f"the outside table has no cell for {cell_run or name}")
+    cell = cells[cell_run or name]
     return f"{-run.results['metrics']['test_log_likelihood'] - (cell[0] if isinstance(cell, tuple) else cell):+.{digits}f}"
 
 
@@ -111,6 +115,6 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "valid_gap_mean": (2, lambda a, r, d: f"{np.mean(gaps(a, r)):.{d}f}"),
     "valid_gap_sd": (2, lambda a, r, d: f"{np.std(gaps(a, r), ddof=1):.{d}f}"),
     "offset": (2, lambda a, r, d: offset(r(a), d)),
-    "vs_paper": (2, lambda a, r, d: vs_outside(r(a), _outside("paper"), d)),
-    "vs_exemplar": (2, lambda a, r, d: vs_outside(r(a), _outside("exemplar"), d)),
+    "vs_paper": (2, lambda a, r, d: vs_outside(a, r, _outside("paper"), d)),
+    "vs_exemplar": (2, lambda a, r, d: vs_outside(a, r, _outside("exemplar"), d)),
 }
