@@ -80,8 +80,12 @@ def test_the_smoothed_aggregate_is_the_aggregate_convolved_with_the_bandwidth():
 def test_the_chosen_bandwidth_is_the_best_on_the_validation_images(tiny_vae):
     model, train, valid = tiny_vae.model(), tiny_vae.images(20, seed=5), tiny_vae.images(4, seed=6)
     parameters = tuple(p.numpy() for p in optimal_prior.surgery.posterior_parameters(model, train))
-    best, scores = optimal_prior.choose_bandwidth(model, parameters, valid, [0.0, 0.5, 2.0], num_samples=50, seed=1)
+    counts = []
+    best, scores = optimal_prior.choose_bandwidth(model, parameters, valid, [0.0, 0.5, 2.0], num_samples=50, seed=1,
+                                                  progress=lambda done, note="": counts.append(done))
     assert sorted(scores) == [0.0, 0.5, 2.0] and scores[best] == max(scores.values())
+    # the progress counts the images of all three bandwidths in one rising count, 12 in all
+    assert counts == sorted(counts) and counts[-1] == 12 and len(set(counts)) == len(counts)
     # each score is the mean log p(x) of the validation images under that smoothed aggregate, same noise
     again = optimal_prior.log_likelihoods(model, valid, {"s": optimal_prior.smoothed_aggregate(parameters, 0.5)},
                                           num_samples=50, seed=1)["s"]

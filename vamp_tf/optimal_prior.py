@@ -89,9 +89,11 @@ def choose_bandwidth(model, parameters, images, bandwidths, num_samples: int = 5
     mean importance-sampled log p(x), {bandwidth: that mean}); every bandwidth sees the same noise per image."""
     if not len(bandwidths):
         raise ValueError("choose_bandwidth needs at least one bandwidth")
-    scores = {float(h): float(np.mean(log_likelihoods(model, images, {h: smoothed_aggregate(parameters, h)},
-                                                      num_samples, seed, progress=progress)[h]))
-              for h in bandwidths}
+    scores = {}
+    for i, h in enumerate(bandwidths):  # `progress` counts the images of all bandwidths: len(images) x len(bandwidths)
+        counted = None if progress is None else (lambda done, note="", before=i * len(images): progress(before + done, note))
+        scores[float(h)] = float(np.mean(log_likelihoods(model, images, {h: smoothed_aggregate(parameters, h)},
+                                                         num_samples, seed, progress=counted)[h]))
     return max(scores, key=scores.get), scores
 
 
