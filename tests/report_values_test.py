@@ -80,3 +80,10 @@ def test_a_rescored_record_is_a_run_of_its_own(tmp_path):
 def test_a_value_the_records_cannot_give_names_the_page_and_the_value(run_of, value, match):
     with pytest.raises(ValueError, match=match):
         report_values.render(f"text {value} text", run_of, "p.md")
+
+
+def test_the_largest_difference_of_one_image(run_of):
+    # b - a per image: 1, 1.5, 0, 1
+    assert report_values.render("<!--=largest_difference:b-a~2-->?<!--/-->", run_of).endswith(">1.50<!--/-->")
+    with pytest.raises(ValueError, match="do not score the same test images"):
+        report_values.render("<!--=largest_difference:short-a-->?<!--/-->", run_of)

@@ -12,7 +12,7 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     bits:RUN, bits_se:RUN   the same in bits/dim (3 decimals)            4.529 ± 0.033
     paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
                      images with its paired standard error (nats; paired_bits: bits/dim; paired_mean,
-                     paired_bits_mean: without it)
+                     paired_bits_mean: without it; largest_difference:A-B, the largest |A - B| of one image)
     mean_difference:A-B   A's mean -log p(x) minus B's, for runs on different test images   +1.54
     gap:A-B, gap_bits:A-B   the size of that difference, unsigned, for prose that says who is ahead
                      (gap_mean, gap_bits_mean: without its standard error) 0.48 ± 0.06
@@ -104,6 +104,16 @@ def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
     return pair
 
 
+def _largest_difference(spec, run_of, digits):
+    """The largest |A - B| of one test image's -log p(x), over the images both scored (nats)."""
+    _paired_numbers(spec, run_of, bits=False)  # the same refusals: other test images, recovered records
+    a_name, _, b_name = spec.partition("-")
+    a, b = run_of(a_name), run_of(b_name)
+    if a.per_image is None or b.per_image is None:
+        raise MissingValue(f"{a_name} and {b_name} need per-image scores for their largest difference")
+    return f"{float(abs(a.per_image_nll(False) - b.per_image_nll(False)).max()):.{digits}f}"
+
+
 def _recovered_pair(run, other: str) -> Optional[tuple[float, float]]:
     """The paired difference (run - other) that a recovered record carries from RESULTS.md, or None."""
     pair = (run.recovered.get("paired_differences") or {}).get(other)
@@ -159,6 +169,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "paired_bits": (3, lambda a, r, d: _paired(a, r, d, bits=True)),
     "paired_mean": (2, lambda a, r, d: f"{_paired_numbers(a, r, bits=False)[0]:+.{d}f}"),
     "paired_bits_mean": (3, lambda a, r, d: f"{_paired_numbers(a, r, bits=True)[0]:+.{d}f}"),
+    "largest_difference": (3, lambda a, r, d: _largest_difference(a, r, d)),
     "recovered_paired": (3, _recovered_paired),
     "mean_difference": (2, lambda a, r, d: _mean_difference(a, r, d, bits=False)),
     "gap": (2, lambda a, r, d: _gap(a, r, d, bits=False)),
