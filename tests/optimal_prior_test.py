@@ -28,6 +28,18 @@ def test_the_trained_prior_scores_as_the_models_own_evaluation(tiny_vae):
                                         seed=3)["trained"]
     want = evaluation.log_likelihood(model, images, num_samples=200, seed=3)["per_image"]
     np.testing.assert_allclose(got, want, atol=1e-5)  # other batch sizes, the same noise per image
+    # every other image, and a run of two, scored at their positions: as the whole set's evaluation scored them
+    positions = np.array([0, 2, 3, 5])
+    counts = []
+    strided = optimal_prior.log_likelihoods(model, images[positions], {"trained": model.prior.distribution()},
+                                            num_samples=200, seed=3, indices=positions,
+                                            progress=counts.append)["trained"]
+    np.testing.assert_allclose(strided, want[positions], atol=1e-5)
+    assert counts[-1] == 4 and counts == sorted(counts)
+    assert not np.allclose(optimal_prior.log_likelihoods(model, images[positions], {"t": model.prior.distribution()},
+                                                         num_samples=200, seed=3)["t"], want[positions], atol=1e-3)
+    with pytest.raises(ValueError, match="3 indices for 4 images"):
+        optimal_prior.log_likelihoods(model, images[positions], {"t": model.prior.distribution()}, indices=[0, 1, 2])
 
 
 def test_a_vampprior_on_the_training_images_is_their_aggregate_so_it_closes_the_whole_gap(tiny_vae):

@@ -4,7 +4,7 @@ r"""Scores a trained model under the optimal prior and three others, and splits 
     python -m tools.optimal_prior --workdir=RUN --name=NAME ...
 
 For the model's encoder and decoder fixed, the test log-likelihood (S = the record's, its seed) of the
-first --test_images test images under the priors of vamp_tf.optimal_prior: the aggregate posterior of
+first --test_images test images (of every --test_stride-th) under the priors of vamp_tf.optimal_prior: the aggregate posterior of
 the training set (optimal for this encoder), the trained prior, N(0, I), a K-component mixture fitted
 to q(z) (K = --fitted_components), and (with --bandwidths, the default) the aggregate smoothed by the
 bandwidth that --bandwidth_images validation images prefer. The same noise per image under all of them,
@@ -92,20 +92,29 @@ def add_smoothed(model, config, out: dict, per_image: dict, bandwidths, bandwidt
     from vamp_tf.progress import Progress  # pylint: disable=import-outside-toplevel
     started, t = time.time(), config.train
     train = _training_images(t)
-    scored = datasets.evaluation_images(t, "test")[:out["num_test_images"]]
+    positions = _positions(out["test_images_of"], out["num_test_images"], out.get("test_stride", 1))
+    scored = datasets.evaluation_images(t, "test")[positions]
     prior, smoothed = _smoothed(model, t, surgery.posterior_parameters(model, train), bandwidths, bandwidth_images,
                                 bandwidth_samples)
     progress = Progress(len(scored), "log p(x) under the smoothed prior")
     per_image.update(optimal_prior.log_likelihoods(model, scored, {"smoothed": prior}, t.eval_samples, t.seed,
-                                                   progress=progress.update))
+                                                   progress=progress.update, indices=positions))
     mean, error, paired, shares = _summary(per_image, smoothed)
     out.update(test_log_likelihood=mean, standard_error=error, aggregate_minus=paired, share_closed=shares,
                smoothed=smoothed, seconds=out["seconds"] + time.time() - started)
 
 
+def _positions(num_test: int, test_images: int, stride: int) -> np.ndarray:
+    """The scored test images' positions: every stride-th, the first test_images of them (0: all)."""
+    if stride < 1:
+        raise ValueError(f"--test_stride={stride}: it must be 1 or more (1: the first --test_images images).")
+    positions = np.arange(0, num_test, stride)
+    return positions[:test_images] if test_images else positions
+
+
 def measure(model, config, record_name: str, name: str, test_images: int = 1000, components: int = 500,
             subsample=(1000, 5000, 20000), records_dir=None, bandwidths=(), bandwidth_images: int = 200,
-            bandwidth_samples: int = 500) -> tuple[dict, dict]:
+            bandwidth_samples: int = 500, test_stride: int = 1) -> tuple[dict, dict]:
     """(the record of the measurement, each scored image's log-likelihood under each prior)."""
     from tools import records  # pylint: disable=import-outside-toplevel
     from vamp_tf import datasets, files, optimal_prior, surgery  # pylint: disable=import-outside-toplevel
@@ -114,8 +123,10 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     t = config.train
     train = _training_images(t)
     test = datasets.evaluation_images(t, "test")
-    scored = test[:test_images] if test_images else test
-    print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images, S = {t.eval_samples}")
+    positions = _positions(len(test), test_images, test_stride)
+    scored = test[positions]
+    print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images "
+          f"(every {test_stride}), S = {t.eval_samples}")
     parameters = surgery.posterior_parameters(model, train)
     found = optimal_prior.priors(model, train, num_components=components, seed=t.seed, parameters=parameters)
     smoothed = None
@@ -125,17 +136,17 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     for prior in found:
         progress = Progress(len(scored), f"log p(x) under the {prior} prior")
         per_image.update(optimal_prior.log_likelihoods(model, scored, {prior: found[prior]}, t.eval_samples, t.seed,
-                                                       progress=progress.update))
+                                                       progress=progress.update, indices=positions))
     _, recorded = records.load(record_name, *([records_dir] if records_dir else []))
     check = None
     if recorded is not None:
-        check = float(np.max(np.abs(per_image["trained"].astype(np.float32) - recorded[:len(scored)].astype(np.float32))))
+        check = float(np.max(np.abs(per_image["trained"].astype(np.float32) - recorded[positions].astype(np.float32))))
     mean, error, paired, shares = _summary(per_image, smoothed)
     split = surgery.rate_distortion(model, test, seed=t.seed, reference_images=train, reference_sizes=subsample)
     bias = split.pop("held_out_by_reference_size", {})
     out = {"name": name, "record": record_name, "dataset": t.dataset,
            "model": config.model.model, "prior": config.model.prior, "num_train_images": len(train),
-           "num_test_images": len(scored), "test_images_of": len(test), "eval_samples": t.eval_samples, "seed": t.seed,
+           "num_test_images": len(scored), "test_images_of": len(test), "test_stride": test_stride, "eval_samples": t.eval_samples, "seed": t.seed,
            "fitted_components": components, "test_log_likelihood": mean, "standard_error": error,
            "aggregate_minus": paired, "share_closed": shares, "trained_matches_record": check,
            "rate_split": {k: list(v) if isinstance(v, tuple) else v for k, v in split.items()},
@@ -161,7 +172,8 @@ def main(argv):
     else:
         out, per_image = measure(model, config, record_name, name, FLAGS.test_images, FLAGS.fitted_components,
                                  [int(v) for v in FLAGS.subsample], bandwidths=bandwidths,
-                                 bandwidth_images=FLAGS.bandwidth_images, bandwidth_samples=FLAGS.bandwidth_samples)
+                                 bandwidth_images=FLAGS.bandwidth_images, bandwidth_samples=FLAGS.bandwidth_samples,
+                                 test_stride=FLAGS.test_stride)
         out["preset"] = FLAGS.preset
     os.makedirs(FLAGS.out, exist_ok=True)
     np.savez(os.path.join(FLAGS.out, f"{name}.npz"), **{k: v.astype(np.float32) for k, v in per_image.items()})
@@ -177,6 +189,8 @@ if __name__ == "__main__":
     flags.DEFINE_string("workdir", None, "A finished training run, instead of --preset (name it with --name).")
     flags.DEFINE_string("name", None, "The output's name (default: the preset's).")
     flags.DEFINE_integer("test_images", 1000, "The first N test images are scored (0: all).")
+    flags.DEFINE_integer("test_stride", 1, "Score every S-th test image (the first --test_images of them): a subset "
+                         "of every class where the test file is ordered by class (binarized_mnist).")
     flags.DEFINE_integer("fitted_components", 500, "Components of the mixture fitted to q(z).")
     flags.DEFINE_list("subsample", ["1000", "5000", "20000"], "Training-set sizes M at which the held-out "
                       "estimator's bias is measured (besides the whole set).")

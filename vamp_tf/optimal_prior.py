@@ -111,14 +111,27 @@ def priors(model, train_images, num_components: int = 500, seed: int = 0, parame
 
 
 def log_likelihoods(model, images, prior_by_name: dict, num_samples: int = 5000, seed: int = 0,
-                    batch_size: int = 2, samples_per_step: int = 100, progress=None) -> dict:
+                    batch_size: int = 2, samples_per_step: int = 100, progress=None, indices=None) -> dict:
     """{name: per-image log p(x) float64 [N]} under each prior, with the same noise per image for all of
     them (evaluation.log_likelihood's seeding), so their differences are paired. The defaults keep a
-    mixture of M = 60,000 components at 2 x 100 x 60,000 log-densities a step (48 MB)."""
-    return {name: evaluation.log_likelihood(model, images, num_samples=num_samples, seed=seed, batch_size=batch_size,
-                                            samples_per_step=samples_per_step, prior=prior,
-                                            progress=progress)["per_image"]
-            for name, prior in prior_by_name.items()}
+    mixture of M = 60,000 components at 2 x 100 x 60,000 log-densities a step (48 MB).
+    indices: each image's position in its evaluated set (default 0..N-1), which sets its noise: the
+    images of every S-th position score as they did in the whole set's evaluation."""
+    indices = np.arange(len(images)) if indices is None else np.asarray(indices)
+    if len(indices) != len(images):
+        raise ValueError(f"{len(indices)} indices for {len(images)} images")
+    runs = np.split(np.arange(len(indices)), np.flatnonzero(np.diff(indices) != 1) + 1)  # contiguous positions
+    out = {}
+    for name, prior in prior_by_name.items():
+        parts, done = [], 0
+        for run in (r for r in runs if len(r)):
+            counted = None if progress is None else (lambda n, before=done: progress(before + n))
+            parts.append(evaluation.log_likelihood(model, images[run[0]:run[-1] + 1], num_samples=num_samples,
+                                                   seed=seed, batch_size=batch_size, samples_per_step=samples_per_step,
+                                                   prior=prior, progress=counted, start=int(indices[run[0]]))["per_image"])
+            done += len(run)
+        out[name] = np.concatenate(parts) if parts else np.zeros([0])
+    return out
 
 
 def share_closed(per_image: dict, prior: str = "trained", target: str = "aggregate") -> tuple[float, float]:
