@@ -58,7 +58,8 @@ def optimal_prior_table(directory: str = optimal_prior_records.DIRECTORY) -> lis
         split = r["rate_split"]
         lines.append(
             f"| {r['name']} ({r['model']}) | {r['dataset']} | {r['prior']} | {r['num_test_images']} "
-            f"({r['test_images_of']}) | "
+            + (f"(every {r['test_stride']}th of {r['test_images_of']}) | " if r.get("test_stride", 1) > 1
+               else f"({r['test_images_of']}) | ")
             + " | ".join(f"{-mean[k]:.2f} ± {error[k]:.2f}" for k, _ in PRIOR_LABELS)
             + f" | {_smoothed(r)} | {_EXEMPLAR.get((r['dataset'], r['model']), '—')} | {_share(r, 'trained')}"
             + f" | {_share(r, 'fitted')} | {_share(r, 'trained', smoothed=True)}"
