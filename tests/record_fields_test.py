@@ -59,6 +59,8 @@ def test_rows_summarise_a_column_or_a_difference_over_an_epoch_range(root):
 @pytest.mark.parametrize("spec,match", [
     ("parity/check#median:1@1..2", "needs FILE#STAT:A\\[-B\\]@E1..E2 with STAT one of mean, min, max, max_abs"),
     ("parity/check#mean:1@1", "needs FILE#STAT"),
+    ("parity/check#mean:x-1@1..2", "needs FILE#STAT"),
+    ("parity/check#mean:1-2-3@1..2", "needs FILE#STAT"),
     ("parity/check#mean:1@3..9", "no rows with epochs 3..9 and columns 1"),
     ("parity/check#mean:1-3@1..2", "no rows with epochs 1..2 and columns 1-3"),
     ("parity/gone#mean:1@1..2", "no record parity/gone.json"),

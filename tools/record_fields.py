@@ -46,7 +46,8 @@ def rows(spec: str, digits: int, error=ValueError, root: str = EXPERIMENTS) -> s
     stat, _, rest = what.partition(":")
     columns, _, epochs = rest.partition("@")
     first, _, last = epochs.partition("..")
-    if stat not in STATS or not columns or not first or not last:
+    if (stat not in STATS or not first.isdigit() or not last.isdigit()
+            or not all(c.isdigit() for c in columns.split("-")) or columns.count("-") > 1):
         raise error(f"{spec!r} needs FILE#STAT:A[-B]@E1..E2 with STAT one of {', '.join(STATS)}")
     table = np.asarray(record.get("rows") or [], dtype=np.float64)
     a, _, b = columns.partition("-")
