@@ -2,11 +2,12 @@ r"""Scores a trained model under the optimal prior and three others, and splits 
 
     python -m tools.optimal_prior --preset=mnist_vamp [--test_images=1000] [--out=experiments/optimal_prior]
     python -m tools.optimal_prior --workdir=RUN --name=NAME ...
+    python -m tools.optimal_prior --preset=binarized_mnist_hvae_vamp --test_images=200 --test_stride=50
 
 For the model's encoder and decoder fixed, the test log-likelihood (S = the record's, its seed) of the
-first --test_images test images (of every --test_stride-th) under the priors of vamp_tf.optimal_prior: the aggregate posterior of
-the training set (optimal for this encoder), the trained prior, N(0, I), a K-component mixture fitted
-to q(z) (K = --fitted_components), and (with --bandwidths, the default) the aggregate smoothed by the
+first --test_images test images (of every --test_stride-th, for a test file ordered by class) under the
+priors of vamp_tf.optimal_prior: the aggregate posterior of the training set (optimal for this encoder),
+the trained prior, N(0, I), a K-component mixture fitted to q(z) (K = --fitted_components), and (with --bandwidths, the default) the aggregate smoothed by the
 bandwidth that --bandwidth_images validation images prefer. The same noise per image under all of them,
 so their differences are paired. The 'trained' column must equal the record's per-image scores (checked).
 Then the rate split on the whole test set (one draw per image): in-sample (log q over the test
@@ -125,8 +126,9 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     test = datasets.evaluation_images(t, "test")
     positions = _positions(len(test), test_images, test_stride)
     scored = test[positions]
-    print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images "
-          f"(every {test_stride}), S = {t.eval_samples}")
+    every = f" (every {test_stride}th)" if test_stride > 1 else ""
+    print(f"{name}: {len(train)} training posteriors, {len(scored)} of {len(test)} test images{every}, "
+          f"S = {t.eval_samples}")
     parameters = surgery.posterior_parameters(model, train)
     found = optimal_prior.priors(model, train, num_components=components, seed=t.seed, parameters=parameters)
     smoothed = None
@@ -146,7 +148,8 @@ def measure(model, config, record_name: str, name: str, test_images: int = 1000,
     bias = split.pop("held_out_by_reference_size", {})
     out = {"name": name, "record": record_name, "dataset": t.dataset,
            "model": config.model.model, "prior": config.model.prior, "num_train_images": len(train),
-           "num_test_images": len(scored), "test_images_of": len(test), "test_stride": test_stride, "eval_samples": t.eval_samples, "seed": t.seed,
+           "num_test_images": len(scored), "test_images_of": len(test), "test_stride": test_stride,
+           "eval_samples": t.eval_samples, "seed": t.seed,
            "fitted_components": components, "test_log_likelihood": mean, "standard_error": error,
            "aggregate_minus": paired, "share_closed": shares, "trained_matches_record": check,
            "rate_split": {k: list(v) if isinstance(v, tuple) else v for k, v in split.items()},
