@@ -36,7 +36,7 @@ from tools import records  # noqa: E402
 from vamp_tf import checkpoints, files, models, presets, statistics  # noqa: E402
 from vamp_tf import workdir as run_workdir  # noqa: E402
 
-PSEUDO_INPUTS = os.path.join(os.path.dirname(records.RECORDS), "pseudo_inputs")
+PSEUDO_INPUTS = os.path.join(records.EXPERIMENTS, "pseudo_inputs")
 FIRST_IMAGES = 20  # one evaluation batch: the images the test suite re-scores (tests/presets_test.py)
 
 

@@ -85,10 +85,8 @@ def _paired(spec, run_of, digits, bits):
     return f"{mean:+.{digits}f} ± {se:.{digits}f}"
 
 
-def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
-    """(A's -log p(x) minus B's, mean over the same test images; its paired standard error). Records recovered
-    from RESULTS.md hold no per-image scores: then the pair that RESULTS.md showed, which only exists between
-    two recovered records (a newer record of B is another run)."""
+def _pair(spec, run_of) -> tuple:
+    """(A's name, A's run, B's name, B's run) of 'A-B', refused when the two score different test images."""
     a_name, sep, b_name = spec.partition("-")
     if not sep:
         raise MissingValue(f"{spec!r} needs two runs: A-B")
@@ -96,6 +94,14 @@ def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
     if _test_set(a) and _test_set(b) and _test_set(a) != _test_set(b):
         raise MissingValue(f"{a_name} and {b_name} score different test images ({_test_set(a)} against "
                            f"{_test_set(b)}): no paired difference")
+    return a_name, a, b_name, b
+
+
+def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
+    """(A's -log p(x) minus B's, mean over the same test images; its paired standard error). Records recovered
+    from RESULTS.md hold no per-image scores: then the pair that RESULTS.md showed, which only exists between
+    two recovered records (a newer record of B is another run)."""
+    a_name, a, b_name, b = _pair(spec, run_of)
     if a.per_image is not None and b.per_image is not None and len(a.per_image) == len(b.per_image):
         return statistics.paired_difference(b.per_image_nll(bits), a.per_image_nll(bits))  # a - b
     pair = _recovered_pair(a, b_name) if b.recovered else None
@@ -106,11 +112,9 @@ def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
 
 def _largest_difference(spec, run_of, digits):
     """The largest |A - B| of one test image's -log p(x), over the images both scored (nats)."""
-    _paired_numbers(spec, run_of, bits=False)  # the same refusals: other test images, recovered records
-    a_name, _, b_name = spec.partition("-")
-    a, b = run_of(a_name), run_of(b_name)
-    if a.per_image is None or b.per_image is None:
-        raise MissingValue(f"{a_name} and {b_name} need per-image scores for their largest difference")
+    a_name, a, b_name, b = _pair(spec, run_of)
+    if a.per_image is None or b.per_image is None or len(a.per_image) != len(b.per_image):
+        raise MissingValue(f"{a_name} and {b_name} do not score the same test images, one by one")
     return f"{float(abs(a.per_image_nll(False) - b.per_image_nll(False)).max()):.{digits}f}"
 
 

@@ -83,6 +83,11 @@ def smoothed_aggregate(parameters, bandwidth: float):
     return gaussian_mixture(mean, tf.math.log(tf.exp(log_variance) + float(bandwidth) ** 2))
 
 
+def _counting_on(progress, before: int):
+    """`progress` for a pass that starts after `before` images already counted (None stays None)."""
+    return None if progress is None else (lambda done, *note: progress(before + done, *note))
+
+
 def choose_bandwidth(model, parameters, images, bandwidths, num_samples: int = 500, seed: int = 0,
                      progress=None) -> tuple[float, dict]:
     """(the bandwidth whose smoothed aggregate gives `images` (validation images, not the test set) the highest
@@ -91,9 +96,9 @@ def choose_bandwidth(model, parameters, images, bandwidths, num_samples: int = 5
         raise ValueError("choose_bandwidth needs at least one bandwidth")
     scores = {}
     for i, h in enumerate(bandwidths):  # `progress` counts the images of all bandwidths: len(images) x len(bandwidths)
-        counted = None if progress is None else (lambda done, note="", before=i * len(images): progress(before + done, note))
         scores[float(h)] = float(np.mean(log_likelihoods(model, images, {h: smoothed_aggregate(parameters, h)},
-                                                         num_samples, seed, progress=counted)[h]))
+                                                         num_samples, seed,
+                                                         progress=_counting_on(progress, i * len(images)))[h]))
     return max(scores, key=scores.get), scores
 
 
@@ -125,10 +130,10 @@ def log_likelihoods(model, images, prior_by_name: dict, num_samples: int = 5000,
     for name, prior in prior_by_name.items():
         parts, done = [], 0
         for run in (r for r in runs if len(r)):
-            counted = None if progress is None else (lambda n, before=done: progress(before + n))
             parts.append(evaluation.log_likelihood(model, images[run[0]:run[-1] + 1], num_samples=num_samples,
                                                    seed=seed, batch_size=batch_size, samples_per_step=samples_per_step,
-                                                   prior=prior, progress=counted, start=int(indices[run[0]]))["per_image"])
+                                                   prior=prior, progress=_counting_on(progress, done),
+                                                   start=int(indices[run[0]]))["per_image"])
             done += len(run)
         out[name] = np.concatenate(parts) if parts else np.zeros([0])
     return out
