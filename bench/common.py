@@ -138,6 +138,21 @@ def model_macs(model_config, rows: dict) -> int:
     return _MACS.get(model_config.architecture, conv_macs)(model_config, rows)
 
 
+def train_step_flops(model_config, prior, batch: int) -> int:
+    """FLOPs of one training step (forward and backward: 3 x the forward pass, 2 FLOPs per
+    multiply-accumulate) on `batch` images; a prior with pseudo-inputs sends them through the encoder."""
+    pseudo = prior.num_components if prior.has_pseudo_inputs else 0
+    return 3 * 2 * model_macs(model_config, {"encoder": batch + pseudo, "images": batch, "decoder": batch,
+                                             "prior_pairs": batch * prior.num_components})
+
+
+def test_flops(model_config, prior, samples: int) -> int:
+    """FLOPs of the importance-sampled log-likelihood of one image with `samples` samples (the
+    encoder once per image, the decoder and the prior once per sample)."""
+    return 2 * model_macs(model_config, {"encoder": 1, "images": 1, "decoder": samples,
+                                         "prior_pairs": samples * prior.num_components})
+
+
 def matmul_gflops(n: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:
     """This machine's matmul rate (GFLOP/s) on n x n matrices of `dtype`, with TensorFlow."""
     a, b = tf.cast(tf.random.normal([n, n]), dtype), tf.cast(tf.random.normal([n, n]), dtype)

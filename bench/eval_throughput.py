@@ -21,10 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
+from bench import options  # noqa: E402  (--write_readme)
 from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags and flagfiles)
 
 _IMAGES = flags.DEFINE_integer("images", 200, "Test images timed.")
-_WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into bench/README.md.")
 
 
 def eval_floor(model, batch: int, image_shape):
@@ -94,11 +94,8 @@ def main(argv):
     heavy, floor_step = eval_floor(model, batch, images.shape[1:])
     steps_per_image = math.ceil(t.eval_samples / evaluation.SAMPLES_PER_STEP) / batch
     element_wise = element_wise_seconds(model, batch, images.shape[1:])
-    prior_pairs = model.prior.num_components
     samples = t.eval_samples
-    macs = common.model_macs(config.model, {"encoder": 1, "images": 1, "decoder": samples,
-                                            "prior_pairs": samples * prior_pairs})
-    flops = 2 * macs
+    flops = common.test_flops(config.model, model.prior, samples)
     peak = common.matmul_gflops()
     n_test = datasets.info(t.dataset).split_sizes["test"]
     rows = [
@@ -127,7 +124,7 @@ def main(argv):
     ]
     for k, v in rows:
         print(f"{k:50s} {v}")
-    if _WRITE_README.value:
+    if options.WRITE_README.value:
         common.write_section(f"eval_throughput ({t.dataset}, {config.model.model_name}, {config.model.prior})",
                              "python -m bench.eval_throughput " + " ".join(os.sys.argv[1:]), rows)
 

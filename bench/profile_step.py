@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
+from bench import options  # noqa: E402  (--write_readme)
 from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags and flagfiles)
 
 _TARGET = flags.DEFINE_enum("target", "train", ["train", "eval"],
@@ -32,7 +33,6 @@ _TOP = flags.DEFINE_integer("top", 12, "Ops listed, by type and by name.")
 _XPROF_PYTHON = flags.DEFINE_string("xprof_python", None, "A Python interpreter with the xprof package.",
                                     required=True)
 _LOGDIR = flags.DEFINE_string("logdir", None, "Where the profile goes (default: a temporary directory).")
-_WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the top ops into bench/README.md.")
 
 
 def profile(config, steps: int, logdir: str) -> float:
@@ -106,7 +106,7 @@ def main(argv):
     rows += [(f"op: {o['name']} ({o['type']})", f"{100 * o['share']:.1f} %") for o in stats["by_name"]]
     for k, v in rows:
         print(f"{k[:90]:90s} {v}")
-    if _WRITE_README.value:
+    if options.WRITE_README.value:
         name = (f"profile_step ({config.train.dataset}, {config.model.model_name}, {config.model.prior}, "
                 f"{config.train.precision if train else 'IS evaluation'})")
         common.write_section(name, "python -m bench.profile_step " + " ".join(sys.argv[1:]), rows)

@@ -21,10 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
+from bench import options  # noqa: E402  (--write_readme)
 from trainers import flags as trainer_flags  # noqa: E402  (the trainer's flags and flagfiles)
 
 _TIMED_EPOCHS = flags.DEFINE_integer("timed_epochs", 2, "Epochs timed after the warm-up epoch.")
-_WRITE_README = flags.DEFINE_bool("write_readme", False, "Write the figures into bench/README.md.")
 _JIT = flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (jit_compile=True).")
 _PRECISIONS = flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"],
                                 "Precisions timed side by side, in this order, on the same data and model.")
@@ -63,11 +63,7 @@ def measure(config, timed_epochs: int, jit_compile: bool = False) -> dict:
     step_seconds = float(np.mean([t[1] / t[2] for t in timings]))
     steps = timings[0][2]
     batch = config.train.batch_size
-    prior = trainer.model.prior
-    macs = common.model_macs(config.model, {
-        "encoder": batch + (prior.num_components if prior.has_pseudo_inputs else 0), "images": batch,
-        "decoder": batch, "prior_pairs": batch * prior.num_components})
-    flops_per_step = 3 * 2 * macs
+    flops_per_step = common.train_step_flops(config.model, trainer.model.prior, batch)
     graph = trainer.train_step.get_concrete_function(next(iter(trainer.epoch_dataset(0))), beta).graph
     heavy = floor.heavy_ops(graph)
     floor_seconds = floor.floor_seconds(heavy)
@@ -137,7 +133,7 @@ def main(argv):
     rows.append(("peak memory (max RSS)", f"{common.peak_memory_mb():.0f} MB"))
     for k, v in rows:
         print(f"{k:60s} {v}")
-    if _WRITE_README.value:
+    if options.WRITE_README.value:
         name = (f"train_throughput ({config.train.dataset}, {config.model.model_name}, {config.model.prior}"
                 + (", jit_compile" if _JIT.value else "") + ")")
         common.write_section(name, "python -m bench.train_throughput " + " ".join(os.sys.argv[1:]), rows)

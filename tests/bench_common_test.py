@@ -65,3 +65,17 @@ def test_flop_counts_of_every_architecture_match_tensorflows_own_count():
         assert counted == expected, (model, architecture, posterior)
     with pytest.raises(ValueError, match="use conv_macs"):
         common.dense_macs(config.ModelConfig(model="hvae", architecture="conv"), {"encoder": 1, "decoder": 1})
+
+
+def test_train_and_test_flops_count_the_pseudo_inputs_and_the_samples():
+    from vamp_tf import models
+    m = config.ModelConfig(hidden_units=8, latent_dim=3, num_components=5)  # a VampPrior
+    prior = models.build_model(m).prior
+    step = common.dense_macs(m, {"encoder": 4 + 5, "decoder": 4, "prior_pairs": 4 * 5})
+    assert common.train_step_flops(m, prior, 4) == 3 * 2 * step
+    assert common.test_flops(m, prior, 7) == 2 * common.dense_macs(m, {"encoder": 1, "decoder": 7,
+                                                                         "prior_pairs": 7 * 5})
+    standard = config.ModelConfig(hidden_units=8, latent_dim=3, prior="standard")
+    std_prior = models.build_model(standard).prior
+    assert common.train_step_flops(standard, std_prior, 4) == 3 * 2 * common.dense_macs(
+        standard, {"encoder": 4, "decoder": 4})

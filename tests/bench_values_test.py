@@ -43,6 +43,17 @@ def test_a_row_gives_its_numbers_as_printed_or_rounded(readme):
     assert bench_values.value(f"{floor}@2", 1, path=readme) == "8.2"
     assert bench_values.value(f"{name}#examples/s (whole epoch, input pipeline included)@0", 1, path=readme) == "4,574.0"
     assert bench_values.date(name, path=readme) == "2026-11-30"
+    assert bench_values.machine(name, path=readme) == "AMD EPYC (x86_64, bf16 hardware: avx512_bf16)"
+
+
+def test_a_section_without_a_header_names_no_day_and_no_processor(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_text("<!-- s:begin -->\n### s\n\n| a | 1 |\n<!-- s:end -->\n")
+    with pytest.raises(ValueError, match="section 's' names no date"):
+        bench_values.date("s", path=str(path))
+    with pytest.raises(ValueError, match="section 's' names no processor"):
+        bench_values.machine("s", path=str(path))
+    bench_values.sections.cache_clear()
 
 
 @pytest.mark.parametrize("spec,match", [

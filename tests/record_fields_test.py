@@ -68,3 +68,27 @@ def test_rows_summarise_a_column_or_a_difference_over_an_epoch_range(root):
 def test_rows_name_what_they_cannot_give(root, spec, match):
     with pytest.raises(ValueError, match=match):
         record_fields.rows(spec, 2, root=root)
+
+
+def test_file_at_commit_reads_the_record_as_that_commit_held_it(tmp_path):
+    import subprocess
+    repo = tmp_path / "repo"
+    (repo / "experiments" / "results").mkdir(parents=True)
+    record = repo / "experiments" / "results" / "run.json"
+
+    def commit(nll):
+        record.write_text(json.dumps({"results": {"metrics": {"test_nll": nll}}}))
+        subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                       check=True)
+        return subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    first = commit(84.55)
+    commit(82.34)  # a later run replaced the record
+    root = str(repo / "experiments")
+    assert record_fields.value(f"results/run@{first}#results.metrics.test_nll", 2, root=root) == "84.55"
+    assert record_fields.value("results/run#results.metrics.test_nll", 2, root=root) == "82.34"
+    with pytest.raises(ValueError, match=f"no record experiments/results/gone.json at commit {first}"):
+        record_fields.value(f"results/gone@{first}#results.metrics.test_nll", 2, root=root)

@@ -34,6 +34,15 @@ def test_gaps_between_two_curves_at_an_epoch_and_over_a_range(run_of):
     assert f"{sd:.3f}" == "0.473"
 
 
+def test_the_gap_between_two_best_so_far_curves(run_of):
+    # best up to 2: a 90.0, b 89.5; up to 4: a 88.0, b 88.0; up to 1: a 99.0, b 95.0
+    page = "<!--=best_by_gap:a-b@2~1-->?<!--/--> <!--=best_by_gap:a-b@4-->?<!--/--> <!--=best_by_gap:b-a@1~0-->?<!--/-->"
+    out = report_values.render(page, run_of, "p.md")
+    assert [text for _, text in report_values.values_in(out)] == ["0.5", "0.00", "-4"]
+    with pytest.raises(report_curves.MissingValue, match="needs two runs and an epoch: A-B@E"):
+        report_values.render("<!--=best_by_gap:a-b-->?<!--/-->", run_of, "p.md")
+
+
 def test_the_offset_and_the_differences_to_outside_cells(run_of, monkeypatch):
     monkeypatch.setitem(report_runs.PAPER, "a", 81.5)
     monkeypatch.setitem(report_runs.EXEMPLAR_CELLS, "b", (83.25, 0.1))

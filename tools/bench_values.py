@@ -5,7 +5,8 @@
 
 SECTION (the heading the script wrote) '#' MEASURE (a row's label) '@' I: the I-th number of that row's
 value cell (from 0; `float32 / mixed_bfloat16` cells hold one per precision), as the script printed it,
-or with D decimals after '~D'. `bench_date:SECTION` gives the day the section was measured.
+or with D decimals after '~D'. `bench_date:SECTION` gives the day the section was measured,
+`bench_machine:SECTION` the processor it names ('AMD EPYC (x86_64, bf16 hardware: avx512_bf16)').
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ VERBATIM = -1  # the default decimals: the number as the benchmark printed it
 
 @functools.lru_cache(maxsize=None)
 def sections(path: str = README) -> dict:
-    """{section name: {"date": 'YYYY-MM-DD', "rows": {measure: value cell}}} of a bench README."""
+    """{section name: {"date": 'YYYY-MM-DD', "machine": processor, "rows": {measure: value cell}}} of a bench
+    README."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     found = {}
     for match in re.finditer(r"<!-- (?P<name>.+?):begin -->(?P<body>.*?)<!-- (?P=name):end -->", text, re.S):
         body = match.group("body")
         date = re.search(r"^commit \S+, (\d{4}-\d\d-\d\d)", body, re.M)
+        machine = re.search(r"^commit \S+, [^,]+, (.+?), \d+ cores", body, re.M)
         rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", body, re.M))
-        found[match.group("name")] = {"date": date.group(1) if date else None, "rows": rows}
+        found[match.group("name")] = {"date": date.group(1) if date else None, "rows": rows,
+                                      "machine": machine.group(1) if machine else None}
     return found
 
 
@@ -61,4 +65,12 @@ def date(name: str, error=ValueError, path: str = README) -> str:
     found = _section(name, error, path)["date"]
     if found is None:
         raise error(f"bench/README.md's section {name!r} names no date")
+    return found
+
+
+def machine(name: str, error=ValueError, path: str = README) -> str:
+    """The processor (with its bfloat16 hardware) section `name` was measured on."""
+    found = _section(name, error, path)["machine"]
+    if found is None:
+        raise error(f"bench/README.md's section {name!r} names no processor")
     return found

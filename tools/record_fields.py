@@ -5,7 +5,9 @@
 FILE is a JSON record under experiments/, named without '.json'; after '#', its dict keys and list indices
 joined by '.'; a '-' before FILE negates the number (a log-likelihood as -log p(x)). For the numbers a
 record holds that no other kind names: a check's measurements, a run of the paper's code's training loss,
-a time.
+a time. FILE@COMMIT reads the record as it was committed at COMMIT, for a record a later run replaced:
+
+    <!--=field:results/frey_vamp_l40@091624f#results.metrics.test_bits_per_dim~3-->4.554<!--/-->
 
 The `rows` kind summarises a table a record keeps as `rows` (lists whose first entry is an epoch):
 
@@ -17,7 +19,9 @@ in E1..E2 (both included).
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 
 import numpy as np
 
@@ -26,10 +30,23 @@ from vamp_tf import files
 EXPERIMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments")
 
 
+def _committed(path: str, commit: str, error, root: str):
+    """experiments/PATH.json as committed at COMMIT (git show), parsed."""
+    repo = os.path.dirname(os.path.normpath(root))
+    rel = f"{os.path.basename(os.path.normpath(root))}/{path}.json"
+    done = subprocess.run(["git", "-C", repo, "show", f"{commit}:{rel}"], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise error(f"no record {rel} at commit {commit} (git: {done.stderr.strip()[:200]})")
+    return json.loads(done.stdout)
+
+
 def _read(spec: str, error, root: str):
-    path, sep, keys = spec.lstrip("-").partition("#")
+    place, sep, keys = spec.lstrip("-").partition("#")
     if not sep or not keys:
         raise error(f"{spec!r} needs a place in the record: FILE#KEY.KEY (keys and list indices)")
+    path, at, commit = place.partition("@")
+    if at:
+        return path, keys, _committed(path, commit, error, root)
     root = os.path.normpath(root)
     full = os.path.normpath(os.path.join(root, path + ".json"))
     if not full.startswith(root + os.sep) or not os.path.isfile(full):

@@ -4,6 +4,7 @@
     valid:RUN@E, best_by:RUN@E                the validation -ELBO at epoch E; the best up to E
     forecast_stop:RUN@E, forecast_value:RUN@E tools.progress's forecast from the curve up to E
     valid_gap:A-B@E                           A's validation -ELBO at E minus B's
+    best_by_gap:A-B@E                         A's best validation -ELBO up to E minus B's
     valid_gap_mean:A-B@E1..E2, valid_gap_sd:A-B@E1..E2   that gap's mean and standard deviation over
                                               the epochs E1 to E2 (both included)
     offset:RUN                                the best validation -ELBO minus the test -log p(x)
@@ -84,6 +85,16 @@ def gaps(spec, run_of) -> np.ndarray:
     return np.array([a[e] - b[e] for e in wanted])
 
 
+def best_by_gap(spec, run_of, digits):
+    """A's best validation -ELBO up to epoch E minus B's (A-B@E)."""
+    pair, at, epoch = spec.partition("@")
+    a_name, sep, b_name = pair.partition("-")
+    if not sep or not at:
+        raise MissingValue(f"{spec!r} needs two runs and an epoch: A-B@E")
+    a, b = (float(best_by(f"{name}@{epoch}", run_of, 6)) for name in (a_name, b_name))
+    return f"{a - b:.{digits}f}"
+
+
 def offset(run, digits):
     """The best validation -ELBO minus the test -log p(x): how far validation reads above test."""
     metrics = run.results["metrics"]
@@ -111,6 +122,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "best_by": (2, best_by),
     "forecast_stop": (0, lambda a, r, d: str(forecast(a, r).stop_epoch)),
     "forecast_value": (2, lambda a, r, d: f"{forecast(a, r).at_stop:.{d}f}"),
+    "best_by_gap": (2, best_by_gap),
     "valid_gap": (2, lambda a, r, d: f"{gaps(a, r)[0]:.{d}f}"),
     "valid_gap_mean": (2, lambda a, r, d: f"{np.mean(gaps(a, r)):.{d}f}"),
     "valid_gap_sd": (2, lambda a, r, d: f"{np.std(gaps(a, r), ddof=1):.{d}f}"),

@@ -126,8 +126,9 @@ def render_page(text: str, blocks: dict, context: dict) -> str:
 
 
 def pages() -> list[str]:
-    """The pages whose prose may hold rendered numbers: README.md, BUILD.md and docs/*.md."""
-    return ["README.md", "BUILD.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
+    """The pages whose prose may hold rendered numbers: README.md, BUILD.md, bench/README.md's prose (its
+    sections are the bench scripts' output) and docs/*.md."""
+    return ["README.md", "BUILD.md", "bench/README.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
 
 
 def render_all(context: dict, write: bool = True) -> dict:

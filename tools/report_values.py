@@ -33,8 +33,8 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     rescored:NAME    experiments/rescored/NAME.json's change in -log p(x), ± its paired s.e.
     field:FILE#KEYS  any number of a record under experiments/ (tools.record_fields)   2287.6
     rows:FILE#STAT:A-B@E1..E2   a statistic of a record's table of rows over epochs (tools.record_fields)
-    bench:SECTION#MEASURE@I, bench_date:SECTION   a benchmark's number (its day) in bench/README.md, as
-                     the bench script wrote it (tools.bench_values)
+    bench:SECTION#MEASURE@I, bench_date:SECTION, bench_machine:SECTION   a benchmark's number (its day, its
+                     processor) in bench/README.md, as the bench script wrote it (tools.bench_values)
 
 RUN is a record of experiments/results/ or, named `ref_*`, of a run of the paper's code (experiments/parity/);
 RUN/S is that run on every S-th test image only (the subset a run of the code with --test_stride S scored);
@@ -194,6 +194,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "rows": (2, lambda a, r, d: record_fields.rows(a, d, MissingValue)),
     "bench": (bench_values.VERBATIM, lambda a, r, d: bench_values.value(a, d, MissingValue)),
     "bench_date": (0, lambda a, r, d: bench_values.date(a, MissingValue)),
+    "bench_machine": (0, lambda a, r, d: bench_values.machine(a, MissingValue)),
     "op_nll": (2, lambda a, r, d: optimal_prior_records.nll(a, d, MissingValue)),
     "op_share": (0, lambda a, r, d: optimal_prior_records.share(a, d, MissingValue)),
     "op_paired": (2, lambda a, r, d: optimal_prior_records.paired(a, d, MissingValue)),
