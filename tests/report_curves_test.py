@@ -52,6 +52,18 @@ def test_the_offset_and_the_differences_to_outside_cells(run_of, monkeypatch):
     assert [text for _, text in report_values.values_in(out)] == ["6.00", "+0.50", "-0.25", "+1.50"]
 
 
+def test_bits_per_dim_against_a_cell_in_bits_per_dim_and_the_seed_study(run_of, monkeypatch):
+    monkeypatch.setitem(report_runs.PAPER, "a", 4.5)
+    monkeypatch.setitem(report_runs.SEED, "b", 82.75)
+    run = run_of("a")
+    monkeypatch.setitem(run.results["metrics"], "bits_per_dim", 4.625)
+    out = report_values.render("<!--=vs_paper_bits:a-->?<!--/--> <!--=vs_seed:b-->?<!--/--> <!--=vs_seed:a@b~1-->?<!--/-->",
+                               run_of)
+    assert [text for _, text in report_values.values_in(out)] == ["+0.125", "+0.25", "-0.8"]
+    with pytest.raises(report_curves.MissingValue, match="b's record has no bits/dim"):
+        report_values.render("<!--=vs_seed_bits:b-->?<!--/-->", run_of)
+
+
 def test_what_the_curves_or_tables_cannot_give_is_named(run_of):
     for page, message in [("<!--=valid_gap:a-gappy@2..3-->?<!--/-->", "do not both have epoch 2"),
                           ("<!--=valid_gap:a@3-->?<!--/-->", "needs two runs and epochs"),

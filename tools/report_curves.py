@@ -9,7 +9,9 @@
                                               the epochs E1 to E2 (both included)
     offset:RUN                                the best validation -ELBO minus the test -log p(x)
     vs_paper:RUN, vs_exemplar:RUN             the test -log p(x) minus the paper's (Exemplar VAE's) cell
-                                              (RUN@CELL: against CELL's, for a variant of that run)
+                                              (RUN@CELL: against CELL's, for a variant of that run);
+                                              vs_paper_bits: bits/dim against a cell in bits/dim;
+    vs_seed:RUN, vs_seed_bits:RUN             the same against the seed study's cell
 """
 
 from __future__ import annotations
@@ -101,20 +103,25 @@ def offset(run, digits):
     return f"{metrics['best_validation_neg_elbo'] + metrics['test_log_likelihood']:.{digits}f}"
 
 
-def vs_outside(spec: str, run_of, cells: dict, digits) -> str:
-    """RUN's test -log p(x) minus an outside table's cell for it, or for the run CELL names (RUN@CELL: a
-    variant of that cell's run), from tools/report_tables.json."""
+def vs_outside(spec: str, run_of, cells: dict, digits, bits: bool = False) -> str:
+    """RUN's test -log p(x) (bits: its bits/dim, for a table in bits/dim) minus an outside table's cell
+    for it, or for the run CELL names (RUN@CELL: a variant of that cell's run), from
+    tools/report_tables.json."""
     name, _, cell_run = spec.partition("@")
     run = run_of(name)
     if (cell_run or name) not in cells:
         raise MissingValue(f"the outside table has no cell for {cell_run or name}")
     cell = cells[cell_run or name]
-    return f"{-run.results['metrics']['test_log_likelihood'] - (cell[0] if isinstance(cell, tuple) else cell):+.{digits}f}"
+    metrics = run.results["metrics"]
+    if bits and "bits_per_dim" not in metrics:
+        raise MissingValue(f"{name}'s record has no bits/dim (a binary dataset's run: use vs_paper)")
+    ours = metrics["bits_per_dim"] if bits else -metrics["test_log_likelihood"]
+    return f"{ours - (cell[0] if isinstance(cell, tuple) else cell):+.{digits}f}"
 
 
 def _outside(which):
     from tools import report_runs  # pylint: disable=import-outside-toplevel
-    return report_runs.PAPER if which == "paper" else report_runs.EXEMPLAR_CELLS
+    return {"paper": report_runs.PAPER, "seed": report_runs.SEED, "exemplar": report_runs.EXEMPLAR_CELLS}[which]
 
 
 KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
@@ -128,5 +135,8 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "valid_gap_sd": (2, lambda a, r, d: f"{np.std(gaps(a, r), ddof=1):.{d}f}"),
     "offset": (2, lambda a, r, d: offset(r(a), d)),
     "vs_paper": (2, lambda a, r, d: vs_outside(a, r, _outside("paper"), d)),
+    "vs_paper_bits": (3, lambda a, r, d: vs_outside(a, r, _outside("paper"), d, bits=True)),
+    "vs_seed": (2, lambda a, r, d: vs_outside(a, r, _outside("seed"), d)),
+    "vs_seed_bits": (3, lambda a, r, d: vs_outside(a, r, _outside("seed"), d, bits=True)),
     "vs_exemplar": (2, lambda a, r, d: vs_outside(a, r, _outside("exemplar"), d)),
 }
