@@ -32,6 +32,10 @@ def test_gaps_between_two_curves_at_an_epoch_and_over_a_range(run_of):
     sd = np.std([0.5, 0.5, -0.5, 0.25], ddof=1)  # 0.4732
     assert [text for _, text in report_values.values_in(out)] == ["4.0", "0.50", "0.188", f"{sd:.3f}"]
     assert f"{sd:.3f}" == "0.473"
+    sizes = ("<!--=valid_gap_max_abs:a-b@2..5-->?<!--/--> <!--=valid_gap_max_abs_epoch:a-b@2..5-->?<!--/--> "
+             "<!--=valid_gap_mean_abs:a-b@2..5~4-->?<!--/--> <!--=valid_gap_max_abs_epoch:b-a@1..5-->?<!--/-->")
+    out = report_values.render(sizes, run_of, "p.md")  # |a - b| over 2..5: 0.5, 0.5, 0.5, 0.25 (the first largest)
+    assert [text for _, text in report_values.values_in(out)] == ["0.50", "2", "0.4375", "1"]
 
 
 def test_the_gap_between_two_best_so_far_curves(run_of):

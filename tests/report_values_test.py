@@ -87,3 +87,8 @@ def test_the_largest_difference_of_one_image(run_of):
     assert report_values.render("<!--=largest_difference:b-a~2-->?<!--/-->", run_of).endswith(">1.50<!--/-->")
     with pytest.raises(ValueError, match="do not score the same test images"):
         report_values.render("<!--=largest_difference:short-a-->?<!--/-->", run_of)
+    # the mean |b - a| is 3.5 / 4; correlation is that of the two per-image columns, computed here by numpy
+    assert report_values.render("<!--=mean_abs_difference:b-a~4-->?<!--/-->", run_of).endswith(">0.8750<!--/-->")
+    a, b = (-run_of(n).per_image for n in ("a", "b"))
+    expected = f"{np.corrcoef(a, b)[0, 1]:.3f}"
+    assert report_values.render("<!--=correlation:a-b-->?<!--/-->", run_of).endswith(f">{expected}<!--/-->")

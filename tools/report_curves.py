@@ -6,7 +6,9 @@
     valid_gap:A-B@E                           A's validation -ELBO at E minus B's
     best_by_gap:A-B@E                         A's best validation -ELBO up to E minus B's
     valid_gap_mean:A-B@E1..E2, valid_gap_sd:A-B@E1..E2   that gap's mean and standard deviation over
-                                              the epochs E1 to E2 (both included)
+                                              the epochs E1 to E2 (both included); valid_gap_max_abs,
+                                              valid_gap_mean_abs: its largest and mean size there,
+                                              valid_gap_max_abs_epoch: the epoch of the largest
     offset:RUN                                the best validation -ELBO minus the test -log p(x)
     vs_paper:RUN, vs_exemplar:RUN             the test -log p(x) minus the paper's (Exemplar VAE's) cell
                                               (RUN@CELL: against CELL's, for a variant of that run);
@@ -87,6 +89,11 @@ def gaps(spec, run_of) -> np.ndarray:
     return np.array([a[e] - b[e] for e in wanted])
 
 
+def _first_epoch(spec: str) -> int:
+    """E1 of A-B@E1..E2 (or E of A-B@E)."""
+    return int(spec.partition("@")[2].partition("..")[0])
+
+
 def best_by_gap(spec, run_of, digits):
     """A's best validation -ELBO up to epoch E minus B's (A-B@E)."""
     pair, at, epoch = spec.partition("@")
@@ -133,6 +140,9 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "valid_gap": (2, lambda a, r, d: f"{gaps(a, r)[0]:.{d}f}"),
     "valid_gap_mean": (2, lambda a, r, d: f"{np.mean(gaps(a, r)):.{d}f}"),
     "valid_gap_sd": (2, lambda a, r, d: f"{np.std(gaps(a, r), ddof=1):.{d}f}"),
+    "valid_gap_max_abs": (2, lambda a, r, d: f"{np.max(np.abs(gaps(a, r))):.{d}f}"),
+    "valid_gap_mean_abs": (2, lambda a, r, d: f"{np.mean(np.abs(gaps(a, r))):.{d}f}"),
+    "valid_gap_max_abs_epoch": (0, lambda a, r, d: str(_first_epoch(a) + int(np.argmax(np.abs(gaps(a, r)))))),
     "offset": (2, lambda a, r, d: offset(r(a), d)),
     "vs_paper": (2, lambda a, r, d: vs_outside(a, r, _outside("paper"), d)),
     "vs_paper_bits": (3, lambda a, r, d: vs_outside(a, r, _outside("paper"), d, bits=True)),

@@ -12,7 +12,8 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     bits:RUN, bits_se:RUN   the same in bits/dim (3 decimals)            4.529 ± 0.033
     paired:A-B       A's -log p(x) minus B's, mean over the same test    -0.95 ± 0.02
                      images with its paired standard error (nats; paired_bits: bits/dim; paired_mean,
-                     paired_bits_mean: without it; largest_difference:A-B, the largest |A - B| of one image)
+                     paired_bits_mean: without it; largest_difference:A-B, the largest |A - B| of one image;
+                     mean_abs_difference:A-B, the mean |A - B|; correlation:A-B, of the per-image scores)
     mean_difference:A-B   A's mean -log p(x) minus B's, for runs on different test images   +1.54
     gap:A-B, gap_bits:A-B   the size of that difference, unsigned, for prose that says who is ahead
                      (gap_mean, gap_bits_mean: without its standard error) 0.48 ± 0.06
@@ -110,12 +111,19 @@ def _paired_numbers(spec, run_of, bits) -> tuple[float, float]:
     return pair
 
 
-def _largest_difference(spec, run_of, digits):
-    """The largest |A - B| of one test image's -log p(x), over the images both scored (nats)."""
+PER_IMAGE = {  # kind: statistic of two runs' per-image -log p(x) over the same test images (nats)
+    "largest_difference": lambda a, b: abs(a - b).max(),   # the largest |A - B| of one image
+    "mean_abs_difference": lambda a, b: abs(a - b).mean(),  # the mean |A - B|
+    "correlation": lambda a, b: float(((a - a.mean()) * (b - b.mean())).mean() / (a.std() * b.std())),
+}
+
+
+def _per_image(kind, spec, run_of, digits):
+    """PER_IMAGE[kind] of A's and B's -log p(x), image by image, over the images both scored."""
     a_name, a, b_name, b = _pair(spec, run_of)
     if a.per_image is None or b.per_image is None or len(a.per_image) != len(b.per_image):
         raise MissingValue(f"{a_name} and {b_name} do not score the same test images, one by one")
-    return f"{float(abs(a.per_image_nll(False) - b.per_image_nll(False)).max()):.{digits}f}"
+    return f"{float(PER_IMAGE[kind](a.per_image_nll(False), b.per_image_nll(False))):.{digits}f}"
 
 
 def _recovered_pair(run, other: str) -> Optional[tuple[float, float]]:
@@ -173,7 +181,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "paired_bits": (3, lambda a, r, d: _paired(a, r, d, bits=True)),
     "paired_mean": (2, lambda a, r, d: f"{_paired_numbers(a, r, bits=False)[0]:+.{d}f}"),
     "paired_bits_mean": (3, lambda a, r, d: f"{_paired_numbers(a, r, bits=True)[0]:+.{d}f}"),
-    "largest_difference": (3, lambda a, r, d: _largest_difference(a, r, d)),
+    **{kind: (3, lambda a, r, d, kind=kind: _per_image(kind, a, r, d)) for kind in PER_IMAGE},
     "recovered_paired": (3, _recovered_paired),
     "mean_difference": (2, lambda a, r, d: _mean_difference(a, r, d, bits=False)),
     "gap": (2, lambda a, r, d: _gap(a, r, d, bits=False)),
