@@ -146,7 +146,7 @@ def train_step_flops(model_config, prior, batch: int) -> int:
                                              "prior_pairs": batch * prior.num_components})
 
 
-def test_flops(model_config, prior, samples: int) -> int:
+def eval_flops(model_config, prior, samples: int) -> int:
     """FLOPs of the importance-sampled log-likelihood of one image with `samples` samples (the
     encoder once per image, the decoder and the prior once per sample)."""
     return 2 * model_macs(model_config, {"encoder": 1, "images": 1, "decoder": samples,

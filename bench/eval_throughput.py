@@ -95,7 +95,7 @@ def main(argv):
     steps_per_image = math.ceil(t.eval_samples / evaluation.SAMPLES_PER_STEP) / batch
     element_wise = element_wise_seconds(model, batch, images.shape[1:])
     samples = t.eval_samples
-    flops = common.test_flops(config.model, model.prior, samples)
+    flops = common.eval_flops(config.model, model.prior, samples)
     peak = common.matmul_gflops()
     n_test = datasets.info(t.dataset).split_sizes["test"]
     rows = [

@@ -5,7 +5,7 @@ r"""FLOPs of a training example and of a test image, counted from the model's sh
 For each flagfile: the model it builds (untrained, no data read), the FLOPs of one training
 example (forward and backward, at the flagfile's batch size; bench.common.train_step_flops)
 and of one test image's importance-sampled log-likelihood at the flagfile's S
-(bench.common.test_flops), and, for each dataset and prior that has both, how many times a
+(bench.common.eval_flops), and, for each dataset and prior that has both, how many times a
 convolutional HVAE's training example costs the dense HVAE's. These are the counts
 bench.train_throughput and bench.eval_throughput divide by the time; tests/bench_common_test.py
 checks them against TensorFlow's profiler count of the traced graph. Nothing is timed.
@@ -49,7 +49,7 @@ def counts(flagfile: str) -> dict:
     prior = build_model(config.model, seed=0).prior
     batch = config.train.batch_size
     return {"config": config, "train": common.train_step_flops(config.model, prior, batch) / batch,
-            "test": common.test_flops(config.model, prior, config.train.eval_samples)}
+            "test": common.eval_flops(config.model, prior, config.train.eval_samples)}
 
 
 def ratios(found: dict) -> list:

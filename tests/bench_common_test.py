@@ -73,7 +73,7 @@ def test_train_and_test_flops_count_the_pseudo_inputs_and_the_samples():
     prior = models.build_model(m).prior
     step = common.dense_macs(m, {"encoder": 4 + 5, "decoder": 4, "prior_pairs": 4 * 5})
     assert common.train_step_flops(m, prior, 4) == 3 * 2 * step
-    assert common.test_flops(m, prior, 7) == 2 * common.dense_macs(m, {"encoder": 1, "decoder": 7,
+    assert common.eval_flops(m, prior, 7) == 2 * common.dense_macs(m, {"encoder": 1, "decoder": 7,
                                                                          "prior_pairs": 7 * 5})
     standard = config.ModelConfig(hidden_units=8, latent_dim=3, prior="standard")
     std_prior = models.build_model(standard).prior

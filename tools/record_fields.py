@@ -7,7 +7,7 @@ joined by '.'; a '-' before FILE negates the number (a log-likelihood as -log p(
 record holds that no other kind names: a check's measurements, a run of the paper's code's training loss,
 a time. FILE@COMMIT reads the record as it was committed at COMMIT, for a record a later run replaced:
 
-    <!--=field:results/frey_vamp_l40@091624f#results.metrics.test_bits_per_dim~3-->4.554<!--/-->
+    <!--=field:results/frey_vamp_l40@be982fc^#results.metrics.bits_per_dim~3-->4.554<!--/-->
 
 The `rows` kind summarises a table a record keeps as `rows` (lists whose first entry is an epoch):
 
