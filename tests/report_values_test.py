@@ -40,6 +40,8 @@ def test_each_kind_renders_its_value_from_the_record(run_of):
                    "<!--=valid:a@3-->91.00<!--/-->, best by 3 <!--=best_by:a@3-->90.50<!--/-->, "
                    "<!--=hours:a~1-->2.0<!--/--> h, <!--=minutes:a-->120<!--/--> min, <!--=images:a-->4<!--/--> images")
     assert report_values.render(out, run_of, "p.md") == out  # rendering twice changes nothing
+    # 7200 s of training over 300 epochs
+    assert report_values.render("<!--=epoch_seconds:a-->?<!--/-->", run_of).endswith(">24<!--/-->")
     assert report_values.values_in(out)[2] == ("paired:b-a", "+0.88 ± 0.31")
     # unsigned, for prose that says who is ahead ("a is ahead by 0.88 ± 0.31")
     gaps = report_values.render("<!--=gap:a-b-->?<!--/--> <!--=gap_mean:b-a~1-->?<!--/-->", run_of)

@@ -24,7 +24,8 @@ every committed page holds what the records give (tests/report_test.py). KIND an
     best_valid:RUN   the best validation -ELBO (nats)                    85.46
     valid:RUN@E, best_by:RUN@E, forecast_*, valid_gap*, offset, vs_paper, vs_exemplar: the validation
                      curve and the outside tables (tools/report_curves.py)
-    hours:RUN, minutes:RUN, eval_minutes:RUN   training time in hours, in minutes; scoring's in minutes
+    hours:RUN, minutes:RUN, eval_minutes:RUN, epoch_seconds:RUN   training time in hours, in minutes;
+                     scoring's in minutes; training seconds per epoch (validation included)
     images:RUN       test images scored                                  10000
     op_nll:NAME@PRIOR   experiments/optimal_prior/NAME.json's -log p(x) under PRIOR, ± its s.e.
     op_share:NAME@PRIOR the share of the gap from N(0, I) to the aggregate that PRIOR closes   291% ± 18%
@@ -196,6 +197,7 @@ KINDS = {  # kind: (default decimals, value(args, run_of, digits) -> text)
     "hours": (2, lambda a, r, d: f"{r(a).results['train_seconds'] / 3600:.{d}f}"),
     "minutes": (0, lambda a, r, d: f"{r(a).results['train_seconds'] / 60:.{d}f}"),
     "eval_minutes": (0, lambda a, r, d: f"{r(a).results['evaluation_seconds'] / 60:.{d}f}"),
+    "epoch_seconds": (0, lambda a, r, d: f"{r(a).results['train_seconds'] / r(a).results['epochs_run']:.{d}f}"),
     "images": (0, lambda a, r, d: str(len(r(a).per_image))),
     "rescored": (2, lambda a, r, d: _rescored(a, d)),
     "field": (2, lambda a, r, d: record_fields.value(a, d, MissingValue)),
