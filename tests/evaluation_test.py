@@ -107,6 +107,11 @@ def test_a_set_scored_in_parts_with_their_starts_equals_it_scored_whole():
     batches = list(evaluation.log_likelihood_batches(model, x, num_samples=300, seed=4, batch_size=4))
     assert [len(b) for b in batches] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate(batches), whole)
+    # a subset that is not contiguous, each image at its own position, in batches that mix them
+    positions = np.array([1, 4, 5, 9])
+    subset = evaluation.log_likelihood(model, x[positions], num_samples=300, seed=4, batch_size=3,
+                                       indices=positions)["per_image"]
+    np.testing.assert_allclose(subset, whole[positions], rtol=1e-6, atol=1e-5)
 
 
 @pytest.mark.parametrize("run", ["mnist_vamp", "mnist_sphere_vamp"])  # the estimator is family-agnostic
@@ -196,6 +201,15 @@ def test_bad_arguments():
         evaluation.log_likelihood(model, images(model), samples_per_step=150)
     with pytest.raises(ValueError, match="start=-1"):
         evaluation.log_likelihood(model, images(model), start=-1)
+    x = images(model, n=3)
+    with pytest.raises(ValueError, match="2 indices for 3 images"):
+        evaluation.log_likelihood(model, x, indices=[0, 1])
+    with pytest.raises(ValueError, match="start=2 and indices: give one of them"):
+        evaluation.log_likelihood(model, x, start=2, indices=[0, 1, 2])
+    with pytest.raises(ValueError, match="must be >= 0, not -1"):
+        evaluation.log_likelihood(model, x, indices=[0, -1, 2])
+    with pytest.raises(ValueError, match="2 indices for more images than that"):
+        evaluation.log_likelihood(model, iter([x[:2], x[2:]]), batch_size=2, indices=[0, 1])
 
 
 def test_tensors_and_arrays_give_the_same_numbers(small_runs, generated_data):

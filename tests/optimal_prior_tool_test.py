@@ -27,7 +27,8 @@ def test_a_small_run_is_measured_under_four_priors_and_its_trained_prior_matches
     # every 5th test image, the first 6 of them: scored with their own noise, so the trained prior is the record's
     strided, scores = tool.measure(model, config, "mnist_vamp", "tiny", test_images=6, components=3, subsample=(50,),
                                    records_dir=str(tmp_path), test_stride=5)
-    # one image a call rounds its matmuls otherwise than a batch does: equal to float32 rounding, not bit for bit
+    # scored in other batches than the record's, the matmuls round otherwise: equal to float32 rounding, not bit
+    # for bit
     assert strided["trained_matches_record"] < 1e-3 and strided["test_stride"] == 5
     np.testing.assert_allclose(scores["trained"], per_image[0:30:5], rtol=1e-6, atol=1e-4)
     assert not np.allclose(scores["trained"], per_image[:6], atol=1e-2)  # not the first six images

@@ -60,17 +60,19 @@ def value(spec: str, digits: int, error=ValueError, path: str = README) -> str:
     return text if digits == VERBATIM else f"{float(text.replace(',', '')):,.{digits}f}"
 
 
+def _header(name: str, key: str, what: str, error, path: str) -> str:
+    """The section's header field `key` ('date' or 'machine'); `error` names it missing as `what`."""
+    found = _section(name, error, path)[key]
+    if found is None:
+        raise error(f"bench/README.md's section {name!r} names no {what}")
+    return found
+
+
 def date(name: str, error=ValueError, path: str = README) -> str:
     """The day section `name` was measured."""
-    found = _section(name, error, path)["date"]
-    if found is None:
-        raise error(f"bench/README.md's section {name!r} names no date")
-    return found
+    return _header(name, "date", "date", error, path)
 
 
 def machine(name: str, error=ValueError, path: str = README) -> str:
     """The processor (with its bfloat16 hardware) section `name` was measured on."""
-    found = _section(name, error, path)["machine"]
-    if found is None:
-        raise error(f"bench/README.md's section {name!r} names no processor")
-    return found
+    return _header(name, "machine", "processor", error, path)

@@ -9,7 +9,8 @@ first --test_images test images (of every --test_stride-th, for a test file orde
 priors of vamp_tf.optimal_prior: the aggregate posterior of the training set (optimal for this encoder),
 the trained prior, N(0, I), a K-component mixture fitted to q(z) (K = --fitted_components), and (with
 --bandwidths, the default) the aggregate smoothed by the bandwidth that --bandwidth_images validation
-images prefer. The same noise per image under all of them, so their differences are paired. The 'trained' column must equal the record's per-image scores (checked).
+images prefer. The same noise per image under all of them, so their differences are paired. The 'trained'
+column must equal the record's per-image scores (checked).
 Then the rate split on the whole test set (one draw per image): in-sample (log q over the test
 posteriors, capped at log N) and held out (log q over the training posteriors), and the held-out
 estimator's bias measured by subsampling the training set (--subsample). Dynamically binarized training

@@ -19,6 +19,7 @@ in E1..E2 (both included).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -30,14 +31,21 @@ from vamp_tf import files
 EXPERIMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments")
 
 
+@functools.lru_cache(maxsize=None)
+def _git_show(repo: str, revision: str) -> tuple[int, str, str]:
+    """(return code, stdout, stderr) of `git show REVISION` in repo; a page quotes one record several times."""
+    done = subprocess.run(["git", "-C", repo, "show", revision], capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def _committed(path: str, commit: str, error, root: str):
     """experiments/PATH.json as committed at COMMIT (git show), parsed."""
     repo = os.path.dirname(os.path.normpath(root))
     rel = f"{os.path.basename(os.path.normpath(root))}/{path}.json"
-    done = subprocess.run(["git", "-C", repo, "show", f"{commit}:{rel}"], capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise error(f"no record {rel} at commit {commit} (git: {done.stderr.strip()[:200]})")
-    return json.loads(done.stdout)
+    code, text, message = _git_show(repo, f"{commit}:{rel}")
+    if code:
+        raise error(f"no record {rel} at commit {commit} (git: {message.strip()[:200]})")
+    return json.loads(text)
 
 
 def _read(spec: str, error, root: str):

@@ -67,7 +67,7 @@ def noise_blocks(seed: int, indices, blocks, noise_dim: int):
 
 def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
                    samples_per_step: int = SAMPLES_PER_STEP, progress: Optional[Callable[[int], None]] = None,
-                   start: int = 0, prior: Optional[tfd.Distribution] = None) -> dict:
+                   start: int = 0, prior: Optional[tfd.Distribution] = None, indices=None) -> dict:
     """Importance-sampled log p(x) per image.
 
     model: a vamp_tf.models.LatentVariableModel.
@@ -79,13 +79,14 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
     progress: called with the number of images done after each batch (e.g.
       vamp_tf.progress.Progress.update), for passes that take minutes.
     start: the position of images[0] in the evaluated set (see log_likelihood_batches).
+    indices: instead of start, each image's own position in the evaluated set (see log_likelihood_batches).
     prior: p(z) to score with instead of the model's own (the HVAE's p(z2)), e.g. the aggregate posterior
       (vamp_tf.optimal_prior); the encoder stays the proposal, so the estimate stays valid.
     Returns {'per_image': float64 [N] log-likelihoods in nats, 'mean': their mean}.
     """
     out, done = [], 0
     for values in log_likelihood_batches(model, images, num_samples, seed, batch_size, samples_per_step, start,
-                                         prior):
+                                         prior, indices):
         out.append(values)
         done += len(values)
         if progress is not None:
@@ -96,7 +97,7 @@ def log_likelihood(model, images, num_samples: int = 5000, seed: int = 0, batch_
 
 def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0, batch_size: int = 20,
                            samples_per_step: int = SAMPLES_PER_STEP, start: int = 0,
-                           prior: Optional[tfd.Distribution] = None) -> Iterator[np.ndarray]:
+                           prior: Optional[tfd.Distribution] = None, indices=None) -> Iterator[np.ndarray]:
     """log_likelihood one batch at a time: yields each batch's log p(x) (float64 [batch], nats),
     in order, so that a caller can keep what is done (vamp_tf.results saves the test set's
     scores as they come, and a rerun after SIGTERM scores only the rest).
@@ -104,6 +105,8 @@ def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0
     start: the position of images[0] in the evaluated set. Image i's noise is seeded by
       (seed, start + i), so scoring a set in parts, each with its own start, gives exactly
       what scoring it whole does.
+    indices: instead of start, each image's position in the evaluated set ([N] integers), for a subset
+      that is not contiguous (every S-th test image): each image scores as it does in the whole set.
     Other arguments: as log_likelihood.
     """
     if num_samples < 1 or batch_size < 1 or samples_per_step < 1:
@@ -113,6 +116,14 @@ def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0
         raise ValueError(f"samples_per_step={samples_per_step} must be a multiple of {NOISE_BLOCK}.")
     if start < 0:
         raise ValueError(f"start={start}: the position of the first image in the evaluated set must be >= 0.")
+    positions = None if indices is None else np.asarray(indices, np.int64)
+    if positions is not None:
+        if start:
+            raise ValueError(f"start={start} and indices: give one of them (indices holds every image's position).")
+        if hasattr(images, "__len__") and len(positions) != len(images):
+            raise ValueError(f"{len(positions)} indices for {len(images)} images")
+        if positions.size and positions.min() < 0:
+            raise ValueError(f"indices: positions in the evaluated set must be >= 0, not {positions.min()}.")
     samples_per_step = min(samples_per_step, NOISE_BLOCK * math.ceil(num_samples / NOISE_BLOCK))
     blocks_per_step = samples_per_step // NOISE_BLOCK
     num_steps = math.ceil(num_samples / samples_per_step)
@@ -141,12 +152,18 @@ def log_likelihood_batches(model, images, num_samples: int = 5000, seed: int = 0
         _, running_max, running_sum = tf.while_loop(lambda i, *_: i < num_steps, step, init)
         return running_max + tf.math.log(running_sum) - math.log(num_samples)
 
-    offset = start
+    offset = 0
     for batch in _batches(images, batch_size):
         x = model.check_images(batch)
-        indices = tf.range(offset, offset + x.shape[0], dtype=tf.int64)
-        yield estimate(x, indices).numpy()
-        offset += x.shape[0]
+        n = x.shape[0]
+        if positions is None:
+            where = tf.range(start + offset, start + offset + n, dtype=tf.int64)
+        elif offset + n > len(positions):
+            raise ValueError(f"{len(positions)} indices for more images than that")
+        else:
+            where = tf.constant(positions[offset:offset + n])
+        yield estimate(x, where).numpy()
+        offset += n
 
 
 class ElboTerms:

@@ -122,21 +122,10 @@ def log_likelihoods(model, images, prior_by_name: dict, num_samples: int = 5000,
     mixture of M = 60,000 components at 2 x 100 x 60,000 log-densities a step (48 MB).
     indices: each image's position in its evaluated set (default 0..N-1), which sets its noise: the
     images of every S-th position score as they did in the whole set's evaluation."""
-    indices = np.arange(len(images)) if indices is None else np.asarray(indices)
-    if len(indices) != len(images):
-        raise ValueError(f"{len(indices)} indices for {len(images)} images")
-    runs = np.split(np.arange(len(indices)), np.flatnonzero(np.diff(indices) != 1) + 1)  # contiguous positions
-    out = {}
-    for name, prior in prior_by_name.items():
-        parts, done = [], 0
-        for run in (r for r in runs if len(r)):
-            parts.append(evaluation.log_likelihood(model, images[run[0]:run[-1] + 1], num_samples=num_samples,
-                                                   seed=seed, batch_size=batch_size, samples_per_step=samples_per_step,
-                                                   prior=prior, progress=_counting_on(progress, done),
-                                                   start=int(indices[run[0]]))["per_image"])
-            done += len(run)
-        out[name] = np.concatenate(parts) if parts else np.zeros([0])
-    return out
+    return {name: evaluation.log_likelihood(model, images, num_samples=num_samples, seed=seed, batch_size=batch_size,
+                                            samples_per_step=samples_per_step, prior=prior, progress=progress,
+                                            indices=indices)["per_image"]
+            for name, prior in prior_by_name.items()}
 
 
 def share_closed(per_image: dict, prior: str = "trained", target: str = "aggregate") -> tuple[float, float]:
